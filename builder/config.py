@@ -1,0 +1,183 @@
+"""One typed configuration, read from ``atlas.toml`` and passed explicitly.
+
+Every field has a documented default, so an empty ``atlas.toml`` is valid.
+Unknown sections or keys are errors (a typo must not silently fall back to a
+default). Relative paths are resolved against the folder of ``atlas.toml``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """atlas.toml is unreadable or holds an unknown key or a bad value."""
+
+
+@dataclass(frozen=True)
+class Paths:
+    root: Path = Path(".")            #: folder of atlas.toml; other paths are relative to it
+    dataset: Path = Path("dataset")   #: embedded data (inventories, simulated default)
+    oco2: Path = Path("dataset/oco2")  #: real Lite/CSV files dropped here are used instead of simulation
+    simulated: Path = Path("dataset/simulated")  #: where the default simulated month is written
+    coco2: Path = Path("dataset/coco2")  #: CoCO2 catalogue + profile tables
+    extra_inventories: tuple[str, ...] = ()  #: extra inventory files ("kind:path", e.g. "gppd:dataset/gppd.csv")
+    site: Path = Path("site")         #: build output
+    cache: Path = Path(".cache/atlas")  #: per-file result cache
+    work: Path = Path("build")        #: result tables of the last build
+
+
+@dataclass(frozen=True)
+class Ingest:
+    max_quality_flag: int = 0         #: keep soundings with xco2_quality_flag <= this (0 = good only)
+    operation_modes: tuple[int, ...] = (0, 1)  #: nadir, glint (target/SAM snapshots are not along-track scans)
+    land_only: bool = False           #: drop water soundings (land_water_indicator != 0)
+    max_xco2_unc_ppm: float = 3.0     #: drop soundings with a larger posterior uncertainty
+    orbit_gap_km: float = 250.0       #: a gap longer than this splits an orbit into segments
+
+
+@dataclass(frozen=True)
+class Detect:
+    window_km: float = 200.0          #: fit window centred on each candidate (Zheng et al. 2020)
+    centre_step_km: float = 1.5       #: spacing of candidate centres along the track
+    sigma_km: tuple[float, ...] = (2.0, 3.0, 4.5, 6.5, 9.0, 13.0, 18.0)  #: plume widths scanned
+    min_sigma_km: float = 2.0         #: narrower = single-footprint artefact
+    max_sigma_km: float = 33.0        #: wider = synoptic feature (3 sigma <= window/2)
+    min_significance: float = 4.0     #: amplitude / its standard error
+    min_r2: float = 0.25              #: goodness of fit within +-4 sigma
+    min_soundings_window: int = 100   #: soundings required in the window
+    min_soundings_core: int = 8       #: soundings within +-1 sigma of the centre
+    min_flank_soundings: int = 4      #: soundings in each of [-3s,-2s] and [2s,3s]
+    merge_km: float = 20.0            #: detections closer than this (and overlapping) are one plume
+    refine: bool = True               #: nonlinear refinement of retained candidates
+
+
+@dataclass(frozen=True)
+class Quantify:
+    wind_speed_rel_unc: float = 0.25  #: 1-sigma relative error of the file wind speed
+    wind_dir_unc_deg: float = 20.0    #: 1-sigma error of the wind direction
+    background_rel_unc: float = 0.15  #: relative error from the linear-background assumption
+    min_wind_track_angle_deg: float = 20.0  #: below: wind nearly parallel to track, flagged
+    min_wind_m_s: float = 1.0         #: below: calm, flux estimate flagged
+
+
+@dataclass(frozen=True)
+class Attribute:
+    reach_km: float = 150.0           #: max source-to-detection distance along the wind
+    axis_tolerance_km: float = 8.0    #: base half-width around the plume axis
+    angle_unc_deg: float = 20.0       #: wind-direction error widening the tolerance with distance
+    overpass_min_downwind_km: float = 0.0  #: overpass counted if the track crosses the axis beyond this
+    candidate_eps_km: float = 25.0    #: DBSCAN radius for recurrent unattributed detections
+    candidate_min_orbits: int = 2     #: distinct orbits needed for a candidate new source
+
+
+@dataclass(frozen=True)
+class Simulate:
+    seed: int = 20180801
+    start: str = "2018-08-01"         #: first simulated day (UTC)
+    days: int = 31                    #: number of simulated days
+    instrument: str = "OCO-2"
+    noise_ppm: tuple[float, float] = (0.5, 1.0)  #: per-sounding noise range
+    wind_error_rel: float = 0.25      #: written wind differs from the true wind by this (1 sigma)
+    min_emission_t_yr: float = 1e5    #: sources below this emit no simulated plume (invisible anyway)
+    lat_band: tuple[float, float] = (-60.0, 75.0)  #: latitudes with soundings
+    lite_version: str = "11.1r"
+
+
+@dataclass(frozen=True)
+class Compute:
+    scheduler: str = ""               #: "" = in-process; "local" = LocalCluster; "tcp://host:port" = existing cluster
+    workers: int = 0                  #: LocalCluster workers (0 = one per core)
+
+
+@dataclass(frozen=True)
+class Site:
+    title: str = "CO2 Emissions Atlas from Space"
+    base_url: str = "/"               #: URL path the site is served under, e.g. "/co2-atlas/"
+    site_url: str = ""                #: absolute origin for sitemap.xml, e.g. "https://example.org"
+    max_sources_home: int = 20000     #: inventory markers on the home map
+
+
+@dataclass(frozen=True)
+class Config:
+    paths: Paths = field(default_factory=Paths)
+    ingest: Ingest = field(default_factory=Ingest)
+    detect: Detect = field(default_factory=Detect)
+    quantify: Quantify = field(default_factory=Quantify)
+    attribute: Attribute = field(default_factory=Attribute)
+    simulate: Simulate = field(default_factory=Simulate)
+    compute: Compute = field(default_factory=Compute)
+    site: Site = field(default_factory=Site)
+
+    def path(self, name: str) -> Path:
+        """An absolute path from [paths], resolved against the config's root."""
+        p = Path(getattr(self.paths, name))
+        return p if p.is_absolute() else (Path(self.paths.root) / p).resolve()
+
+    def fingerprint(self, *sections: str) -> str:
+        """A stable text of the named sections, for cache keys."""
+        return repr([(s, dataclasses.asdict(getattr(self, s))) for s in sections])
+
+
+def _coerce(cls, section: str, values: dict[str, Any]):
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    out = {}
+    for key, value in values.items():
+        if key not in fields:
+            raise ConfigError(f"[{section}] unknown key {key!r} (known: {', '.join(sorted(fields))})")
+        default = fields[key].default
+        if isinstance(default, tuple):
+            if not isinstance(value, (list, tuple)):
+                raise ConfigError(f"[{section}] {key} must be a list")
+            value = tuple(value)
+        elif isinstance(default, Path):
+            value = Path(value)
+        elif isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise ConfigError(f"[{section}] {key} must be true or false")
+        elif isinstance(default, (int, float)) and not isinstance(default, bool):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ConfigError(f"[{section}] {key} must be a number, got {value!r}")
+            value = type(default)(value) if isinstance(default, float) or float(value).is_integer() else value
+        elif isinstance(default, str) and not isinstance(value, str):
+            raise ConfigError(f"[{section}] {key} must be a string")
+        out[key] = value
+    return cls(**out)
+
+
+def load_config(path: str | Path | None = None, **overrides: dict[str, Any]) -> Config:
+    """Read ``atlas.toml`` (or defaults if ``path`` is None / absent).
+
+    ``overrides`` maps a section name to a dict of keys, applied on top of the file,
+    e.g. ``load_config("atlas.toml", paths={"site": "/tmp/out"})``.
+    """
+    data: dict[str, Any] = {}
+    root = Path.cwd()
+    if path is not None:
+        path = Path(path)
+        root = path.resolve().parent
+        if path.exists():
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    for section, values in overrides.items():
+        data.setdefault(section, {}).update(values)
+    sections = {f.name: f.type for f in dataclasses.fields(Config)}
+    kwargs = {}
+    for section, values in data.items():
+        if section not in sections:
+            raise ConfigError(f"unknown section [{section}] (known: {', '.join(sections)})")
+        if not isinstance(values, dict):
+            raise ConfigError(f"[{section}] must be a table")
+        cls = type(getattr(Config(), section))
+        kwargs[section] = _coerce(cls, section, values)
+    paths = kwargs.get("paths", Paths())
+    if "root" not in data.get("paths", {}):
+        paths = dataclasses.replace(paths, root=root)
+    kwargs["paths"] = paths
+    return Config(**kwargs)

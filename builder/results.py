@@ -1,0 +1,32 @@
+"""What a build hands to the renderer: every result table plus run metadata."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass
+class SkippedItem:
+    """An input that was skipped: which one and why (shown on the data page)."""
+
+    item: str      # file name or "file:row"
+    reason: str
+    stage: str     # "ingest", "inventory", "content", ...
+
+
+@dataclass
+class BuildResult:
+    sources: pd.DataFrame          # tables.SOURCE_COLUMNS
+    detections: pd.DataFrame       # DETECTION_FIT + QUANTIFY + ATTRIBUTION columns
+    profiles: pd.DataFrame         # tables.PROFILE_COLUMNS
+    overpasses: pd.DataFrame       # tables.OVERPASS_COLUMNS
+    candidates: pd.DataFrame       # tables.CANDIDATE_COLUMNS
+    source_summary: pd.DataFrame   # tables.SOURCE_SUMMARY_COLUMNS
+    summary: dict[str, Any] = field(default_factory=dict)
+    # summary keys: simulated (bool), instruments (list), n_files, n_orbits, n_soundings,
+    # track_km, n_detections, n_attributed, period_start, period_end, inventory_name,
+    # validation (dict from builder.validate or None), data_version (str)
+    skipped: list[SkippedItem] = field(default_factory=list)

@@ -1,0 +1,86 @@
+"""The tables that flow between pipeline stages: their columns and units.
+
+Every stage takes and returns plain pandas DataFrames with these columns (a
+stage may add more). Keeping them here makes the contract between modules
+explicit and lets tests check it.
+
+Stage flow::
+
+    soundings.Track --detect--> DETECTION_FIT (+ PROFILE rows)
+                    --quantify--> + QUANTIFY columns
+                    --attribute--> + ATTRIBUTION columns; OVERPASS rows
+    all files       --attribute.candidates--> CANDIDATE rows
+                    --compare--> SOURCE_SUMMARY rows
+"""
+
+from __future__ import annotations
+
+#: Unified inventory (builder.inventory). kind in {"power_plant", "city", "grid_cell"}.
+SOURCE_COLUMNS = [
+    "source_id", "name", "kind", "fuel", "country", "latitude", "longitude", "emission_t_yr",
+    "inventory", "inventory_year", "profile_month", "profile_week", "profile_hour",
+]
+
+#: One row per retained Gaussian fit (builder.detect).
+DETECTION_FIT_COLUMNS = [
+    "detection_id",        # f"{instrument}-{orbit}-{sounding_id}", stable across runs
+    "instrument", "orbit", "source_file",
+    "sounding_id", "time_utc", "latitude", "longitude", "along_km",
+    "amplitude_ppm", "amplitude_unc_ppm",      # peak height of the Gaussian
+    "sigma_km", "sigma_unc_km",
+    "area_ppm_km", "area_unc_ppm_km",          # integrated enhancement A and its 1-sigma
+    "slope_ppm_km", "intercept_ppm",           # linear background at the centre
+    "r2", "n_soundings", "n_core", "significance", "noise_ppm",
+    "track_azimuth_deg",                       # track heading, degrees clockwise from north
+    "wind_u_m_s", "wind_v_m_s", "psurf_hpa", "tcwv_kg_m2",  # window means near the centre
+]
+
+#: Added by builder.quantify.
+QUANTIFY_COLUMNS = [
+    "wind_speed_m_s", "wind_normal_m_s", "wind_track_angle_deg", "dry_air_column_kg_m2",
+    "line_density_kg_m", "emission_kg_s", "emission_unc_kg_s", "emission_mt_yr",
+    "flag_parallel_wind", "flag_low_wind",
+]
+
+#: Added by builder.attribute (empty strings / NaN when unattributed).
+ATTRIBUTION_COLUMNS = [
+    "source_id", "source_name", "source_distance_km", "source_downwind_km", "source_axis_offset_km",
+    "attribution_score", "n_candidates", "alternatives",   # alternatives: "id:score|id:score"
+    "inventory_kg_s",                                      # inventory emission at the overpass time
+    "gp_emission_kg_s", "gp_emission_unc_kg_s",            # Gaussian-plume inversion, source fixed
+]
+
+#: Public detections.csv (the issue's interface) = these, in this order, then the rest.
+DETECTIONS_CSV_LEAD = [
+    "detection_id", "orbit", "sounding_id", "time_utc", "latitude", "longitude", "amplitude_ppm", "sigma_km",
+    "emission_kg_s", "emission_unc_kg_s", "wind_u_m_s", "wind_v_m_s", "source_id", "source_name",
+    "source_distance_km", "inventory_kg_s",
+]
+
+#: Along-track soundings around each detection, for the detection page's profile chart.
+PROFILE_COLUMNS = ["detection_id", "along_km", "xco2_ppm", "xco2_unc_ppm", "latitude", "longitude", "footprint"]
+
+#: Every (source, orbit) where the track passes downwind within reach, detected or not.
+OVERPASS_COLUMNS = [
+    "overpass_id",          # f"{source_id}-{instrument}-{orbit}"
+    "source_id", "instrument", "orbit", "time_utc",
+    "downwind_km", "axis_offset_km",  # where the track crosses the plume axis
+    "cross_latitude", "cross_longitude",
+    "track_lat0", "track_lon0", "track_lat1", "track_lon1",  # track segment within reach (for maps)
+    "wind_u_m_s", "wind_v_m_s", "n_soundings", "noise_ppm",
+    "detected", "detection_id",
+    "emission_kg_s", "emission_unc_kg_s", "upper_limit_kg_s",  # upper limit when not detected
+    "inventory_kg_s", "ratio", "ratio_unc",
+]
+
+#: Recurrent unattributed anomalies (builder.attribute.find_candidates).
+CANDIDATE_COLUMNS = [
+    "candidate_id", "latitude", "longitude", "n_detections", "n_orbits", "detection_ids",
+    "mean_emission_kg_s", "first_time_utc", "last_time_utc",
+]
+
+#: Per-source comparison (builder.compare).
+SOURCE_SUMMARY_COLUMNS = [
+    "source_id", "n_overpasses", "n_detections", "mean_inventory_kg_s", "mean_observed_kg_s",
+    "ratio_mean", "ratio_unc", "ratio_chi2",
+]
