@@ -103,6 +103,27 @@ class Site:
 
 
 @dataclass(frozen=True)
+class Fetch:
+    oco2_short_name: str = "OCO2_L2_Lite_FP"  #: CMR collection of OCO-2 Lite files (GES DISC)
+    oco2_version: str = "11.1r"
+    oco3_short_name: str = "OCO3_L2_Lite_FP"
+    oco3_version: str = "11r"
+    cmr_url: str = ""                 #: "" = NASA's operational CMR; tests point it at a local server
+    login_strategies: tuple[str, ...] = ("environment", "netrc")  #: earthaccess strategies, in order (never interactive)
+    threads: int = 4                  #: parallel downloads
+    retries: int = 3                  #: extra attempts per file after a dropped connection or HTTP 5xx
+    backoff_s: float = 2.0            #: wait before retry n is n x this
+    timeout_s: float = 60.0           #: connect/read timeout of one request
+    inventories: Path = Path("dataset/inventories")  #: where `atlas fetch inventories` writes
+    gppd_url: str = "https://wri-dataportal-prod.s3.amazonaws.com/manual/global_power_plant_database_v_1_3.zip"
+    gppd_sha256: str = ""             #: "" = not pinned: the computed sha256 is reported, not verified
+    edgar_year: int = 2022            #: EDGAR v8.0 covers 1970-2022
+    edgar_url: str = ("https://jeodpp.jrc.ec.europa.eu/ftp/jrc-opendata/EDGAR/datasets/v80_FT2022_GHG/CO2/"
+                      "TOTALS/emi_nc/v8.0_FT2022_GHG_CO2_{year}_TOTALS_emi_nc.zip")  #: {year} = edgar_year
+    edgar_sha256: str = ""
+
+
+@dataclass(frozen=True)
 class Config:
     paths: Paths = field(default_factory=Paths)
     ingest: Ingest = field(default_factory=Ingest)
@@ -112,6 +133,7 @@ class Config:
     simulate: Simulate = field(default_factory=Simulate)
     compute: Compute = field(default_factory=Compute)
     site: Site = field(default_factory=Site)
+    fetch: Fetch = field(default_factory=Fetch)
 
     def path(self, name: str) -> Path:
         """An absolute path from [paths], resolved against the config's root."""
