@@ -1,0 +1,174 @@
+"""`atlas build`: inventory -> observations (real, or the simulated default)
+-> core pipeline -> validation -> result tables -> static site, published
+atomically (a failed or killed build leaves the previous site intact).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from builder.config import Config
+from builder.pipeline import CoreRun, inventory_fingerprint, run_core, write_tables
+from builder.results import BuildResult, SkippedItem
+from builder.soundings import find_input_files
+
+log = logging.getLogger("atlas")
+
+
+@dataclass
+class BuildReport:
+    result: BuildResult
+    site_dir: Path | None
+    core: CoreRun
+    seconds: dict[str, float] = field(default_factory=dict)
+    render_stats: dict = field(default_factory=dict)
+
+
+def load_sources(cfg: Config, skipped: list[SkippedItem]):
+    from builder.inventory import load_inventory
+
+    return load_inventory(cfg, skipped)
+
+
+def simulation_key(cfg: Config, sources) -> str:
+    from builder import simulate as sim_mod
+
+    text = cfg.fingerprint("simulate") + inventory_fingerprint(sources) + getattr(sim_mod, "SIMULATOR_VERSION", "1")
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def ensure_simulation(cfg: Config, sources, profiles, sim_dir: Path | None = None, *, days: int | None = None) -> Path:
+    """Simulate the default month into ``sim_dir`` unless an identical one is there.
+
+    Written into a temporary sibling folder and renamed into place, so a killed
+    simulation never leaves a half month that later builds would trust.
+    """
+    from builder.simulate import simulate
+
+    sim_dir = Path(sim_dir or cfg.path("simulated"))
+    key = simulation_key(cfg, sources) + (f"-d{days}" if days else "")
+    marker = sim_dir / ".atlas-sim-key"
+    if marker.exists() and marker.read_text().strip() == key:
+        return sim_dir
+    tmp = sim_dir.with_name(f".{sim_dir.name}.tmp-{uuid.uuid4().hex[:8]}")
+    tmp.mkdir(parents=True)
+    log.info("simulating %s days of %s observations into %s", days or cfg.simulate.days, cfg.simulate.instrument, sim_dir)
+    t = time.perf_counter()
+    simulate(cfg, sources, profiles.emission_kg_s, tmp, days=days)
+    (tmp / ".atlas-sim-key").write_text(key)
+    if sim_dir.exists():
+        old = sim_dir.with_name(f".{sim_dir.name}.old-{uuid.uuid4().hex[:8]}")
+        os.replace(sim_dir, old)
+        os.replace(tmp, sim_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, sim_dir)
+    log.info("simulation done in %.1f s", time.perf_counter() - t)
+    return sim_dir
+
+
+def observation_files(cfg: Config, oco2_dir: Path | None, sources, profiles) -> tuple[list[Path], bool, Path | None]:
+    """(files, simulated, truth_dir): real files if any, else the simulated default month."""
+    folder = Path(oco2_dir) if oco2_dir else cfg.path("oco2")
+    files = find_input_files(folder)
+    if files:
+        truth = folder if (folder / "truth.csv").exists() else None
+        files = [f for f in files if f.name not in ("truth.csv", "tracks.csv")]
+        return files, truth is not None, truth
+    if oco2_dir:
+        log.warning("no OCO Lite (.nc4) or CSV archive files under %s", folder)
+        return [], False, None
+    sim_dir = ensure_simulation(cfg, sources, profiles)
+    return sorted(sim_dir.glob("*.nc4")), True, sim_dir
+
+
+def publish_site(cfg: Config, result: BuildResult, site_dir: Path, *, progress: bool | None = None) -> dict:
+    """Render into a temporary sibling folder, then swap it in."""
+    from builder.render import render_site
+
+    site_dir = Path(site_dir)
+    site_dir.parent.mkdir(parents=True, exist_ok=True)
+    # leftovers of a killed build
+    for stale in site_dir.parent.glob(f".{site_dir.name}.*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = site_dir.with_name(f".{site_dir.name}.tmp-{uuid.uuid4().hex[:8]}")
+    tmp.mkdir()
+    try:
+        stats = render_site(cfg, result, tmp, progress=bool(progress))
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if site_dir.exists():
+        old = site_dir.with_name(f".{site_dir.name}.old-{uuid.uuid4().hex[:8]}")
+        os.replace(site_dir, old)
+        os.replace(tmp, site_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, site_dir)
+    return stats
+
+
+def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = None, render: bool = True,
+          scheduler: str | None = None, use_cache: bool = True, progress: bool | None = None) -> BuildReport:
+    """The whole build. Returns the report; never raises for bad inputs (they are in result.skipped)."""
+    times = {}
+    t = time.perf_counter()
+    skipped: list[SkippedItem] = []
+    sources, profiles = load_sources(cfg, skipped)
+    times["inventory"] = time.perf_counter() - t
+    t = time.perf_counter()
+    files, simulated, truth_dir = observation_files(cfg, oco2_dir, sources, profiles)
+    times["observations"] = time.perf_counter() - t
+    core = run_core(cfg, files, sources, profiles.emission_kg_s, skipped, scheduler=scheduler,
+                    use_cache=use_cache, progress=progress)
+    times.update({f"core_{k}": v for k, v in core.seconds.items()})
+    result = core.result
+    result.summary.update({
+        "simulated": bool(simulated),
+        "inventory_name": ", ".join(sorted(sources["inventory"].dropna().unique().tolist())) if len(sources) else "",
+        "n_sources": int(len(sources)),
+        "data_version": _data_version(files),
+        "validation": None,
+    })
+    work = cfg.path("work")
+    write_tables(result, work)
+    if truth_dir is not None:
+        from builder.validate import validate
+
+        t = time.perf_counter()
+        try:
+            result.summary["validation"] = validate(truth_dir, work, cfg)
+            (work / "validation.json").write_text(json.dumps(result.summary["validation"], indent=2, sort_keys=True,
+                                                             default=str))
+        except (OSError, ValueError, KeyError) as exc:
+            skipped.append(SkippedItem(item=str(truth_dir / "truth.csv"), reason=f"validation failed: {exc}",
+                                       stage="validate"))
+        times["validate"] = time.perf_counter() - t
+        write_tables(result, work)
+    stats = {}
+    out = Path(site_dir) if site_dir else cfg.path("site")
+    if render:
+        t = time.perf_counter()
+        stats = publish_site(cfg, result, out, progress=progress)
+        times["render"] = time.perf_counter() - t
+    return BuildReport(result=result, site_dir=out if render else None, core=core, seconds=times,
+                       render_stats=stats)
+
+
+def _data_version(files: list[Path]) -> str:
+    """A short, reproducible id of the input set (file names and sizes, not times)."""
+    h = hashlib.sha256()
+    for f in sorted(files, key=lambda p: p.name):
+        try:
+            h.update(f"{f.name}:{f.stat().st_size};".encode())
+        except OSError:
+            pass
+    return h.hexdigest()[:12]

@@ -1,0 +1,208 @@
+"""Command line: ``atlas build | serve | detect | validate | simulate | fetch``.
+
+Every command reads one ``atlas.toml`` (``--config``), prints one clear line
+per problem, and exits non-zero on failure; bad inputs never show a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from builder.config import ConfigError, load_config
+
+log = logging.getLogger("atlas")
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="atlas: %(message)s",
+                        stream=sys.stderr)
+    for noisy in ("distributed", "fsspec", "urllib3", "earthaccess", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _print_skipped(skipped) -> None:
+    for s in skipped:
+        print(f"skipped [{s.stage}] {s.item}: {s.reason}", file=sys.stderr)
+
+
+def cmd_build(args, cfg) -> int:
+    from builder.build import build
+
+    t = time.perf_counter()
+    report = build(cfg, oco2_dir=args.oco2, site_dir=args.out, scheduler=args.scheduler,
+                   use_cache=not args.no_cache)
+    s = report.result.summary
+    _print_skipped(report.result.skipped)
+    pages = report.render_stats.get("n_pages", 0)
+    print(f"built {report.site_dir}: {pages} pages from {s['n_files']} files, {s['n_orbits']} orbits, "
+          f"{s['n_soundings']:,} soundings, {s['n_detections']} detections ({s['n_attributed']} attributed), "
+          f"{s['n_candidates']} candidate sources; {report.core.n_processed} files processed, "
+          f"{report.core.n_cached} from cache; {len(report.result.skipped)} inputs skipped"
+          f"{' [SIMULATED observations]' if s.get('simulated') else ''} in {time.perf_counter() - t:.1f} s")
+    timing = ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
+    print(f"timing: {timing}")
+    if s.get("validation"):
+        from builder.validate import format_validation
+
+        print(format_validation(s["validation"]))
+    if args.strict and report.result.skipped:
+        print(f"--strict: {len(report.result.skipped)} inputs were skipped", file=sys.stderr)
+        return 3
+    return 0
+
+
+def cmd_detect(args, cfg) -> int:
+    from builder.build import load_sources
+    from builder.pipeline import run_core, write_tables
+    from builder.soundings import find_input_files
+
+    skipped = []
+    sources, profiles = load_sources(cfg, skipped)
+    files = [f for f in find_input_files(args.oco2) if f.name not in ("truth.csv", "tracks.csv")]
+    if not files:
+        print(f"error: no OCO Lite (.nc4) or CSV archive files under {args.oco2}", file=sys.stderr)
+        return 2
+    core = run_core(cfg, files, sources, profiles.emission_kg_s, skipped, scheduler=args.scheduler,
+                    use_cache=not args.no_cache)
+    written = write_tables(core.result, args.out)
+    _print_skipped(core.result.skipped)
+    s = core.result.summary
+    print(f"{s['n_detections']} detections ({s['n_attributed']} attributed), {s['n_overpasses']} overpasses, "
+          f"{s['n_candidates']} candidates from {len(files)} files -> {', '.join(str(w) for w in written[:3])} ...")
+    return 3 if (args.strict and core.result.skipped) else 0
+
+
+def cmd_validate(args, cfg) -> int:
+    from builder.validate import format_validation, validate
+
+    res = validate(Path(args.truth), Path(args.detections), cfg)
+    print(format_validation(res))
+    out = Path(args.json) if args.json else Path(args.detections) / "validation.json"
+    out.write_text(json.dumps(res, indent=2, sort_keys=True, default=str))
+    print(f"figures written to {out}")
+    return 0
+
+
+def cmd_simulate(args, cfg) -> int:
+    from builder.build import load_sources
+    from builder.simulate import simulate
+
+    skipped = []
+    sources, profiles = load_sources(cfg, skipped)
+    out = Path(args.out) if args.out else cfg.path("simulated")
+    out.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    region = tuple(args.region) if args.region else None
+    res = simulate(cfg, sources, profiles.emission_kg_s, out, days=args.days, start=args.start, seed=args.seed,
+                   region=region)
+    print(f"simulated {len(res.files)} files into {out} in {time.perf_counter() - t:.1f} s; truth: {res.truth_path}")
+    return 0
+
+
+def cmd_serve(args, cfg) -> int:
+    from builder.build import build
+    from builder.render.serve import serve
+
+    site = Path(args.out) if args.out else cfg.path("site")
+
+    def rebuild() -> None:
+        fresh = load_config(args.config)
+        try:
+            build(fresh, oco2_dir=args.oco2, site_dir=site)
+        except Exception as exc:  # keep serving the previous site; say why
+            log.error("rebuild failed: %s", exc)
+
+    if not (site / "index.html").exists() or args.rebuild:
+        rebuild()
+    root = cfg.path("root")
+    watch = [root / "templates", root / "content", cfg.path("oco2"), cfg.path("dataset"), root / "atlas.toml"]
+    serve(cfg, site, args.port, rebuild, watch)
+    return 0
+
+
+def cmd_fetch(args, cfg) -> int:
+    from builder.fetch import main_fetch
+
+    return main_fetch(args, cfg)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="atlas", description="CO2 emissions atlas from OCO-2/OCO-3 observations")
+    p.add_argument("--config", default="atlas.toml", help="configuration file (default: atlas.toml)")
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("build", help="run the pipeline over all orbits and render the site")
+    b.add_argument("--oco2", type=Path, help="folder of Lite/CSV files (default: dataset/oco2, else simulated)")
+    b.add_argument("--out", type=Path, help="site output folder (default: site/)")
+    b.add_argument("--scheduler", help='"local" (LocalCluster) or tcp://host:port (default from atlas.toml)')
+    b.add_argument("--no-cache", action="store_true", help="ignore the per-file result cache")
+    b.add_argument("--strict", action="store_true", help="exit non-zero when any input was skipped (for CI)")
+    b.set_defaults(func=cmd_build)
+
+    d = sub.add_parser("detect", help="detect, quantify and attribute; write detections/overpasses/candidates CSV")
+    d.add_argument("--oco2", type=Path, required=True)
+    d.add_argument("--out", type=Path, required=True)
+    d.add_argument("--scheduler")
+    d.add_argument("--no-cache", action="store_true")
+    d.add_argument("--strict", action="store_true")
+    d.set_defaults(func=cmd_detect)
+
+    v = sub.add_parser("validate", help="score detections against a simulator truth table")
+    v.add_argument("--truth", required=True, help="folder with truth.csv and tracks.csv (or truth.csv itself)")
+    v.add_argument("--detections", required=True, help="folder with detections.csv")
+    v.add_argument("--json", help="where to write the figures (default: DETECTIONS/validation.json)")
+    v.set_defaults(func=cmd_validate)
+
+    s = sub.add_parser("simulate", help="write simulated OCO-2 Lite files and a truth table")
+    s.add_argument("--out", type=Path)
+    s.add_argument("--days", type=int)
+    s.add_argument("--start")
+    s.add_argument("--seed", type=int)
+    s.add_argument("--region", type=float, nargs=4, metavar=("LON_MIN", "LAT_MIN", "LON_MAX", "LAT_MAX"))
+    s.set_defaults(func=cmd_simulate)
+
+    sv = sub.add_parser("serve", help="preview the site on 127.0.0.1, rebuilding and reloading on change")
+    sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--out", type=Path)
+    sv.add_argument("--oco2", type=Path)
+    sv.add_argument("--rebuild", action="store_true", help="build once before serving")
+    sv.set_defaults(func=cmd_serve)
+
+    f = sub.add_parser("fetch", help="download OCO-2/OCO-3 Lite files (NASA Earthdata) or public inventories")
+    try:
+        from builder.fetch import configure_parser
+
+        configure_parser(f)
+    except ImportError:  # pragma: no cover - fetch module optional during development
+        pass
+    f.set_defaults(func=cmd_fetch)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose)
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return int(args.func(args, cfg) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (ConfigError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

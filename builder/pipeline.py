@@ -1,0 +1,437 @@
+"""Run the core over input files: per-file work (in-process or on a Dask
+cluster) with an on-disk cache, then the global stages.
+
+Per file (independent, cacheable, parallel)::
+
+    read tracks -> detect -> quantify -> attribute -> Gaussian-plume fit -> overpasses
+
+Global (cheap, over all files)::
+
+    candidate new sources (clustering) -> compare per source -> validation (simulated truth)
+
+A bad file never stops the build: it becomes a :class:`SkippedItem` naming the
+file and the reason. Cache entries are keyed by the file's content hash, the
+algorithm version and the configuration and inventory fingerprints; each entry
+is written atomically and checked (key + table checksums) before it is
+trusted, so a corrupt or foreign entry is recomputed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from builder import tables
+from builder.config import Config
+from builder.results import BuildResult, SkippedItem
+from builder.soundings import InputError, Track, find_input_files, read_file
+
+log = logging.getLogger("atlas")
+
+#: Bump when detection/quantification/attribution change their outputs; invalidates the cache.
+ALGORITHM_VERSION = "1"
+TABLE_NAMES = ("detections", "profiles", "overpasses", "tracks")
+TRACK_SUMMARY_COLUMNS = ["instrument", "orbit", "source_file", "n_soundings", "track_km", "time_start", "time_end"]
+
+
+@dataclass
+class FileResult:
+    """Everything one input file contributes to the atlas."""
+
+    file: str
+    detections: pd.DataFrame
+    profiles: pd.DataFrame
+    overpasses: pd.DataFrame
+    tracks: pd.DataFrame
+    errors: list[SkippedItem] = field(default_factory=list)
+    cached: bool = False
+
+
+# ----------------------------------------------------------------------------- hashing
+
+
+def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def inventory_fingerprint(sources: pd.DataFrame) -> str:
+    """Hash of the inventory table: a changed inventory changes attribution."""
+    cols = [c for c in ("source_id", "latitude", "longitude", "emission_t_yr", "profile_month",
+                        "profile_week", "profile_hour") if c in sources]
+    h = hashlib.sha256(pd.util.hash_pandas_object(sources[cols], index=False).to_numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def cache_key(file_hash: str, cfg: Config, inv_fp: str) -> str:
+    text = "|".join([ALGORITHM_VERSION, file_hash, inv_fp,
+                     cfg.fingerprint("ingest", "detect", "quantify", "attribute")])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ----------------------------------------------------------------------------- per-file work
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
+def process_tracks(tracks: Iterable[Track], file_name: str, cfg: Config, sources: pd.DataFrame,
+                   emission_kg_s: Callable) -> FileResult:
+    """Detect, quantify, attribute and list overpasses for the tracks of one file."""
+    from builder.attribute import attribute, find_overpasses
+    from builder.detect import detect_track
+    from builder.quantify import fit_gaussian_plume, quantify
+
+    dets, profs, ovps, summ = [], [], [], []
+    for track in tracks:
+        det, prof = detect_track(track, cfg.detect)
+        det = quantify(det, cfg.quantify)
+        det = attribute(det, sources, emission_kg_s, cfg.attribute)
+        det = fit_gaussian_plume(det, prof, sources, cfg)
+        ovp = find_overpasses(track, det, sources, emission_kg_s, cfg)
+        s = track.soundings
+        summ.append({"instrument": track.instrument, "orbit": track.orbit, "source_file": file_name,
+                     "n_soundings": track.n, "track_km": _covered_km(s["along_km"].to_numpy()),
+                     "time_start": s["time_utc"].min(), "time_end": s["time_utc"].max()})
+        dets.append(det)
+        profs.append(prof)
+        ovps.append(ovp)
+    return FileResult(
+        file=file_name,
+        detections=_concat(dets, tables.DETECTION_FIT_COLUMNS),
+        profiles=_concat(profs, tables.PROFILE_COLUMNS),
+        overpasses=_concat(ovps, tables.OVERPASS_COLUMNS),
+        tracks=pd.DataFrame(summ, columns=TRACK_SUMMARY_COLUMNS),
+    )
+
+
+def _covered_km(along_km: np.ndarray, gap_km: float = 10.0) -> float:
+    """Track length actually covered by good soundings (gaps > gap_km excluded)."""
+    if len(along_km) < 2:
+        return 0.0
+    d = np.diff(np.sort(along_km))
+    return float(d[d <= gap_km].sum())
+
+
+def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    frames = [f for f in frames if f is not None and len(f)]
+    if not frames:
+        return _empty(columns)
+    return pd.concat(frames, ignore_index=True)
+
+
+def process_file(path: str | Path, cfg: Config, sources: pd.DataFrame, emission_kg_s: Callable) -> FileResult:
+    """One input file -> FileResult. Bad input becomes an error entry, not an exception."""
+    path = Path(path)
+    try:
+        tracks = read_file(path, cfg.ingest)
+    except InputError as exc:
+        return FileResult(file=path.name, detections=_empty(tables.DETECTION_FIT_COLUMNS),
+                          profiles=_empty(tables.PROFILE_COLUMNS), overpasses=_empty(tables.OVERPASS_COLUMNS),
+                          tracks=_empty(TRACK_SUMMARY_COLUMNS),
+                          errors=[SkippedItem(item=path.name, reason=exc.reason, stage="ingest")])
+    if not tracks:
+        res = process_tracks([], path.name, cfg, sources, emission_kg_s)
+        res.errors.append(SkippedItem(item=path.name, reason="no good-quality soundings after screening",
+                                      stage="ingest"))
+        return res
+    return process_tracks(tracks, path.name, cfg, sources, emission_kg_s)
+
+
+# ----------------------------------------------------------------------------- cache
+
+
+class ResultCache:
+    """Per-file results on disk: ``<cache>/<key[:2]>/<key>/`` with meta.json + CSV tables.
+
+    Entries are written into a temporary folder and renamed into place, so a
+    killed build leaves either a complete entry or none. Reading verifies the
+    stored key and each table's sha256; anything off is discarded and recomputed.
+    """
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def _dir(self, key: str) -> Path:
+        return self.root / key[:2] / key
+
+    def get(self, key: str) -> FileResult | None:
+        d = self._dir(key)
+        meta_path = d / "meta.json"
+        if not meta_path.exists():
+            return None
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if meta.get("key") != key or meta.get("version") != ALGORITHM_VERSION:
+                raise ValueError("foreign entry")
+            frames = {}
+            for name in TABLE_NAMES:
+                raw = (d / f"{name}.csv").read_bytes()
+                if hashlib.sha256(raw).hexdigest() != meta["sha256"][name]:
+                    raise ValueError(f"{name}.csv checksum mismatch")
+                frames[name] = _read_typed(raw, meta["dtypes"][name])
+            errors = [SkippedItem(**e) for e in meta.get("errors", [])]
+            return FileResult(file=meta["file"], errors=errors, cached=True, **frames)
+        except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError, pd.errors.ParserError) as exc:
+            log.warning("cache entry %s is corrupt or foreign (%s); recomputing", key[:12], exc)
+            shutil.rmtree(d, ignore_errors=True)
+            return None
+
+    def put(self, key: str, res: FileResult) -> None:
+        d = self._dir(key)
+        d.parent.mkdir(parents=True, exist_ok=True)
+        tmp = d.parent / f".tmp-{key}-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir()
+        meta = {"key": key, "version": ALGORITHM_VERSION, "file": res.file, "sha256": {}, "dtypes": {},
+                "errors": [e.__dict__ for e in res.errors]}
+        for name in TABLE_NAMES:
+            df = getattr(res, name)
+            raw = df.to_csv(index=False).encode("utf-8")
+            (tmp / f"{name}.csv").write_bytes(raw)
+            meta["sha256"][name] = hashlib.sha256(raw).hexdigest()
+            meta["dtypes"][name] = {c: str(t) for c, t in df.dtypes.items()}
+        with open(tmp / "meta.json", "w", encoding="utf-8") as f:
+            json.dump(meta, f)
+            f.flush()
+            os.fsync(f.fileno())
+        if d.exists():
+            shutil.rmtree(d, ignore_errors=True)
+        try:
+            os.replace(tmp, d)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _read_typed(raw: bytes, dtypes: dict[str, str]) -> pd.DataFrame:
+    if not raw.strip():
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in dtypes})
+    df = pd.read_csv(io.BytesIO(raw), keep_default_na=True, low_memory=False)
+    if list(df.columns) != list(dtypes):
+        raise ValueError("column mismatch")
+    for col, dt in dtypes.items():
+        if dt.startswith("datetime64"):
+            df[col] = pd.to_datetime(df[col], utc=True, format="ISO8601")
+        elif dt == "bool":
+            df[col] = df[col].astype(bool)
+        elif dt == "object":
+            df[col] = df[col].astype(object).where(df[col].notna(), None) if df[col].isna().all() else df[col]
+        else:
+            try:
+                df[col] = df[col].astype(dt)
+            except (ValueError, TypeError):
+                pass
+    return df
+
+
+# ----------------------------------------------------------------------------- progress
+
+
+def progress_iter(items, desc: str, total: int | None = None, enabled: bool | None = None):
+    """tqdm bar on an interactive terminal; plain log lines (every ~10%) in CI/pipes."""
+    total = total if total is not None else (len(items) if hasattr(items, "__len__") else None)
+    interactive = sys.stderr.isatty() and not os.environ.get("CI") if enabled is None else enabled
+    if interactive:
+        from tqdm import tqdm
+
+        yield from tqdm(items, desc=desc, total=total, leave=False)
+        return
+    step = max(1, (total or 10) // 10)
+    for i, item in enumerate(items, 1):
+        yield item
+        if total and (i % step == 0 or i == total):
+            log.info("%s: %d/%d", desc, i, total)
+
+
+# ----------------------------------------------------------------------------- core run
+
+
+@dataclass
+class CoreRun:
+    result: BuildResult
+    n_processed: int = 0     # files computed this run (not from cache)
+    n_cached: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _dedupe_files(files: list[Path], skipped: list[SkippedItem]) -> list[tuple[Path, str]]:
+    seen: dict[str, Path] = {}
+    out = []
+    for p in files:
+        try:
+            h = file_sha256(p)
+        except OSError as exc:
+            skipped.append(SkippedItem(item=p.name, reason=f"cannot read file ({exc.strerror})", stage="ingest"))
+            continue
+        if h in seen:
+            skipped.append(SkippedItem(item=p.name, reason=f"duplicate of {seen[h].name} (same content)",
+                                       stage="ingest"))
+            continue
+        seen[h] = p
+        out.append((p, h))
+    return out
+
+
+def _client(cfg: Config, scheduler: str | None):
+    """A dask.distributed Client: "local" -> LocalCluster sized to the machine, an address -> that cluster."""
+    from dask.distributed import Client, LocalCluster
+
+    sched = scheduler if scheduler is not None else cfg.compute.scheduler
+    if sched in ("", "none", "serial", None):
+        return None
+    if sched == "local":
+        n = cfg.compute.workers or os.cpu_count() or 1
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR)
+        return Client(cluster)
+    return Client(sched)
+
+
+def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_s: Callable,
+             skipped: list[SkippedItem], *, scheduler: str | None = None, use_cache: bool = True,
+             progress: bool | None = None) -> CoreRun:
+    """Per-file work (cached, optionally on Dask) for ``files``, then the global stages."""
+    from builder.attribute import find_candidates
+    from builder.compare import compare
+
+    t0 = time.perf_counter()
+    cache = ResultCache(cfg.path("cache")) if use_cache else None
+    inv_fp = inventory_fingerprint(sources)
+    todo, results = [], {}
+    for path, h in _dedupe_files(files, skipped):
+        key = cache_key(h, cfg, inv_fp)
+        hit = cache.get(key) if cache else None
+        if hit is not None:
+            results[path] = hit
+        else:
+            todo.append((path, key))
+    client = _client(cfg, scheduler) if todo else None
+    try:
+        if client is not None:
+            src_f = client.scatter(sources, broadcast=True)
+            futures = {client.submit(process_file, str(p), cfg, src_f, emission_kg_s, key=f"file-{k}", pure=False): (p, k)
+                       for p, k in todo}
+            from dask.distributed import as_completed
+
+            for fut in progress_iter(as_completed(futures), "detect (dask)", total=len(futures), enabled=progress):
+                p, k = futures[fut]
+                res = fut.result()
+                results[p] = res
+                if cache:
+                    cache.put(k, res)
+        else:
+            for p, k in progress_iter(todo, "detect", enabled=progress):
+                res = process_file(p, cfg, sources, emission_kg_s)
+                results[p] = res
+                if cache:
+                    cache.put(k, res)
+    finally:
+        if client is not None:
+            cluster = getattr(client, "cluster", None)
+            client.close()
+            if cluster is not None and cfg.compute.scheduler != "" and (scheduler or cfg.compute.scheduler) == "local":
+                cluster.close()
+    t1 = time.perf_counter()
+    ordered = [results[p] for p in sorted(results, key=lambda p: p.name)]
+    for r in ordered:
+        skipped.extend(r.errors)
+    detections = _sort(_concat([r.detections for r in ordered], tables.DETECTION_FIT_COLUMNS), ["detection_id"])
+    profiles = _sort(_concat([r.profiles for r in ordered], tables.PROFILE_COLUMNS), ["detection_id", "along_km"])
+    overpasses = _sort(_concat([r.overpasses for r in ordered], tables.OVERPASS_COLUMNS), ["overpass_id"])
+    tracks_df = _sort(_concat([r.tracks for r in ordered], TRACK_SUMMARY_COLUMNS), ["instrument", "orbit", "source_file"])
+    candidates = find_candidates(detections, cfg.attribute)
+    summary_table = compare(overpasses, detections, sources)
+    t2 = time.perf_counter()
+    summary = {
+        "n_files": len(ordered),
+        "n_orbits": int(tracks_df[["instrument", "orbit"]].drop_duplicates().shape[0]) if len(tracks_df) else 0,
+        "n_soundings": int(pd.to_numeric(tracks_df["n_soundings"]).sum()) if len(tracks_df) else 0,
+        "track_km": float(pd.to_numeric(tracks_df["track_km"]).sum()) if len(tracks_df) else 0.0,
+        "n_detections": int(len(detections)),
+        "n_attributed": int((detections.get("source_id", pd.Series(dtype=object)).fillna("").astype(str) != "").sum()),
+        "n_overpasses": int(len(overpasses)),
+        "n_candidates": int(len(candidates)),
+        "instruments": sorted(tracks_df["instrument"].dropna().unique().tolist()) if len(tracks_df) else [],
+        "period_start": _iso_date(tracks_df["time_start"].min()) if len(tracks_df) else None,
+        "period_end": _iso_date(tracks_df["time_end"].max()) if len(tracks_df) else None,
+    }
+    result = BuildResult(sources=sources, detections=detections, profiles=profiles, overpasses=overpasses,
+                         candidates=candidates, source_summary=summary_table, summary=summary, skipped=skipped)
+    result.tracks = tracks_df  # type: ignore[attr-defined]
+    n_cached = sum(r.cached for r in ordered)
+    return CoreRun(result=result, n_processed=len(ordered) - n_cached, n_cached=n_cached,
+                   seconds={"files": t1 - t0, "global": t2 - t1})
+
+
+def _iso_date(v) -> str | None:
+    if v is None or (isinstance(v, float) and np.isnan(v)) or pd.isna(v):
+        return None
+    return pd.Timestamp(v).strftime("%Y-%m-%d")
+
+
+def _sort(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    keys = [k for k in keys if k in df.columns]
+    if not keys or df.empty:
+        return df.reset_index(drop=True)
+    return df.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- tables out
+
+
+def public_detections(detections: pd.DataFrame) -> pd.DataFrame:
+    """detections.csv: the issue's interface columns first, then everything else."""
+    lead = [c for c in tables.DETECTIONS_CSV_LEAD if c in detections.columns]
+    missing = [c for c in tables.DETECTIONS_CSV_LEAD if c not in detections.columns]
+    out = detections.copy()
+    for c in missing:
+        out[c] = np.nan
+    rest = [c for c in out.columns if c not in tables.DETECTIONS_CSV_LEAD]
+    return out[tables.DETECTIONS_CSV_LEAD + rest]
+
+
+def write_tables(result: BuildResult, out_dir: Path) -> list[Path]:
+    """Write the result tables as CSV (+ summary.json) into ``out_dir`` atomically per file."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    named = {
+        "detections.csv": public_detections(result.detections),
+        "overpasses.csv": result.overpasses,
+        "candidates.csv": result.candidates,
+        "sources_summary.csv": result.source_summary,
+        "profiles.csv": result.profiles,
+    }
+    tracks = getattr(result, "tracks", None)
+    if tracks is not None:
+        named["tracks.csv"] = tracks
+    for name, df in named.items():
+        written.append(_atomic_write(out_dir / name, df.to_csv(index=False, float_format="%.6g").encode()))
+    summary = dict(result.summary)
+    summary["skipped"] = [s.__dict__ for s in result.skipped]
+    written.append(_atomic_write(out_dir / "summary.json",
+                                 json.dumps(summary, indent=2, sort_keys=True, default=str).encode()))
+    return written
+
+
+def _atomic_write(path: Path, data: bytes) -> Path:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Idempotent setup: virtualenv + this package, front-end assets from npm, and
+# (with --test) the test extras and Debian's Chromium for the browser tests.
+# A second run with nothing changed takes about a second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-build}
+extras=""
+[ "$mode" = "--test" ] && extras="[test]"
+[ "$mode" = "--bench" ] && extras="[test,bench]"
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    echo "setup: creating .venv"
+    "$PY" -m venv .venv
+fi
+stamp=".venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)-${mode#--}"
+if [ ! -f "$stamp" ]; then
+    echo "setup: installing the package ${extras:-(runtime only)}"
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e ".${extras}"
+    touch "$stamp"
+fi
+
+if [ -f package.json ]; then
+    if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+        echo "setup: npm ci (Leaflet and plugins for site/assets)"
+        npm ci --no-audit --no-fund --loglevel=error
+    fi
+fi
+
+if [ "$mode" = "--test" ] || [ "$mode" = "--bench" ]; then
+    if ! command -v chromium >/dev/null 2>&1; then
+        echo "setup: installing Debian's chromium for browser tests"
+        SUDO=""
+        [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO=sudo
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+    fi
+fi
