@@ -73,6 +73,12 @@ class Attribute:
     overpass_min_downwind_km: float = 0.0  #: overpass counted if the track crosses the axis beyond this
     candidate_eps_km: float = 25.0    #: DBSCAN radius for recurrent unattributed detections
     candidate_min_orbits: int = 2     #: distinct orbits needed for a candidate new source
+    max_upwind_km: float = 4.0        #: a source may lie this far downwind of the detection (location error)
+    calm_wind_m_s: float = 1.0        #: below: wind direction meaningless, any source within axis_tolerance_km
+    min_flux_fraction: float = 0.05   #: inventory must explain >= this share of the observed enhancement
+    overpass_min_mt_yr: float = 1.0   #: sources with a smaller annual inventory get no overpass rows
+    overpass_min_soundings: int = 30  #: good soundings within +-20 km of the axis crossing for an overpass
+    upper_limit_sigma: float = 3.0    #: non-detection upper limit = this x the matched-filter flux error
 
 
 @dataclass(frozen=True)
