@@ -123,7 +123,7 @@ def along_track_km(time_utc: pd.Series, latitude: np.ndarray, longitude: np.ndar
     """
     from builder.physics import haversine_km
 
-    t = pd.to_datetime(time_utc, utc=True).astype("int64").to_numpy() / 1e9
+    t = (pd.to_datetime(time_utc, utc=True) - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds().to_numpy()
     if len(t) < 2:
         return np.zeros(len(t))
     t0 = t.min()
