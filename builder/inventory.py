@@ -136,7 +136,7 @@ class TemporalProfiles:
         offset_ns = np.nan_to_num(lon / 15.0 * 3600e9).astype(np.int64)
         local = pd.DatetimeIndex(np.where(nat, 0, ns + offset_ns).astype("datetime64[ns]"))
         month = local.month.to_numpy() - 1
-        wday = local.dayofweek.to_numpy()
+        wday = local.day_of_week.to_numpy()
         hour = local.hour.to_numpy()
         def ids(col):  # hand-made tables without profile columns get flat profiles
             return sources[col] if col in sources else np.full(n, FLAT, dtype=object)
@@ -492,7 +492,7 @@ def _read_table(path: Path, sheet_hint: str) -> pd.DataFrame:
             sheet = next((s for s in book.sheet_names if sheet_hint in s.lower()), None)
             if sheet is None:
                 raise InputError(path.name, f"no sheet named like {sheet_hint!r} (sheets: {', '.join(book.sheet_names)})")
-            return book.parse(sheet, dtype=str)
+            return pd.read_excel(book, sheet_name=sheet, dtype=str)
         except InputError:
             raise
         except Exception as exc:  # zipfile / openpyxl errors vary by version
