@@ -1,0 +1,555 @@
+"""Attribution of detections to inventory sources, overpasses (detections and
+non-detections with upper limits) and candidate new sources.
+
+Geometry (all in a local east/north frame around each source,
+:func:`builder.physics.local_enu_km`): the plume axis is the half-line from the
+source along the file wind. A detection at offset ``d`` from a source has
+
+    downwind_km = d . w,   axis_offset_km = |d x w|      (w = wind unit vector)
+
+and the source is a *candidate* when ``-max_upwind_km <= downwind_km <= reach_km``
+and ``axis_offset_km <= axis_tolerance_km + downwind_km * tan(angle_unc_deg)``
+(the cone widens with distance because the wind direction is uncertain;
+cf. the upwind-cone attribution of the batch7 prototype built with
+F. Chevallier's guidance, and Zheng et al. 2020, ACP 20, 8501, who place
+the plume where the wind carries it from inventory locations).
+
+Ranking score in (0, 1], higher is better, a Gaussian pseudo-likelihood::
+
+    score = exp(-0.5 * (z_axis**2 + z_time**2 + z_flux**2))
+    z_axis = axis_offset_km / tolerance_km
+    z_time = travel_h / TRAVEL_SCALE_H,      travel_h = downwind_km / (3.6 * |u|)
+    z_flux = ln(Q_obs / Q_inv) / ln(FLUX_FACTOR_1SIGMA)
+
+``Q_obs`` is the detection's emission (or, if missing, the observed area A
+converted with the normal wind: Q = A * L1 * u_perp, L1 =
+physics.line_density_kg_m(1 ppm km)); ``Q_inv`` the source's inventory at the
+detection time. Equivalently z_flux compares the observed area with the
+expected one A_exp = Q_inv / (u_perp * L1). A source whose expected
+enhancement is below ``min_flux_fraction`` of the observed one cannot explain
+the plume and is not a candidate (so tiny sources do not hide new ones).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from builder import physics, tables
+from builder.config import Attribute, Config
+from builder.soundings import InputError, Track
+
+#: Travel time [h] counted as one "sigma" in the score: wind fields decorrelate over hours.
+TRAVEL_SCALE_H = 3.0
+#: Factor between observed and inventory emission counted as one "sigma" (hourly inventory
+#: profiles, wind-speed errors of ~25-50 % and CSF errors of 30-60 % per overpass, science-notes 5.4).
+FLUX_FACTOR_1SIGMA = 3.0
+#: Standard surface pressure [hPa] used when a detection/track has none.
+P_STD_HPA = 1013.25
+#: Half-width [km] of the along-track window for the wind at an axis crossing.
+WIND_WINDOW_KM = 10.0
+#: Half-width [km] of the window counting good soundings around a crossing (also the psurf mean).
+COUNT_WINDOW_KM = 20.0
+#: Half-width [km] of the window for the local noise estimate (successive differences).
+NOISE_WINDOW_KM = 50.0
+#: Along-track bin size [km] of the track geometry used for crossings.
+BIN_KM = 2.0
+#: At most this many alternatives are listed per detection.
+MAX_ALTERNATIVES = 5
+
+_ATTR_OUT = [c for c in tables.ATTRIBUTION_COLUMNS if not c.startswith("gp_")]
+_NEEDED = ("latitude", "longitude", "wind_u_m_s", "wind_v_m_s", "time_utc")
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _xyz(lat, lon) -> np.ndarray:
+    """Unit vectors on the sphere, shape (n, 3)."""
+    la, lo = np.radians(np.asarray(lat, float)), np.radians(np.asarray(lon, float))
+    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+
+
+def _latlon(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = xyz / np.linalg.norm(xyz, axis=-1, keepdims=True)
+    return np.degrees(np.arcsin(np.clip(n[..., 2], -1, 1))), np.degrees(np.arctan2(n[..., 1], n[..., 0]))
+
+
+def _chord(km: float) -> float:
+    """Chord length on the unit sphere of a great-circle distance [km]."""
+    return 2.0 * np.sin(min(km, np.pi * physics.EARTH_RADIUS_KM) / (2.0 * physics.EARTH_RADIUS_KM))
+
+
+def _col(df: pd.DataFrame, name: str, default=np.nan) -> np.ndarray:
+    if name in df.columns:
+        return pd.to_numeric(df[name], errors="coerce").to_numpy(float)
+    return np.full(len(df), default, dtype=float)
+
+
+def _times(values) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(pd.to_datetime(pd.Series(values), utc=True, errors="coerce"))
+
+
+def _ids(series: pd.Series) -> pd.Series:
+    """Source ids as clean strings ('' for missing)."""
+    return series.fillna("").astype(str).replace({"nan": "", "None": ""})
+
+
+def inventory_at(sources: pd.DataFrame, times, emission_kg_s: Callable, round_min: float = 0.0) -> np.ndarray:
+    """Inventory emission [kg/s] of row i of ``sources`` at ``times[i]``.
+
+    ``emission_kg_s(sources_df, time_utc)`` is called once per distinct time
+    (optionally rounded to ``round_min`` minutes), never once per source.
+    """
+    n = len(sources)
+    out = np.full(n, np.nan)
+    if n == 0:
+        return out
+    t = _times(times)
+    if round_min > 0:
+        t = t.round(f"{int(round_min)}min")
+    codes, uniq = pd.factorize(t)
+    for k, tk in enumerate(uniq):
+        rows = np.flatnonzero(codes == k)
+        vals = np.asarray(emission_kg_s(sources.iloc[rows], tk), dtype=float).reshape(-1)
+        if len(vals) != len(rows):
+            raise ValueError(f"emission_kg_s returned {len(vals)} values for {len(rows)} sources")
+        out[rows] = vals
+    return out
+
+
+def _usable_sources(sources: pd.DataFrame) -> pd.DataFrame:
+    if sources is None or len(sources) == 0:
+        return pd.DataFrame(columns=tables.SOURCE_COLUMNS)
+    for c in ("source_id", "latitude", "longitude"):
+        if c not in sources.columns:
+            raise InputError("sources", f"missing column {c!r}")
+    lat, lon = _col(sources, "latitude"), _col(sources, "longitude")
+    # sources without a position cannot be attributed (the inventory stage reports them)
+    return sources.loc[np.isfinite(lat) & np.isfinite(lon)].reset_index(drop=True)
+
+
+def _empty_attribution(out: pd.DataFrame) -> pd.DataFrame:
+    for c in _ATTR_OUT:
+        if c in ("source_id", "source_name", "alternatives"):
+            out[c] = pd.Series([""] * len(out), index=out.index, dtype=object)
+        elif c == "n_candidates":
+            out[c] = pd.Series(np.zeros(len(out), dtype=int), index=out.index)
+        else:
+            out[c] = pd.Series(np.full(len(out), np.nan), index=out.index)
+    return out
+
+
+def _line_density_per_ppm_km(psurf_hpa, tcwv_kg_m2) -> np.ndarray:
+    p = np.where(np.isfinite(psurf_hpa), psurf_hpa, P_STD_HPA)
+    w = np.where(np.isfinite(tcwv_kg_m2), tcwv_kg_m2, 0.0)
+    return physics.line_density_kg_m(1.0, p, w)
+
+
+# --------------------------------------------------------------------------- attribute
+
+def candidate_pairs(detections: pd.DataFrame, sources: pd.DataFrame, emission_kg_s: Callable,
+                    cfg: Attribute) -> pd.DataFrame:
+    """All (detection row, source row) pairs passing the upwind-cone test, with their score.
+
+    Columns: det (row position), src (row position in ``sources``), distance_km,
+    downwind_km, axis_offset_km, tolerance_km, inventory_kg_s, score.
+    """
+    cols = ["det", "src", "distance_km", "downwind_km", "axis_offset_km", "tolerance_km", "inventory_kg_s", "score"]
+    if len(detections) == 0 or len(sources) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in cols})
+    dlat, dlon = _col(detections, "latitude"), _col(detections, "longitude")
+    ok = np.isfinite(dlat) & np.isfinite(dlon)
+    slat, slon = _col(sources, "latitude"), _col(sources, "longitude")
+    det_rows = np.flatnonzero(ok)
+    dtree = cKDTree(_xyz(dlat[ok], dlon[ok]))
+    stree = cKDTree(_xyz(slat, slon))
+    sp = dtree.sparse_distance_matrix(stree, _chord(cfg.reach_km), output_type="ndarray")
+    i, j = det_rows[sp["i"]], sp["j"].astype(int)
+    east, north = physics.local_enu_km(dlat[i], dlon[i], slat[j], slon[j])  # detection relative to source
+    dist = physics.haversine_km(slat[j], slon[j], dlat[i], dlon[i])
+    u, v = _col(detections, "wind_u_m_s")[i], _col(detections, "wind_v_m_s")[i]
+    speed = np.hypot(u, v)
+    calm = ~(speed >= cfg.calm_wind_m_s)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        wx, wy = u / speed, v / speed
+    downwind = np.where(calm, np.nan, east * wx + north * wy)
+    offset = np.where(calm, dist, np.abs(east * wy - north * wx))
+    tol = cfg.axis_tolerance_km + np.clip(np.nan_to_num(downwind), 0, None) * np.tan(np.radians(cfg.angle_unc_deg))
+    geo = np.where(calm, dist <= cfg.axis_tolerance_km,
+                   (downwind >= -cfg.max_upwind_km) & (downwind <= cfg.reach_km) & (offset <= tol)
+                   & (dist <= cfg.reach_km))
+    i, j, dist, downwind, offset, tol, speed, calm = (a[geo] for a in (i, j, dist, downwind, offset, tol, speed, calm))
+
+    inv = inventory_at(sources.iloc[j], detections["time_utc"].to_numpy()[i], emission_kg_s)
+    # observed emission (from quantify) or, failing that, area x line density x normal wind
+    q_obs = _col(detections, "emission_kg_s")[i]
+    area = _col(detections, "area_ppm_km")[i]
+    u_perp = _col(detections, "wind_normal_m_s")[i]
+    az = np.radians(_col(detections, "track_azimuth_deg")[i])
+    du, dv = _col(detections, "wind_u_m_s")[i], _col(detections, "wind_v_m_s")[i]
+    u_perp = np.where(np.isfinite(u_perp), np.abs(u_perp), np.abs(du * np.cos(az) - dv * np.sin(az)))
+    u_perp = np.fmax(u_perp, np.fmax(0.342 * speed, 0.5))  # wind within 20 deg of the track: floor
+    l1 = _line_density_per_ppm_km(_col(detections, "psurf_hpa")[i], _col(detections, "tcwv_kg_m2")[i])
+    q_obs = np.where(np.isfinite(q_obs) & (q_obs > 0), q_obs, area * l1 * u_perp)
+    have_obs = np.isfinite(q_obs) & (q_obs > 0)
+    inv_pos = np.where(np.isfinite(inv) & (inv > 0), inv, 1e-9)
+    explain = ~have_obs | (inv_pos >= cfg.min_flux_fraction * np.where(have_obs, q_obs, 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z_flux = np.where(have_obs, np.log(q_obs / inv_pos) / np.log(FLUX_FACTOR_1SIGMA), 0.0)
+        travel_h = np.clip(np.nan_to_num(downwind), 0, None) / (3.6 * np.fmax(speed, 0.1))
+    z_time = np.where(calm, 0.0, travel_h / TRAVEL_SCALE_H)
+    z_axis = np.where(calm, dist / cfg.axis_tolerance_km, offset / tol)
+    score = np.exp(-0.5 * (z_axis ** 2 + z_time ** 2 + z_flux ** 2))
+    keep = explain
+    return pd.DataFrame({"det": i[keep], "src": j[keep], "distance_km": dist[keep], "downwind_km": downwind[keep],
+                         "axis_offset_km": offset[keep], "tolerance_km": tol[keep], "inventory_kg_s": inv[keep],
+                         "score": score[keep]})
+
+
+def attribute(detections: pd.DataFrame, sources: pd.DataFrame, emission_kg_s: Callable,
+              cfg: Attribute) -> pd.DataFrame:
+    """Add tables.ATTRIBUTION_COLUMNS (except gp_*) to ``detections``.
+
+    The best-scoring upwind source (see module docstring) goes into source_id,
+    source_name, source_*_km, attribution_score and inventory_kg_s (its inventory
+    at the detection time); the others into ``alternatives`` ("id:score|...",
+    best first). Unattributed rows get '' and NaN. Rows without a position or
+    wind stay unattributed.
+    """
+    if detections is None:
+        detections = pd.DataFrame(columns=tables.DETECTION_FIT_COLUMNS + tables.QUANTIFY_COLUMNS)
+    missing = [c for c in _NEEDED if c not in detections.columns]
+    if missing:
+        raise InputError("detections", f"missing column(s) {', '.join(missing)} needed for attribution")
+    out = _empty_attribution(detections.copy())
+    src = _usable_sources(sources)
+    pairs = candidate_pairs(detections, src, emission_kg_s, cfg)
+    if pairs.empty:
+        return out
+    pairs = pairs.sort_values(["det", "score", "distance_km"], ascending=[True, False, True], kind="stable")
+    sid = _ids(src["source_id"]).to_numpy()
+    names = src["name"].fillna("").astype(str).to_numpy() if "name" in src.columns else np.full(len(src), "")
+    pairs["sid"] = sid[pairs["src"].to_numpy()]
+    rank = pairs.groupby("det").cumcount().to_numpy()
+    best = pairs.loc[rank == 0]
+    rows = best["det"].to_numpy()
+    idx = out.index[rows]
+    out.loc[idx, "source_id"] = best["sid"].to_numpy()
+    out.loc[idx, "source_name"] = names[best["src"].to_numpy()]
+    out.loc[idx, "source_distance_km"] = best["distance_km"].to_numpy()
+    out.loc[idx, "source_downwind_km"] = best["downwind_km"].to_numpy()
+    out.loc[idx, "source_axis_offset_km"] = best["axis_offset_km"].to_numpy()
+    out.loc[idx, "attribution_score"] = best["score"].to_numpy()
+    out.loc[idx, "inventory_kg_s"] = best["inventory_kg_s"].to_numpy()
+    counts = pairs.groupby("det").size()
+    out.loc[out.index[counts.index.to_numpy()], "n_candidates"] = counts.to_numpy()
+    alt = pairs.loc[(rank > 0) & (rank <= MAX_ALTERNATIVES)]
+    if len(alt):
+        text = alt["sid"] + ":" + alt["score"].map(lambda s: f"{s:.3g}")
+        joined = text.groupby(alt["det"]).agg("|".join)
+        out.loc[out.index[joined.index.to_numpy()], "alternatives"] = joined.to_numpy()
+    return out
+
+
+# --------------------------------------------------------------------------- overpasses
+
+def _window_stats(along: np.ndarray, values: np.ndarray, centres: np.ndarray, half_km: float):
+    """Mean of the finite ``values`` of soundings within +-half_km of each centre, and their count."""
+    fin = np.isfinite(values)
+    csum = np.concatenate([[0.0], np.cumsum(np.where(fin, values, 0.0))])
+    ccnt = np.concatenate([[0], np.cumsum(fin)])
+    lo = np.searchsorted(along, centres - half_km, side="left")
+    hi = np.searchsorted(along, centres + half_km, side="right")
+    n = ccnt[hi] - ccnt[lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, (csum[hi] - csum[lo]) / np.maximum(n, 1), np.nan)
+    return mean, hi - lo, n
+
+
+class _TrackGeometry:
+    """Along-track bins (BIN_KM) of one track: swath-centre position and sounding statistics."""
+
+    def __init__(self, track: Track):
+        s = track.soundings
+        order = np.argsort(s["along_km"].to_numpy(float), kind="stable")
+        s = s.iloc[order]
+        self.along = s["along_km"].to_numpy(float)
+        self.u = s["wind_u_m_s"].to_numpy(float)
+        self.v = s["wind_v_m_s"].to_numpy(float)
+        self.psurf = s["psurf_hpa"].to_numpy(float) if "psurf_hpa" in s else np.full(len(s), np.nan)
+        self.tcwv = s["tcwv_kg_m2"].to_numpy(float) if "tcwv_kg_m2" in s else np.full(len(s), np.nan)
+        self.time_ns = _times(s["time_utc"]).asi8.astype(float)
+        x = s["xco2_ppm"].to_numpy(float)
+        # local noise from successive differences (removes background and smooth plume signal)
+        d2 = np.full(len(x), np.nan)
+        if len(x) > 1:
+            close = np.diff(self.along) <= 5.0
+            d2[1:] = np.where(close, np.diff(x) ** 2 / 2.0, np.nan)
+        self.d2 = d2
+        a0 = self.along[0]
+        b = ((self.along - a0) // BIN_KM).astype(int)
+        nb = int(b[-1]) + 1
+        cnt = np.bincount(b, minlength=nb)
+        xyz = _xyz(s["latitude"].to_numpy(float), s["longitude"].to_numpy(float))
+        centres = a0 + (np.arange(nb) + 0.5) * BIN_KM
+        full = cnt > 0
+        bxyz = np.column_stack([np.bincount(b, xyz[:, k], minlength=nb)[full] / cnt[full] for k in range(3)])
+        xyz_all = np.column_stack([np.interp(centres, centres[full], bxyz[:, k]) for k in range(3)])
+        self.bin_along = centres
+        self.bin_xyz = xyz_all / np.linalg.norm(xyz_all, axis=1, keepdims=True)
+        self.bin_lat, self.bin_lon = _latlon(self.bin_xyz)
+        self.tree = cKDTree(self.bin_xyz)
+
+    def wind_at(self, along_km: np.ndarray):
+        u, _, nu = _window_stats(self.along, self.u, along_km, WIND_WINDOW_KM)
+        v, _, _ = _window_stats(self.along, self.v, along_km, WIND_WINDOW_KM)
+        # fall back to a wider window where the narrow one has no wind
+        u2, _, _ = _window_stats(self.along, self.u, along_km, NOISE_WINDOW_KM)
+        v2, _, _ = _window_stats(self.along, self.v, along_km, NOISE_WINDOW_KM)
+        return np.where(nu > 0, u, u2), np.where(nu > 0, v, v2)
+
+    def position_at(self, along_km: np.ndarray):
+        xyz = np.column_stack([np.interp(along_km, self.bin_along, self.bin_xyz[:, k]) for k in range(3)])
+        return _latlon(xyz)
+
+
+def _crossings(geo: _TrackGeometry, c: np.ndarray, slat, slon, wu, wv, reach_km: float, min_down_km: float):
+    """First crossing (smallest downwind distance) of each source's wind axis with the track.
+
+    Works on the bins within +-reach of the source's closest bin, so track
+    curvature is followed. Returns along_km, downwind_km (NaN: no crossing),
+    heading unit vector (east, north) at the crossing, and the segment end bins.
+    """
+    k = int(np.ceil(reach_km / BIN_KM)) + 1
+    nb = len(geo.bin_along)
+    idx = np.clip(c[:, None] + np.arange(-k, k + 1)[None, :], 0, nb - 1)
+    east, north = physics.local_enu_km(geo.bin_lat[idx], geo.bin_lon[idx], slat[:, None], slon[:, None])
+    speed = np.hypot(wu, wv)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        wx, wy = (wu / speed)[:, None], (wv / speed)[:, None]
+    dn = east * wx + north * wy
+    cr = east * wy - north * wx
+    c0, c1 = cr[:, :-1], cr[:, 1:]
+    step = idx[:, 1:] != idx[:, :-1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = np.where(c0 != c1, c0 / (c0 - c1), 0.0)
+    sign = (c0 * c1 <= 0) & step & np.isfinite(f)
+    dn_x = dn[:, :-1] + f * (dn[:, 1:] - dn[:, :-1])
+    ok = sign & (dn_x >= min_down_km) & (dn_x > 0) & (dn_x <= reach_km)
+    ok &= np.hypot(east[:, :-1], north[:, :-1]) <= reach_km + BIN_KM
+    masked = np.where(ok, dn_x, np.inf)
+    best = np.argmin(masked, axis=1)
+    rows = np.arange(len(c))
+    found = np.isfinite(masked[rows, best])
+    i0, i1 = idx[rows, best], idx[rows, best + 1]
+    fb = f[rows, best]
+    along_x = geo.bin_along[i0] + fb * (geo.bin_along[i1] - geo.bin_along[i0])
+    he, hn = east[rows, best + 1] - east[rows, best], north[rows, best + 1] - north[rows, best]
+    hnorm = np.hypot(he, hn)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        he, hn = he / hnorm, hn / hnorm
+    within = np.hypot(east, north) <= reach_km
+    first = np.where(within.any(axis=1), idx[rows, np.argmax(within, axis=1)], c)
+    last = np.where(within.any(axis=1), idx[rows, within.shape[1] - 1 - np.argmax(within[:, ::-1], axis=1)], c)
+    return (np.where(found, along_x, np.nan), np.where(found, dn_x[rows, best], np.nan), he, hn, first, last)
+
+
+def find_overpasses(track: Track, detections: pd.DataFrame, sources: pd.DataFrame, emission_kg_s: Callable,
+                    cfg: Config) -> pd.DataFrame:
+    """Every source whose plume axis this track crosses within reach, detected or not.
+
+    Sources considered: annual inventory >= ``overpass_min_mt_yr`` plus every
+    source a detection of this track is attributed to. The wind is the mean file
+    wind within +-10 km of the crossing (iterated twice from the track point
+    nearest the source). A crossing counts when ``overpass_min_downwind_km <=
+    downwind <= reach_km`` and >= ``overpass_min_soundings`` good soundings lie
+    within +-20 km of it.
+
+    Non-detection upper limit (3 sigma by default), science-notes 8.1: the
+    matched-filter error of the along-track Gaussian area is
+    sigma_A = noise * sqrt(2 sigma_al sqrt(pi) / rho) [ppm km], with noise from
+    successive sounding differences within +-50 km, rho = soundings per km
+    within +-20 km and sigma_al = sigma_y(x) / sin(wind, track) the expected
+    along-track width (Pasquill-Gifford sigma_y, Martin 1976, floored at
+    detect.min_sigma_km); then Q_ul = upper_limit_sigma * sigma_A * L1 * u_perp
+    with L1 = physics.line_density_kg_m(1 ppm km) and u_perp the normal wind
+    (wind speed floored at quantify.min_wind_m_s, angle at
+    quantify.min_wind_track_angle_deg).
+    """
+    acfg = cfg.attribute
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in tables.OVERPASS_COLUMNS})
+    s = track.soundings
+    src = _usable_sources(sources)
+    if s is None or len(s) < 2 or len(src) == 0:
+        return empty
+    dets = detections if detections is not None else pd.DataFrame()
+    if len(dets) and "source_id" in dets.columns:
+        same = np.ones(len(dets), bool)
+        if "orbit" in dets.columns:
+            same &= pd.to_numeric(dets["orbit"], errors="coerce").to_numpy() == track.orbit
+        if "instrument" in dets.columns:
+            same &= dets["instrument"].astype(str).to_numpy() == track.instrument
+        dets = dets.loc[same & (_ids(dets["source_id"]) != "").to_numpy()]
+        if "attribution_score" in dets.columns:
+            dets = dets.sort_values("attribution_score", ascending=False, kind="stable")
+        dets = dets.drop_duplicates("source_id")
+    else:
+        dets = pd.DataFrame(columns=["source_id"])
+    det_ids = set(_ids(dets["source_id"]))
+    sid_all = _ids(src["source_id"])
+    big = _col(src, "emission_t_yr") >= acfg.overpass_min_mt_yr * 1e6
+    src = src.loc[big | sid_all.isin(det_ids).to_numpy()].reset_index(drop=True)
+    if len(src) == 0:
+        return empty
+    geo = _TrackGeometry(track)
+    slat, slon = _col(src, "latitude"), _col(src, "longitude")
+    dist, c = geo.tree.query(_xyz(slat, slon), distance_upper_bound=_chord(acfg.reach_km))
+    near = np.isfinite(dist)
+    src, slat, slon, c = src.loc[near].reset_index(drop=True), slat[near], slon[near], c[near]
+    if len(src) == 0:
+        return empty
+    sid = _ids(src["source_id"]).to_numpy()
+    # wind near the source's closest track point, then at the crossing (twice)
+    wu, wv = geo.wind_at(geo.bin_along[c])
+    along_x = np.full(len(src), np.nan)
+    for _ in range(2):
+        along_x, down_x, he, hn, first, last = _crossings(geo, c, slat, slon, wu, wv, acfg.reach_km,
+                                                          acfg.overpass_min_downwind_km)
+        at = np.where(np.isfinite(along_x), along_x, geo.bin_along[c])
+        wu, wv = geo.wind_at(at)
+    at = np.where(np.isfinite(along_x), along_x, geo.bin_along[c])
+    _, _, n20 = _window_stats(geo.along, np.zeros(len(geo.along)), at, COUNT_WINDOW_KM)
+    psurf, _, _ = _window_stats(geo.along, geo.psurf, at, COUNT_WINDOW_KM)
+    tcwv, _, _ = _window_stats(geo.along, geo.tcwv, at, COUNT_WINDOW_KM)
+    d2, _, _ = _window_stats(geo.along, geo.d2, at, NOISE_WINDOW_KM)
+    noise = np.sqrt(d2)
+    is_det = np.isin(sid, list(det_ids))
+    keep = (np.isfinite(along_x) & (n20 >= acfg.overpass_min_soundings)) | is_det
+    if not keep.any():
+        return empty
+    sel = np.flatnonzero(keep)
+    src = src.iloc[sel].reset_index(drop=True)
+    (sid, along_x, down_x, he, hn, first, last, wu, wv, n20, psurf, tcwv, noise, at, is_det) = (
+        a[sel] for a in (sid, along_x, down_x, he, hn, first, last, wu, wv, n20, psurf, tcwv, noise, at, is_det))
+    cross_lat, cross_lon = geo.position_at(at)
+    t_ns = np.interp(at, geo.along, geo.time_ns)
+    times = pd.to_datetime(t_ns.astype("int64"), utc=True)
+
+    # upper limit from the local noise (docstring)
+    qcfg, dcfg = cfg.quantify, cfg.detect
+    speed = np.fmax(np.hypot(wu, wv), qcfg.min_wind_m_s)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sin_t = np.abs((wu * hn - wv * he) / np.hypot(wu, wv))
+    sin_t = np.fmax(np.nan_to_num(sin_t, nan=1.0), np.sin(np.radians(qcfg.min_wind_track_angle_deg)))
+    stab = physics.pg_stability_class(speed)
+    sig_perp = np.fmax(physics.sigma_y_m(np.nan_to_num(down_x, nan=1.0), stab) / 1e3, dcfg.min_sigma_km)
+    sig_al = sig_perp / sin_t
+    rho = np.fmax(n20, 1) / (2 * COUNT_WINDOW_KM)
+    sigma_a = noise * np.sqrt(2 * sig_al * np.sqrt(np.pi) / rho)
+    l1 = _line_density_per_ppm_km(psurf, tcwv)
+    upper = acfg.upper_limit_sigma * sigma_a * l1 * speed * sin_t
+
+    inv = inventory_at(src, times, emission_kg_s, round_min=10)
+    out = pd.DataFrame({
+        "overpass_id": [f"{x}-{track.instrument}-{track.orbit}" for x in sid],
+        "source_id": sid, "instrument": track.instrument, "orbit": int(track.orbit), "time_utc": times,
+        "downwind_km": down_x, "axis_offset_km": 0.0, "cross_latitude": cross_lat, "cross_longitude": cross_lon,
+        "track_lat0": geo.bin_lat[first], "track_lon0": geo.bin_lon[first],
+        "track_lat1": geo.bin_lat[last], "track_lon1": geo.bin_lon[last],
+        "wind_u_m_s": wu, "wind_v_m_s": wv, "n_soundings": n20.astype(int), "noise_ppm": noise,
+        "detected": is_det, "detection_id": "",
+        "emission_kg_s": np.nan, "emission_unc_kg_s": np.nan, "upper_limit_kg_s": np.where(is_det, np.nan, upper),
+        "inventory_kg_s": inv, "ratio": np.nan, "ratio_unc": np.nan,
+    })
+    if is_det.any():
+        d = dets.assign(source_id=_ids(dets["source_id"])).set_index("source_id")
+        rows = np.flatnonzero(is_det)
+        m = d.loc[sid[rows]]
+        def get(name, default=np.nan):
+            return _col(m, name, default)
+        out.loc[rows, "detection_id"] = m["detection_id"].astype(str).to_numpy() if "detection_id" in m else ""
+        out.loc[rows, "emission_kg_s"] = get("emission_kg_s")
+        out.loc[rows, "emission_unc_kg_s"] = get("emission_unc_kg_s")
+        out.loc[rows, "axis_offset_km"] = get("source_axis_offset_km")
+        out.loc[rows, "downwind_km"] = np.where(np.isfinite(get("source_downwind_km")), get("source_downwind_km"),
+                                                out.loc[rows, "downwind_km"].to_numpy(float))
+        lat_d, lon_d = get("latitude"), get("longitude")
+        out.loc[rows, "cross_latitude"] = np.where(np.isfinite(lat_d), lat_d, cross_lat[rows])
+        out.loc[rows, "cross_longitude"] = np.where(np.isfinite(lon_d), lon_d, cross_lon[rows])
+        tdet = _times(m["time_utc"]) if "time_utc" in m else pd.DatetimeIndex([pd.NaT] * len(rows))
+        out.loc[rows, "time_utc"] = np.where(tdet.notna(), tdet, times[rows])
+        inv_d = get("inventory_kg_s")
+        out.loc[rows, "inventory_kg_s"] = np.where(np.isfinite(inv_d), inv_d, inv[rows])
+        nd = get("noise_ppm")
+        out.loc[rows, "noise_ppm"] = np.where(np.isfinite(nd), nd, noise[rows])
+    out["time_utc"] = pd.to_datetime(out["time_utc"], utc=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        invv = out["inventory_kg_s"].to_numpy(float)
+        good = np.isfinite(invv) & (invv > 0)
+        out["ratio"] = np.where(good, out["emission_kg_s"].to_numpy(float) / np.where(good, invv, 1), np.nan)
+        out["ratio_unc"] = np.where(good, out["emission_unc_kg_s"].to_numpy(float) / np.where(good, invv, 1), np.nan)
+    return out[tables.OVERPASS_COLUMNS].sort_values("overpass_id", kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- candidates
+
+def candidate_id(lat: float, lon: float) -> str:
+    """Stable id from the rounded position, e.g. 'C+51.27+019.33'."""
+    return f"C{lat:+06.2f}{lon:+07.2f}"
+
+
+def find_candidates(detections_all: pd.DataFrame, cfg: Attribute) -> pd.DataFrame:
+    """Recurrent unattributed detections = candidate new (or mislocated) sources.
+
+    DBSCAN (haversine metric, eps = candidate_eps_km, min_samples = 2) on the
+    unattributed detections; clusters seen on >= candidate_min_orbits distinct
+    (instrument, orbit) pairs are kept. Position = normalised mean unit vector.
+    """
+    from sklearn.cluster import DBSCAN
+
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in tables.CANDIDATE_COLUMNS})
+    if detections_all is None or len(detections_all) < 2:
+        return empty
+    d = detections_all
+    sid = _ids(d["source_id"]) if "source_id" in d.columns else pd.Series("", index=d.index)
+    lat, lon = _col(d, "latitude"), _col(d, "longitude")
+    d = d.loc[(sid == "").to_numpy() & np.isfinite(lat) & np.isfinite(lon)].copy()
+    if len(d) < 2:
+        return empty
+    lat, lon = _col(d, "latitude"), _col(d, "longitude")
+    labels = DBSCAN(eps=cfg.candidate_eps_km / physics.EARTH_RADIUS_KM, min_samples=2, metric="haversine",
+                    algorithm="ball_tree").fit_predict(np.radians(np.column_stack([lat, lon])))
+    d["_label"] = labels
+    d = d.loc[labels >= 0]
+    if d.empty:
+        return empty
+    inst = d["instrument"].astype(str) if "instrument" in d.columns else pd.Series("", index=d.index)
+    d["_orbit"] = inst + ":" + d["orbit"].astype(str) if "orbit" in d.columns else d.index.astype(str)
+    xyz = _xyz(_col(d, "latitude"), _col(d, "longitude"))
+    d["_x"], d["_y"], d["_z"] = xyz[:, 0], xyz[:, 1], xyz[:, 2]
+    d["_t"] = _times(d["time_utc"]).to_numpy() if "time_utc" in d.columns else pd.NaT
+    d["_e"] = _col(d, "emission_kg_s")
+    d["_id"] = d["detection_id"].astype(str) if "detection_id" in d.columns else d.index.astype(str)
+    g = d.sort_values("_t", kind="stable").groupby("_label")
+    agg = pd.DataFrame({
+        "n_detections": g.size(), "n_orbits": g["_orbit"].nunique(),
+        "detection_ids": g["_id"].agg("|".join), "mean_emission_kg_s": g["_e"].mean(),
+        "first_time_utc": g["_t"].min(), "last_time_utc": g["_t"].max(),
+        "_x": g["_x"].mean(), "_y": g["_y"].mean(), "_z": g["_z"].mean(),
+    })
+    agg = agg.loc[agg["n_orbits"] >= cfg.candidate_min_orbits]
+    if agg.empty:
+        return empty
+    clat, clon = _latlon(agg[["_x", "_y", "_z"]].to_numpy())
+    agg["latitude"], agg["longitude"] = clat, clon
+    ids = pd.Series([candidate_id(a, b) for a, b in zip(clat, clon)], index=agg.index)
+    dup = ids.groupby(ids).cumcount()
+    agg["candidate_id"] = np.where(dup > 0, ids + "-" + (dup + 1).astype(str), ids)
+    agg["first_time_utc"] = pd.to_datetime(agg["first_time_utc"], utc=True)
+    agg["last_time_utc"] = pd.to_datetime(agg["last_time_utc"], utc=True)
+    out = agg[tables.CANDIDATE_COLUMNS].sort_values(["n_orbits", "n_detections", "candidate_id"],
+                                                   ascending=[False, False, True], kind="stable")
+    return out.reset_index(drop=True)

@@ -1,0 +1,233 @@
+"""Attribution, overpasses and candidate sources on small hand-built tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from builder import physics, tables
+from builder.attribute import attribute, candidate_id, find_candidates, find_overpasses
+from builder.config import Attribute, Config
+from builder.soundings import TRACK_COLUMNS, InputError, Track
+
+T0 = pd.Timestamp("2018-08-05 12:30", tz="UTC")
+MT = physics.KG_S_PER_MT_YR
+
+
+def inv_const(df, t):
+    """Inventory = annual mean (tests do not need profiles)."""
+    return df["emission_t_yr"].to_numpy(float) / 1e6 * MT
+
+
+def sources_table(rows):
+    out = []
+    for sid, lat, lon, mt in rows:
+        out.append({"source_id": sid, "name": f"Plant {sid}", "kind": "power_plant", "fuel": "coal", "country": "PL",
+                    "latitude": lat, "longitude": lon, "emission_t_yr": mt * 1e6, "inventory": "test",
+                    "inventory_year": 2018, "profile_month": "", "profile_week": "", "profile_hour": ""})
+    return pd.DataFrame(out, columns=tables.SOURCE_COLUMNS)
+
+
+def detection(lat, lon, u=5.0, v=0.0, emission_mt=20.0, det_id="OCO-2-100-1", orbit=100, **kw):
+    row = {c: np.nan for c in tables.DETECTION_FIT_COLUMNS + tables.QUANTIFY_COLUMNS}
+    row.update({"detection_id": det_id, "instrument": "OCO-2", "orbit": orbit, "source_file": "f.nc4",
+                "sounding_id": 2018080512300011, "time_utc": T0, "latitude": lat, "longitude": lon,
+                "wind_u_m_s": u, "wind_v_m_s": v, "track_azimuth_deg": 0.0, "psurf_hpa": 1000.0, "tcwv_kg_m2": 20.0,
+                "emission_kg_s": emission_mt * MT, "emission_unc_kg_s": 0.4 * emission_mt * MT, "noise_ppm": 0.8,
+                "sigma_km": 5.0, "area_ppm_km": 30.0})
+    row.update(kw)
+    return row
+
+
+def dets(*rows):
+    return pd.DataFrame(list(rows))
+
+
+# --------------------------------------------------------------------------- attribute
+
+def test_upwind_source_beats_nearer_downwind_source():
+    # wind blows east; A is 28 km west (upwind), B is 10 km east (downwind of the detection)
+    src = sources_table([("A", 51.0, 19.6, 20.0), ("B", 51.0, 20.15, 20.0)])
+    out = attribute(dets(detection(51.0, 20.0)), src, inv_const, Attribute())
+    r = out.iloc[0]
+    assert r["source_id"] == "A" and r["source_name"] == "Plant A"
+    assert r["n_candidates"] == 1 and r["alternatives"] == ""
+    assert r["source_downwind_km"] == pytest.approx(28.0, abs=0.5)
+    assert r["source_axis_offset_km"] < 0.5
+    assert r["inventory_kg_s"] == pytest.approx(20.0 * MT)
+    # with the wind reversed, B becomes the upwind one
+    out2 = attribute(dets(detection(51.0, 20.0, u=-5.0)), src, inv_const, Attribute())
+    assert out2.iloc[0]["source_id"] == "B"
+
+
+def test_off_axis_source_rejected_and_row_left_unattributed():
+    # C lies 55 km north of the wind axis, far outside the 8 km + 28 km * tan(20 deg) tolerance
+    src = sources_table([("C", 51.5, 19.6, 20.0)])
+    out = attribute(dets(detection(51.0, 20.0)), src, inv_const, Attribute())
+    r = out.iloc[0]
+    assert r["source_id"] == "" and r["source_name"] == ""
+    assert np.isnan(r["inventory_kg_s"]) and np.isnan(r["attribution_score"]) and r["n_candidates"] == 0
+    # the same geometry within a wider cone is accepted
+    wide = attribute(dets(detection(51.0, 20.0)), src, inv_const, Attribute(angle_unc_deg=65.0))
+    assert wide.iloc[0]["source_id"] == "C"
+
+
+def test_alternatives_listed_best_first():
+    src = sources_table([("A", 51.0, 19.6, 20.0), ("D", 51.0, 19.3, 20.0), ("E", 51.05, 19.75, 18.0)])
+    out = attribute(dets(detection(51.0, 20.0)), src, inv_const, Attribute())
+    r = out.iloc[0]
+    assert r["n_candidates"] == 3
+    alts = [a.split(":") for a in r["alternatives"].split("|")]
+    ids = [a[0] for a in alts]
+    scores = [float(a[1]) for a in alts]
+    assert r["source_id"] not in ids and sorted(ids + [r["source_id"]]) == ["A", "D", "E"]
+    assert scores == sorted(scores, reverse=True) and scores[0] <= r["attribution_score"] + 1e-3
+    # D is 49 km upwind (farther, longer travel): ranked below A
+    assert ids.index("D") > ids.index("A") if "A" in ids else r["source_id"] == "A"
+
+
+def test_flux_term_prefers_source_that_explains_the_plume_and_gates_tiny_ones():
+    # same axis; the 20 Mt/yr source explains a 20 Mt/yr plume, the nearer 2 Mt/yr one hardly
+    src = sources_table([("small", 51.0, 19.7, 2.0), ("big", 51.0, 19.5, 20.0)])
+    out = attribute(dets(detection(51.0, 20.0)), src, inv_const, Attribute())
+    assert out.iloc[0]["source_id"] == "big"
+    assert out.iloc[0]["alternatives"].startswith("small:")
+    # 2 Mt/yr explains 10 % of a 20 Mt/yr plume: below a 15 % gate it is not a candidate at all
+    only_small = src.iloc[[0]]
+    out2 = attribute(dets(detection(51.0, 20.0)), only_small, inv_const, Attribute(min_flux_fraction=0.15))
+    assert out2.iloc[0]["source_id"] == ""
+    out3 = attribute(dets(detection(51.0, 20.0)), only_small, inv_const, Attribute(min_flux_fraction=0.05))
+    assert out3.iloc[0]["source_id"] == "small"
+
+
+def test_calm_wind_uses_distance_only():
+    src = sources_table([("near", 51.0, 20.05, 10.0), ("far", 51.0, 19.6, 10.0)])
+    out = attribute(dets(detection(51.0, 20.0, u=0.2, v=0.1)), src, inv_const, Attribute())
+    assert out.iloc[0]["source_id"] == "near" and out.iloc[0]["n_candidates"] == 1
+
+
+def test_empty_inputs_and_bad_columns():
+    cols = tables.DETECTION_FIT_COLUMNS + tables.QUANTIFY_COLUMNS
+    out = attribute(pd.DataFrame(columns=cols), sources_table([]), inv_const, Attribute())
+    assert len(out) == 0 and all(c in out.columns for c in tables.ATTRIBUTION_COLUMNS if not c.startswith("gp_"))
+    out = attribute(dets(detection(51.0, 20.0)), sources_table([]), inv_const, Attribute())
+    assert out.iloc[0]["source_id"] == ""
+    with pytest.raises(InputError, match="wind_u_m_s"):
+        attribute(dets(detection(51.0, 20.0)).drop(columns="wind_u_m_s"), sources_table([]), inv_const, Attribute())
+
+
+def test_many_sources_fast():
+    rng = np.random.default_rng(1)
+    n = 20000
+    src = sources_table([(f"S{i}", la, lo, 2.0) for i, (la, lo) in
+                         enumerate(zip(rng.uniform(-60, 70, n), rng.uniform(-180, 180, n)))])
+    d = dets(*[detection(la, lo, det_id=f"d{i}") for i, (la, lo) in
+               enumerate(zip(rng.uniform(-60, 70, 300), rng.uniform(-180, 180, 300)))])
+    import time
+    t = time.perf_counter()
+    out = attribute(d, src, inv_const, Attribute())
+    assert time.perf_counter() - t < 5.0
+    assert len(out) == 300
+
+
+# --------------------------------------------------------------------------- overpasses
+
+def make_track(noise_ppm=0.8, orbit=100, seed=3):
+    """A north-bound track along 20 E from 50 N to 52 N, 2 soundings/km, wind from the west."""
+    rng = np.random.default_rng(seed)
+    along = np.arange(0, 222.0, 0.5)
+    n = len(along)
+    s = pd.DataFrame({
+        "sounding_id": np.arange(n, dtype=np.int64),
+        "time_utc": T0 + pd.to_timedelta(along / 6.76, unit="s"),
+        "latitude": 50.0 + along / 111.195, "longitude": np.full(n, 20.0),
+        "xco2_ppm": 405.0 + noise_ppm * rng.standard_normal(n), "xco2_unc_ppm": np.full(n, 0.5),
+        "footprint": np.ones(n, int), "operation_mode": np.zeros(n, int), "land_water": np.zeros(n, int),
+        "altitude_m": np.zeros(n), "wind_u_m_s": np.full(n, 5.0), "wind_v_m_s": np.zeros(n),
+        "psurf_hpa": np.full(n, 1000.0), "tcwv_kg_m2": np.full(n, 20.0), "along_km": along,
+    })[TRACK_COLUMNS]
+    return Track(orbit=orbit, instrument="OCO-2", source_file="f.nc4", soundings=s)
+
+
+def overpass_sources():
+    return sources_table([("S1", 51.0, 19.6, 20.0),    # upwind, detected
+                          ("S2", 50.5, 19.5, 10.0),    # upwind, not detected
+                          ("S3", 51.5, 20.5, 20.0),    # downwind side: its plume never meets the track
+                          ("S4", 50.7, 19.6, 0.5),     # below the 1 Mt/yr floor
+                          ("S5", 51.0, 17.0, 20.0)])   # 180 km away: beyond reach
+
+
+def test_overpasses_detection_and_upper_limit():
+    src = overpass_sources()
+    track = make_track()
+    d = attribute(dets(detection(51.0, 20.0, emission_mt=16.0)), src, inv_const, Attribute())
+    assert d.iloc[0]["source_id"] == "S1"
+    ovp = find_overpasses(track, d, src, inv_const, Config())
+    assert list(ovp.columns) == tables.OVERPASS_COLUMNS
+    assert sorted(ovp["source_id"]) == ["S1", "S2"]
+    s1 = ovp.set_index("source_id").loc["S1"]
+    assert bool(s1["detected"]) and s1["detection_id"] == "OCO-2-100-1"
+    assert s1["ratio"] == pytest.approx(16.0 / 20.0)
+    assert s1["ratio_unc"] == pytest.approx(0.4 * 16.0 / 20.0)
+    assert np.isnan(s1["upper_limit_kg_s"])
+    s2 = ovp.set_index("source_id").loc["S2"]
+    assert not bool(s2["detected"]) and np.isnan(s2["emission_kg_s"]) and np.isnan(s2["ratio"])
+    assert s2["overpass_id"] == "S2-OCO-2-100"
+    assert s2["downwind_km"] == pytest.approx(35.4, abs=1.5)
+    assert s2["cross_latitude"] == pytest.approx(50.5, abs=0.02)
+    assert s2["cross_longitude"] == pytest.approx(20.0, abs=0.01)
+    assert s2["n_soundings"] in (80, 81) and s2["noise_ppm"] == pytest.approx(0.8, rel=0.15)
+    assert s2["inventory_kg_s"] == pytest.approx(10 * MT)
+    # hand computation of the 3-sigma upper limit (docstring formula)
+    sig_al = max(physics.sigma_y_m(s2["downwind_km"], "C") / 1e3, 2.0)
+    sigma_a = s2["noise_ppm"] * np.sqrt(2 * sig_al * np.sqrt(np.pi) / (s2["n_soundings"] / 40))
+    expect = 3 * sigma_a * physics.line_density_kg_m(1.0, 1000.0, 20.0) * 5.0
+    assert s2["upper_limit_kg_s"] == pytest.approx(expect, rel=1e-4)
+    # segment within reach: track start (50 N) to ~146 km north of the crossing latitude
+    assert s2["track_lat0"] == pytest.approx(50.0, abs=0.02)
+    assert s2["track_lat1"] == pytest.approx(50.5 + np.sqrt(150**2 - 35.4**2) / 111.2, abs=0.03)
+
+
+def test_upper_limit_scales_with_noise_and_needs_soundings():
+    src = overpass_sources()
+    quiet = find_overpasses(make_track(0.5), dets(), src, inv_const, Config())
+    loud = find_overpasses(make_track(1.0), dets(), src, inv_const, Config())
+    ratio = loud.set_index("source_id")["upper_limit_kg_s"] / quiet.set_index("source_id")["upper_limit_kg_s"]
+    assert ratio.loc["S2"] == pytest.approx(2.0, rel=0.1)
+    # a track with a cloud gap around 50.5 N: S2's crossing has no soundings -> no overpass
+    t = make_track()
+    lat = t.soundings["latitude"]
+    t.soundings = t.soundings.loc[(lat - 50.5).abs() > 0.3].reset_index(drop=True)
+    gap = find_overpasses(t, dets(), src, inv_const, Config())
+    assert "S2" not in set(gap["source_id"]) and "S1" in set(gap["source_id"])
+
+
+def test_overpasses_empty_inputs():
+    empty_track = Track(orbit=1, instrument="OCO-2", source_file="x", soundings=pd.DataFrame(columns=TRACK_COLUMNS))
+    for out in (find_overpasses(empty_track, dets(), overpass_sources(), inv_const, Config()),
+                find_overpasses(make_track(), dets(), sources_table([]), inv_const, Config())):
+        assert len(out) == 0 and list(out.columns) == tables.OVERPASS_COLUMNS
+
+
+# --------------------------------------------------------------------------- candidates
+
+def test_candidates_cluster_recurrent_unattributed_detections():
+    rows = [detection(10.00, 10.00, det_id="a", orbit=1), detection(10.05, 10.05, det_id="b", orbit=2),
+            detection(10.02, 10.00, det_id="c", orbit=2),
+            detection(30.0, 30.0, det_id="oneoff", orbit=3),
+            detection(40.0, 40.0, det_id="same1", orbit=4), detection(40.05, 40.0, det_id="same2", orbit=4),
+            detection(10.01, 10.01, det_id="attributed", orbit=5, source_id="S9")]
+    d = dets(*rows)
+    d["source_id"] = d["source_id"].fillna("")
+    out = find_candidates(d, Attribute())
+    assert list(out.columns) == tables.CANDIDATE_COLUMNS and len(out) == 1
+    r = out.iloc[0]
+    assert r["n_detections"] == 3 and r["n_orbits"] == 2
+    assert sorted(r["detection_ids"].split("|")) == ["a", "b", "c"]
+    assert r["latitude"] == pytest.approx(10.0233, abs=1e-3) and r["longitude"] == pytest.approx(10.0167, abs=1e-3)
+    assert r["candidate_id"] == "C+10.02+010.02"
+    assert candidate_id(51.266, 19.326) == "C+51.27+019.33" and candidate_id(-5.1, -70.0) == "C-05.10-070.00"
+    # requiring 3 orbits drops it
+    assert len(find_candidates(d, Attribute(candidate_min_orbits=3))) == 0
+    assert len(find_candidates(d.iloc[:0], Attribute())) == 0
