@@ -31,9 +31,11 @@ are all taken in that local time.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
-import io
 import re
+import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -197,8 +199,37 @@ def _find_column(columns, *candidates: str, contains: tuple[str, ...] = ()) -> s
     return None
 
 
+@contextlib.contextmanager
+def _unzipped(path: Path, suffixes: tuple[str, ...]):
+    """``path`` itself, or for a .zip (as ``atlas fetch`` downloads them) its one
+    member ending in ``suffixes``, extracted to a temporary folder."""
+    if not path.exists():
+        raise InputError(path.name, "file not found")
+    if path.suffix.lower() != ".zip":
+        yield path
+        return
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = [m for m in zf.namelist() if m.lower().endswith(suffixes)
+                       and not m.startswith("__MACOSX") and not m.endswith("/")]
+            if len(members) != 1:
+                raise InputError(path.name, f"zip holds {len(members)} files ending in {'/'.join(suffixes)} "
+                                 f"({', '.join(members[:5])}); expected exactly one")
+            with tempfile.TemporaryDirectory(prefix="atlas-inv-") as tmp:
+                out = Path(tmp) / Path(members[0]).name
+                with zf.open(members[0]) as src, open(out, "wb") as dst:
+                    while chunk := src.read(1 << 20):
+                        dst.write(chunk)
+                yield out
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(path.name, f"not a readable zip file: {_one_line(exc)}") from None
+
+
 def _read_csv(path: Path, **kw) -> pd.DataFrame:
-    """CSV (optionally .gz/.bz2) as strings; unreadable -> InputError."""
+    """CSV (optionally .gz/.bz2, or the one CSV inside a .zip) as strings; unreadable -> InputError."""
+    if path.suffix.lower() == ".zip":
+        with _unzipped(path, (".csv",)) as member:
+            return _read_csv(member, **kw)
     if not path.exists():
         raise InputError(path.name, "file not found")
     for enc in ("utf-8", "latin-1"):
@@ -559,6 +590,36 @@ def read_gcpt(path: str | Path, skipped: list | None = None, year: int | None = 
 
 # --------------------------------------------------------------------------- EDGAR
 
+def _edgar_grid(xr, nc_path: Path, name: str):
+    """(values[lat, lon] t/cell/yr, lats, lons in [-180, 180), year, substance) of an EDGAR _emi.nc."""
+    try:
+        ds = xr.open_dataset(nc_path)
+    except Exception as exc:  # engines raise different types
+        raise InputError(name, f"not a readable NetCDF file: {_one_line(exc)}") from None
+    with ds:
+        if "emissions" not in ds.variables:
+            raise InputError(name, f"no variable 'emissions' (have: {', '.join(map(str, ds.data_vars))}); "
+                             "use EDGAR's _emi.nc files")
+        da = ds["emissions"]
+        units = str(da.attrs.get("units", "")).strip()
+        if not units.lower().startswith("tonne"):
+            raise InputError(name, f"emissions units {units!r}, expected 'Tonnes' per cell per year")
+        lat_name = next((d for d in da.dims if str(d).lower() in ("lat", "latitude")), None)
+        lon_name = next((d for d in da.dims if str(d).lower() in ("lon", "longitude")), None)
+        if lat_name is None or lon_name is None:
+            raise InputError(name, f"emissions dims {da.dims} lack lat/lon")
+        extra = [d for d in da.dims if d not in (lat_name, lon_name)]
+        if any(da.sizes[d] != 1 for d in extra):
+            raise InputError(name, f"emissions has extra dimensions {extra}; expected one annual grid")
+        da = da.squeeze(extra, drop=True).transpose(lat_name, lon_name)
+        values = np.asarray(da.values, dtype=float)
+        lats = np.asarray(da[lat_name].values, dtype=float)
+        lons = (np.asarray(da[lon_name].values, dtype=float) + 180.0) % 360.0 - 180.0
+        year = da.attrs.get("year", ds.attrs.get("year"))
+        substance = str(da.attrs.get("substance", ds.attrs.get("substance", "CO2")))
+    return values, lats, lons, year, substance
+
+
 def read_edgar(path: str | Path, min_t_yr: float = EDGAR_MIN_T_YR, skipped: list | None = None) -> pd.DataFrame:
     """EDGAR v8 0.1-degree annual ``_emi.nc`` (variable ``emissions`` in Tonnes per
     cell per year, coords lat/lon) -> one ``grid_cell`` source per cell >= ``min_t_yr``.
@@ -570,33 +631,8 @@ def read_edgar(path: str | Path, min_t_yr: float = EDGAR_MIN_T_YR, skipped: list
 
     path = Path(path)
     skipped = [] if skipped is None else skipped
-    if not path.exists():
-        raise InputError(path.name, "file not found")
-    try:
-        ds = xr.open_dataset(path)
-    except Exception as exc:  # engines raise different types
-        raise InputError(path.name, f"not a readable NetCDF file: {_one_line(exc)}") from None
-    with ds:
-        if "emissions" not in ds.variables:
-            raise InputError(path.name, f"no variable 'emissions' (have: {', '.join(map(str, ds.data_vars))}); "
-                             "use EDGAR's _emi.nc files")
-        da = ds["emissions"]
-        units = str(da.attrs.get("units", "")).strip()
-        if not units.lower().startswith("tonne"):
-            raise InputError(path.name, f"emissions units {units!r}, expected 'Tonnes' per cell per year")
-        lat_name = next((d for d in da.dims if str(d).lower() in ("lat", "latitude")), None)
-        lon_name = next((d for d in da.dims if str(d).lower() in ("lon", "longitude")), None)
-        if lat_name is None or lon_name is None:
-            raise InputError(path.name, f"emissions dims {da.dims} lack lat/lon")
-        extra = [d for d in da.dims if d not in (lat_name, lon_name)]
-        if any(da.sizes[d] != 1 for d in extra):
-            raise InputError(path.name, f"emissions has extra dimensions {extra}; expected one annual grid")
-        da = da.squeeze(extra, drop=True).transpose(lat_name, lon_name)
-        values = np.asarray(da.values, dtype=float)
-        lats = np.asarray(da[lat_name].values, dtype=float)
-        lons = (np.asarray(da[lon_name].values, dtype=float) + 180.0) % 360.0 - 180.0
-        year = da.attrs.get("year", ds.attrs.get("year"))
-        substance = str(da.attrs.get("substance", ds.attrs.get("substance", "CO2")))
+    with _unzipped(path, (".nc", ".nc4")) as nc_path:
+        values, lats, lons, year, substance = _edgar_grid(xr, nc_path, path.name)
     if year is None and (m := re.search(r"_((?:19|20)\d{2})_", path.name)):
         year = int(m.group(1))
     n_neg = int(np.sum(values < 0))

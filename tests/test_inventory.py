@@ -375,3 +375,30 @@ def test_load_inventory_with_extras(tmp_path):
 def test_clean_text():
     s = inv.clean_text(["<script>alert(1)</script>", "a\tb\nc\x00d", None, "x" * 500])
     assert s.tolist() == ["<script>alert(1)</script>", "a b c d", "", "x" * 500]
+
+
+def test_zipped_downloads_are_read(tmp_path):
+    """`atlas fetch inventories` stores the GPPD and EDGAR zips as downloaded."""
+    import zipfile
+    csv = _csv(tmp_path / "global_power_plant_database.csv", GPPD_HEADER, [
+        _gppd_row("WRI9", "Coal Z", "Coal", 10.0, 10.0, 100, gen={2018: 500})])
+    nc = _edgar(tmp_path / "v8.0_FT2022_GHG_CO2_2021_TOTALS_emi.nc", np.full((2, 3), 2.0e6))
+    gz = tmp_path / "global_power_plant_database_v_1_3.zip"
+    with zipfile.ZipFile(gz, "w") as zf:
+        zf.write(csv, "global_power_plant_database.csv")
+        zf.writestr("README.txt", "readme")
+    ez = tmp_path / "v8.0_FT2022_GHG_CO2_2021_TOTALS_emi_nc.zip"
+    with zipfile.ZipFile(ez, "w") as zf:
+        zf.write(nc, nc.name)
+        zf.writestr("_readme.html", "<p>x</p>")
+    assert inv.read_gppd(gz)["source_id"].tolist() == ["gppd-WRI9"]
+    edgar = inv.read_edgar(ez)
+    assert len(edgar) == 6 and set(edgar["inventory_year"]) == {2022}  # attrs year wins over the name
+    empty = tmp_path / "empty.zip"
+    with zipfile.ZipFile(empty, "w") as zf:
+        zf.writestr("README.txt", "no data")
+    with pytest.raises(InputError, match="expected exactly one"):
+        inv.read_gppd(empty)
+    (tmp_path / "bad.zip").write_bytes(b"PK not really")
+    with pytest.raises(InputError, match="zip"):
+        inv.read_edgar(tmp_path / "bad.zip")
