@@ -106,6 +106,10 @@ class Site:
     base_url: str = "/"               #: URL path the site is served under, e.g. "/co2-atlas/"
     site_url: str = ""                #: absolute origin for sitemap.xml, e.g. "https://example.org"
     max_sources_home: int = 20000     #: inventory markers on the home map
+    templates: str = "templates"      #: Jinja2 templates folder (relative to atlas.toml's folder)
+    content: str = "content"          #: Markdown pages folder (relative to atlas.toml's folder)
+    node_modules: str = "node_modules"  #: npm assets installed by `npm ci` (relative to atlas.toml's folder)
+    search: bool = True               #: build the Pagefind search index after the pages
 
 
 @dataclass(frozen=True)
