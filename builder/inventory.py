@@ -83,6 +83,9 @@ EDGAR_MIN_T_YR = 1.0e6
 
 # C0/C1 controls plus zero-width and bidirectional-override characters.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_SEP = "\ue000"
+_ODD_SPACE = re.compile(r"[^\S ]")  # whitespace other than a plain space
+_DIRTY = re.compile(_CONTROL.pattern + r"|[^\S ]|\s\s|^\s|\s$|\ue000\s|\s\ue000")  # what clean_text changes
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
@@ -174,12 +177,25 @@ def clean_text(values) -> pd.Series:
     """Strip control / zero-width / bidi characters, collapse whitespace. HTML is kept
     as data (escaping is the renderer's job)."""
     s = pd.Series(values, dtype=object).fillna("").astype(str)
-    return s.str.replace(_CONTROL, " ", regex=True).str.replace(r"\s+", " ", regex=True).str.strip()
+    # Fast path: one regex over all values joined by a private-use separator.
+    joined = _SEP + _SEP.join(s.tolist()) + _SEP
+    if not (_CONTROL.search(joined) or _ODD_SPACE.search(joined) or "  " in joined
+            or _SEP + " " in joined or " " + _SEP in joined):
+        return s
+    dirty = s.str.contains(_DIRTY, regex=True).to_numpy(dtype=bool)
+    if dirty.any():
+        fixed = s[dirty].str.replace(_CONTROL, " ", regex=True).str.replace(r"\s+", " ", regex=True).str.strip()
+        s = s.astype(object)
+        s[dirty] = fixed.to_numpy(dtype=object)
+    return s
 
 
 def _safe_id(values) -> pd.Series:
     """Ids usable in URLs and file names: [A-Za-z0-9_.-], other runs -> '-'."""
-    return clean_text(values).str.replace(_ID_UNSAFE, "-", regex=True).str.strip("-")
+    s = clean_text(values)
+    if _ID_UNSAFE.search("".join(s.tolist())):
+        s = s.str.replace(_ID_UNSAFE, "-", regex=True)
+    return s.str.strip("-")
 
 
 def _norm(col: str) -> str:
