@@ -54,6 +54,10 @@ class Detect:
     min_flank_soundings: int = 4      #: soundings in each of [-3s,-2s] and [2s,3s]
     merge_km: float = 20.0            #: detections closer than this (and overlapping) are one plume
     refine: bool = True               #: nonlinear refinement of retained candidates
+    scan_significance_margin: float = 0.5  #: scan candidates within this of min_significance are refined
+    default_noise_inflation: float = 1.5   #: se(A) inflation for correlated noise when a track is too short to measure it
+    window_sigmas: float = 0.0        #: >0: fit window half-length = this x sigma, within [min_window_km, window_km]
+    min_window_km: float = 40.0       #: shortest fit window when window_sigmas > 0
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,8 @@ class Quantify:
     background_rel_unc: float = 0.15  #: relative error from the linear-background assumption
     min_wind_track_angle_deg: float = 20.0  #: below: wind nearly parallel to track, flagged
     min_wind_m_s: float = 1.0         #: below: calm, flux estimate flagged
+    gp_optimise_direction: bool = True  #: Gaussian-plume fit rotates the wind within +-2 wind_dir_unc_deg
+    gp_direction_steps: int = 17      #: rotation angles tried by that search
 
 
 @dataclass(frozen=True)

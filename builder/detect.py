@@ -1,0 +1,527 @@
+"""Plume detection along OCO-2/OCO-3 tracks: a Gaussian on a linear background.
+
+Model (Zheng et al. 2020, ACP 20, 8501; Chevallier et al. 2022, GRL 49,
+e2021GL097540), x = along-track distance [km], c = centre, s = width::
+
+    XCO2(x) = b + m (x - c) + A / (s sqrt(2 pi)) exp(-(x - c)^2 / (2 s^2))
+
+A [ppm km] is the integrated enhancement that :mod:`builder.quantify` turns
+into an emission.
+
+Why it is fast (by design, not by tuning): for a fixed centre and width the
+model is *linear* in (b, m, A), so a weighted linear least-squares fit needs
+only nine weighted sums per (centre, width). :func:`scan_track` computes them
+for every centre and width at once:
+
+* window sums of w, w x, w x^2, w y, w x y, w y^2 exactly, from cumulative
+  sums and ``searchsorted``;
+* Gaussian-weighted sums (w g, w x g, w g^2, w y g, w x y g) from a binning
+  of the soundings into bins of width h <= s/6 that keeps the first
+  ``TAYLOR_ORDER`` moments of each sounding's offset from its bin centre, and
+  a Taylor expansion of the kernel around the bin centre. The sums over bins
+  are then a convolution (done by FFT). With h <= s/6 and order 3 the
+  truncation error is ~1e-6 relative, i.e. the scan is exact to numerical
+  precision for all practical purposes (``tests/test_detect.py`` checks it
+  against ``np.linalg.lstsq`` per centre).
+
+Only the few candidates that pass a slightly lower significance threshold are
+refined nonlinearly on the exact soundings (``scipy.optimize.least_squares``,
+free centre and width).
+
+Honest significance. Per-sounding errors are correlated along track (~20 km,
+Baker et al. 2022, AMT 15, 2161) and ``xco2_uncertainty`` underestimates the
+scatter. The standard error of A is therefore (1) scaled by the window's
+reduced chi^2 and (2) inflated by an empirical factor k(s) per track and
+width: the robust (MAD) standard deviation of the scan's z = A / se(A) over all
+centres of the track, which are overwhelmingly plume-free, so k captures
+whatever the white-noise error misses (correlated noise, striping, retrieval
+artefacts). This is the constant-false-alarm-rate idea of radar detection.
+Short tracks with too few centres use ``cfg.default_noise_inflation``.
+
+Quality filters (all configurable in ``[detect]``):
+
+* ``min_soundings_window`` soundings in the fit window (``window_km``);
+* ``min_soundings_core`` soundings within +-1 s of the centre;
+* ``min_flank_soundings`` soundings in each of [-3s, -2s] and [2s, 3s] (the
+  background must be sampled on both sides; Zheng et al. 2020);
+* ``min_sigma_km`` <= s <= ``max_sigma_km``;
+* A > 0 (an enhancement, not a depletion);
+* significance A / se(A) >= ``min_significance`` with the honest se above;
+* R^2 >= ``min_r2`` and R > 0, R = Pearson correlation of the fitted curve and
+  the data within +-4 s;
+* duplicates (other widths, neighbouring centres) closer than
+  max(``merge_km``, s1 + s2) are merged, keeping the most significant.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pandas as pd
+from scipy import fft as sfft
+from scipy import optimize
+
+from builder import tables
+from builder.config import Detect
+from builder.physics import EARTH_RADIUS_KM
+from builder.soundings import Track
+
+SQRT_2PI = np.sqrt(2.0 * np.pi)
+#: Order of the Taylor expansion of the kernels around bin centres in the scan.
+TAYLOR_ORDER = 3
+#: Bins are at most width / BIN_FRACTION wide.
+BIN_FRACTION = 6.0
+#: Gaussian kernels are truncated at this many widths (exp(-18) ~ 1.5e-8).
+KERNEL_HALF_WIDTHS = 6.0
+#: Soundings within this distance of the centre give the wind/psurf/tcwv means.
+MET_RADIUS_KM = 10.0
+#: Half-length of track used for the local lat/lon-vs-along fit (azimuth, position).
+AZIMUTH_RADIUS_KM = 50.0
+#: Minimum number of scan centres with a valid fit to estimate the noise inflation.
+MIN_CENTRES_FOR_INFLATION = 60
+
+_DTYPES = {
+    "detection_id": object, "instrument": object, "source_file": object, "orbit": "int64",
+    "sounding_id": "int64", "time_utc": "datetime64[ns, UTC]", "n_soundings": "int64", "n_core": "int64",
+}
+
+
+def empty_detections() -> pd.DataFrame:
+    """An empty detection table with the DETECTION_FIT columns."""
+    return pd.DataFrame({c: pd.Series(dtype=_DTYPES.get(c, "float64")) for c in tables.DETECTION_FIT_COLUMNS})
+
+
+def empty_profiles() -> pd.DataFrame:
+    """An empty profile table with the PROFILE columns."""
+    dt = {"detection_id": object, "footprint": "int64"}
+    return pd.DataFrame({c: pd.Series(dtype=dt.get(c, "float64")) for c in tables.PROFILE_COLUMNS})
+
+
+# --------------------------------------------------------------------------- scan
+
+def _kernel_derivatives(d_km: np.ndarray, sigma_km: float, order: int) -> np.ndarray:
+    """Taylor coefficients F^(p)(d)/p! for F in (g, d g, g^2), p = 0..order.
+
+    g(d) = phi(d/s)/s is the area-normalised Gaussian; its derivatives are
+    (-1)^p He_p(d/s) phi(d/s) / s^(p+1) (probabilists' Hermite polynomials).
+    Returns an array (len(d), order + 1, 3).
+    """
+    from math import factorial
+
+    from numpy.polynomial.hermite_e import hermeval
+
+    out = np.empty((len(d_km), order + 1, 3))
+
+    def gauss_deriv(s, p):
+        u = d_km / s
+        coef = np.zeros(p + 1)
+        coef[p] = 1.0
+        return (-1.0) ** p * hermeval(u, coef) * np.exp(-0.5 * u * u) / (SQRT_2PI * s ** (p + 1))
+
+    g = [gauss_deriv(sigma_km, p) for p in range(order + 1)]
+    s2 = sigma_km / np.sqrt(2.0)
+    c2 = 1.0 / (2.0 * sigma_km * np.sqrt(np.pi))  # g^2 = c2 * (Gaussian of width s/sqrt2)
+    for p in range(order + 1):
+        fact = factorial(p)
+        out[:, p, 0] = g[p] / fact
+        out[:, p, 1] = (d_km * g[p] + (p * g[p - 1] if p else 0.0)) / fact
+        out[:, p, 2] = c2 * gauss_deriv(s2, p) / fact
+    return out
+
+
+def _fft_size(n: int) -> int:
+    """FFT length >= n from a coarse ladder (2^k x {1, 1.25, 1.5, 1.75}), so that
+    kernel spectra are reused across tracks of similar length."""
+    k = max(int(np.ceil(np.log2(max(n, 16)))) - 3, 0)
+    for m in (8, 10, 12, 14, 16):
+        if m << k >= n:
+            return m << k
+    return 16 << k
+
+
+@functools.lru_cache(maxsize=512)
+def _kernel_spectrum(sigma_km: float, h_km: float, T: int, nfft: int) -> np.ndarray:
+    """rFFT of the Taylor kernels, shape (nfft//2+1, 2*(P+1), 5).
+
+    Kernel (taps, moments, outputs): outputs are the sums of w g, w d g, w g^2
+    (from the w-moments) and w y g, w y d g (from the w y-moments). Depends on
+    nothing but its arguments, so it is cached.
+    """
+    P = TAYLOR_ORDER
+    t = np.arange(-T, T + 1)
+    kd = _kernel_derivatives(t * h_km, sigma_km, P)          # (2T+1, P+1, 3)
+    K = np.zeros((2 * T + 1, 2 * (P + 1), 5))
+    K[:, :P + 1, 0:3] = kd
+    K[:, P + 1:, 3:5] = kd[:, :, 0:2]
+    # correlation S[b] = sum_t K[t] mom[b + t] == convolution with the flipped kernel
+    Kf = sfft.rfft(K[::-1].reshape(2 * T + 1, -1), n=nfft, axis=0).reshape(-1, 2 * (P + 1), 5)
+    Kf.setflags(write=False)
+    return Kf
+
+
+def _gaussian_sums(x_km, w, y, centre0_km, step_km, n_centres, sigma_km, half_window_km):
+    """Gaussian-weighted sums at centres centre0 + j*step for one width.
+
+    Returns an array (n_centres, 5): sums of w g, w d g, w g^2, w y g, w y d g
+    with d = x - c and g the area-normalised Gaussian of width sigma.
+    """
+    k = max(1, int(np.ceil(step_km * BIN_FRACTION / sigma_km)))
+    h = step_km / k
+    idx = np.rint((x_km - centre0_km) / h).astype(np.int64)
+    delta = x_km - centre0_km - idx * h
+    lo = int(idx.min())
+    idx -= lo                      # bin b <-> position centre0 + (b + lo) h
+    n_bins = int(idx.max()) + 1
+    P = TAYLOR_ORDER
+    # moments M_p = sum w delta^p, Y_p = sum w y delta^p per bin
+    mom = np.empty((n_bins, 2 * (P + 1)))
+    dp = np.ones_like(delta)
+    for p in range(P + 1):
+        mom[:, p] = np.bincount(idx, w * dp, minlength=n_bins)
+        mom[:, P + 1 + p] = np.bincount(idx, w * y * dp, minlength=n_bins)
+        dp = dp * delta
+    T = int(np.floor(min(KERNEL_HALF_WIDTHS * sigma_km, half_window_km) / h))
+    nfft = _fft_size(n_bins + 2 * T + 1)
+    Kf = _kernel_spectrum(float(sigma_km), float(h), T, nfft)
+    Mf = sfft.rfft(mom, n=nfft, axis=0)
+    Sf = np.einsum("fm,fmo->fo", Mf, Kf)
+    full = sfft.irfft(Sf, n=nfft, axis=0)
+    # centre j is at bin b = j*k - lo; S[b] = full[b + T]
+    b = np.arange(n_centres) * k - lo + T
+    return full[b]
+
+
+def scan_track(x_km, y_ppm, w, centres_km, sigmas_km, window_km):
+    """Weighted linear fits of b + m (x-c) + A g(x-c; s) at all centres and widths.
+
+    ``centres_km`` must be evenly spaced; ``window_km`` is one full window
+    length or one per width. Returns a dict of arrays of shape
+    (n_centres, n_widths): ``area`` (A, ppm km), ``slope``, ``intercept`` (ppm,
+    at the centre, in the units of ``y_ppm``), ``var_area_unit`` (the (A, A)
+    element of (X^T W X)^-1, i.e. var(A) if the weights are exact),
+    ``chi2`` (weighted residual sum of squares), ``n`` (soundings in window),
+    ``ok`` (a well-posed fit).
+    """
+    x = np.asarray(x_km, float)
+    y = np.asarray(y_ppm, float)
+    w = np.asarray(w, float)
+    c = np.asarray(centres_km, float)
+    nc, ns = len(c), len(sigmas_km)
+    halves = np.broadcast_to(np.asarray(window_km, float) / 2.0, (ns,))
+    step = float(c[1] - c[0]) if nc > 1 else 1.0
+    x0 = x[0] if len(x) else 0.0
+    xr = x - x0
+    cr = c - x0
+    cums = np.zeros((len(x) + 1, 6))
+    np.cumsum(np.stack([w, w * xr, w * xr * xr, w * y, w * xr * y, w * y * y], axis=1), axis=0, out=cums[1:])
+    out = {k: np.full((nc, ns), np.nan) for k in ("area", "slope", "intercept", "var_area_unit", "chi2")}
+    out["n"] = np.zeros((nc, ns), np.int64)
+    if nc == 0 or len(x) == 0:
+        out["ok"] = np.zeros((nc, ns), bool)
+        return out
+    for j, sig in enumerate(sigmas_km):
+        half = float(halves[j])
+        lo = np.searchsorted(x, c - half, side="left")
+        hi = np.searchsorted(x, c + half, side="right")
+        S = cums[hi] - cums[lo]
+        n = (hi - lo).astype(np.int64)
+        out["n"][:, j] = n
+        s0, s1, s2, sy, sxy, syy = S.T
+        sx = s1 - cr * s0                            # sum w (x-c)
+        sxx = s2 - 2 * cr * s1 + cr * cr * s0        # sum w (x-c)^2
+        sxy_c = sxy - cr * sy                        # sum w (x-c) y
+        G = _gaussian_sums(x, w, y, c[0], step, nc, float(sig), half)
+        sg, sdg, sgg, syg, sydg = G.T
+        # symmetric 3x3 inverse by cofactors (vectorised; faster than stacked inv)
+        c00 = sxx * sgg - sdg * sdg
+        c01 = sdg * sg - sx * sgg
+        c02 = sx * sdg - sxx * sg
+        c11 = s0 * sgg - sg * sg
+        c12 = sx * sg - s0 * sdg
+        c22 = s0 * sxx - sx * sx
+        det = s0 * c00 + sx * c01 + sg * c02
+        good = (n >= 4) & np.isfinite(det) & (np.abs(det) > 1e-12 * np.abs(s0 * sxx * sgg) + 1e-300)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            inv_det = np.where(good, 1.0 / det, np.nan)
+        b_ = (c00 * sy + c01 * sxy_c + c02 * syg) * inv_det
+        m_ = (c01 * sy + c11 * sxy_c + c12 * syg) * inv_det
+        a_ = (c02 * sy + c12 * sxy_c + c22 * syg) * inv_det
+        out["intercept"][:, j] = b_
+        out["slope"][:, j] = m_
+        out["area"][:, j] = a_
+        out["var_area_unit"][:, j] = c22 * inv_det
+        out["chi2"][:, j] = np.maximum(syy - (b_ * sy + m_ * sxy_c + a_ * syg), 0.0)
+    out["ok"] = np.isfinite(out["area"]) & (out["var_area_unit"] > 0) & (out["n"] > 3)
+    return out
+
+
+def half_window_km(sigma_km, cfg: Detect):
+    """Half-length of the fit window for a width: ``window_km``/2, or, when
+    ``window_sigmas`` > 0, window_sigmas x sigma clipped to
+    [``min_window_km``/2, ``window_km``/2] (a local background absorbs more
+    of the correlated noise; see the module docstring)."""
+    sigma_km = np.asarray(sigma_km, float)
+    if cfg.window_sigmas <= 0:
+        return np.full_like(sigma_km, cfg.window_km / 2.0)
+    return np.clip(cfg.window_sigmas * sigma_km, cfg.min_window_km / 2.0, cfg.window_km / 2.0)
+
+
+def _counts(x_km, a_km, b_km):
+    """Soundings with a <= x <= b (x sorted), vectorised."""
+    return np.searchsorted(x_km, b_km, side="right") - np.searchsorted(x_km, a_km, side="left")
+
+
+def noise_inflation(z: np.ndarray, default: float) -> float:
+    """Robust spread of plume-free z-scores, >= 1 (see module docstring)."""
+    z = z[np.isfinite(z)]
+    if len(z) < MIN_CENTRES_FOR_INFLATION:
+        return float(default)
+    mad = np.median(np.abs(z - np.median(z)))
+    return float(max(1.0, 1.4826 * mad))
+
+
+def _merge(centre_km, sigma_km, score, merge_km):
+    """Greedy non-maximum suppression: indices kept, most significant first.
+
+    Two fits are one plume if their centres are closer than max(merge_km, s1 + s2).
+    """
+    order = np.argsort(-score, kind="stable")
+    kept: list[int] = []
+    for i in order:
+        if all(abs(centre_km[i] - centre_km[j]) >= max(merge_km, sigma_km[i] + sigma_km[j]) for j in kept):
+            kept.append(int(i))
+    return np.array(kept, dtype=np.int64)
+
+
+# --------------------------------------------------------------------------- refinement
+
+def _model(p, x, c0):
+    b, m, A, c, s = p
+    u = (x - c) / s
+    g = np.exp(-0.5 * u * u) / (SQRT_2PI * s)
+    return b + m * (x - c0) + A * g, g, u
+
+
+def refine_fit(x_km, y_ppm, w, centre_km, sigma_km, area, intercept, slope, cfg: Detect):
+    """Nonlinear fit of (b, m, A, c, s) on the soundings of one window.
+
+    Returns (params, cov_unit, chi2, n) or None if the fit failed; the slope is
+    relative to the initial centre, cov_unit is (J^T W J)^-1.
+    """
+    half = float(half_window_km(sigma_km, cfg))
+    lo = np.searchsorted(x_km, centre_km - half, side="left")
+    hi = np.searchsorted(x_km, centre_km + half, side="right")
+    x, y, sw = x_km[lo:hi], y_ppm[lo:hi], np.sqrt(w[lo:hi])
+    if len(x) < 6:
+        return None
+    c0 = centre_km
+
+    def resid(p):
+        return (_model(p, x, c0)[0] - y) * sw
+
+    def jac(p):
+        b, m, A, c, s = p
+        _, g, u = _model(p, x, c0)
+        J = np.stack([np.ones_like(x), x - c0, g, A * g * u / s, A * g * (u * u - 1) / s], axis=1)
+        return J * sw[:, None]
+
+    s_lo, s_hi = 0.5 * cfg.min_sigma_km, 1.5 * cfg.max_sigma_km
+    p0 = np.array([intercept, slope, area, centre_km, np.clip(sigma_km, s_lo * 1.01, s_hi * 0.99)])
+    lb = [-np.inf, -np.inf, -np.inf, centre_km - max(2 * sigma_km, 5.0), s_lo]
+    ub = [np.inf, np.inf, np.inf, centre_km + max(2 * sigma_km, 5.0), s_hi]
+    try:
+        res = optimize.least_squares(resid, p0, jac=jac, bounds=(lb, ub), method="trf", x_scale="jac",
+                                     max_nfev=60)
+    except (ValueError, np.linalg.LinAlgError):
+        return None
+    J = res.jac
+    try:
+        cov = np.linalg.inv(J.T @ J)
+    except np.linalg.LinAlgError:
+        return None
+    if not np.all(np.isfinite(cov)):
+        return None
+    return res.x, cov, float(np.sum(res.fun ** 2)), len(x)
+
+
+# --------------------------------------------------------------------------- track geometry
+
+def _local_track(lat, lon, along, centre_km):
+    """Track position and azimuth at ``centre_km`` from a linear fit of
+    lat/lon vs along-track distance within +-AZIMUTH_RADIUS_KM."""
+    lo, hi = np.searchsorted(along, [centre_km - AZIMUTH_RADIUS_KM, centre_km + AZIMUTH_RADIUS_KM])
+    a, la, lo_ = along[lo:hi], lat[lo:hi], np.degrees(np.unwrap(np.radians(lon[lo:hi])))
+    if len(a) < 3 or np.ptp(a) < 1.0:
+        i = int(np.clip(np.searchsorted(along, centre_km), 0, len(along) - 1))
+        return float(lat[i]), float(lon[i]), np.nan
+    X = np.stack([np.ones_like(a), a - centre_km], axis=1)
+    (lat0, dlat), *_ = np.linalg.lstsq(X, la, rcond=None)
+    (lon0, dlon), *_ = np.linalg.lstsq(X, lo_, rcond=None)
+    k = np.pi / 180.0 * EARTH_RADIUS_KM
+    north = dlat * k
+    east = dlon * k * np.cos(np.radians(lat0))
+    az = float(np.degrees(np.arctan2(east, north)) % 360.0)
+    return float(lat0), float((lon0 + 180.0) % 360.0 - 180.0), az
+
+
+# --------------------------------------------------------------------------- driver
+
+def detect_track(track: Track, cfg: Detect) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Detect plumes along one track.
+
+    Returns (detections with ``tables.DETECTION_FIT_COLUMNS``, profiles with
+    ``tables.PROFILE_COLUMNS`` = the soundings within +-max(50 km, 4 s) of each
+    detection centre). See the module docstring for the method and filters.
+    """
+    s = track.soundings
+    if s is None or len(s) < max(cfg.min_soundings_window, 6):
+        return empty_detections(), empty_profiles()
+    x = s["along_km"].to_numpy(float)
+    if np.any(np.diff(x) < 0):
+        s = s.sort_values("along_km", kind="stable").reset_index(drop=True)
+        x = s["along_km"].to_numpy(float)
+    y_raw = s["xco2_ppm"].to_numpy(float)
+    unc = s["xco2_unc_ppm"].to_numpy(float)
+    good = np.isfinite(x) & np.isfinite(y_raw) & np.isfinite(unc) & (unc > 0)
+    if not good.all():
+        s = s.loc[good].reset_index(drop=True)
+        x, y_raw, unc = x[good], y_raw[good], unc[good]
+    if len(s) < max(cfg.min_soundings_window, 6):
+        return empty_detections(), empty_profiles()
+    y_ref = float(np.median(y_raw))
+    y = y_raw - y_ref
+    w = 1.0 / unc ** 2
+    sigmas = np.array(sorted(cfg.sigma_km), float)
+    step = float(cfg.centre_step_km)
+    centres = np.arange(x[0], x[-1] + 0.5 * step, step)
+    scan = scan_track(x, y, w, centres, sigmas, 2 * half_window_km(sigmas, cfg))
+
+    # filters evaluable on the scan
+    C, SG = centres[:, None], sigmas[None, :]
+    n_core = _counts(x, C - SG, C + SG)
+    n_left = _counts(x, C - 3 * SG, C - 2 * SG)
+    n_right = _counts(x, C + 2 * SG, C + 3 * SG)
+    dof = np.maximum(scan["n"] - 3, 1)
+    red_chi2 = scan["chi2"] / dof
+    se_white = np.sqrt(scan["var_area_unit"] * red_chi2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z_white = scan["area"] / se_white
+    coverage = (scan["n"] >= cfg.min_soundings_window) & (n_core >= cfg.min_soundings_core) \
+        & (n_left >= cfg.min_flank_soundings) & (n_right >= cfg.min_flank_soundings) & scan["ok"]
+    inflation = np.array([noise_inflation(z_white[coverage[:, j], j], cfg.default_noise_inflation)
+                          for j in range(len(sigmas))])
+    z = z_white / inflation[None, :]
+    cand = coverage & (scan["area"] > 0) & (z >= cfg.min_significance - cfg.scan_significance_margin)
+    ci, sj = np.nonzero(cand)
+    if len(ci) == 0:
+        return empty_detections(), empty_profiles()
+    keep = _merge(centres[ci], sigmas[sj], z[ci, sj], cfg.merge_km)
+    ci, sj = ci[keep], sj[keep]
+
+    # refinement and final filters
+    rows = []
+    for i, j in zip(ci, sj):
+        c0, sig0 = centres[i], sigmas[j]
+        area, icpt, slope = scan["area"][i, j], scan["intercept"][i, j], scan["slope"][i, j]
+        if cfg.refine:
+            fit = refine_fit(x, y, w, c0, sig0, area, icpt, slope, cfg)
+            if fit is None:
+                continue
+            (b, m, A, c, sg), cov, chi2, n = fit
+            icpt_c = b + m * (c - c0)
+        else:
+            b, m, A, c, sg = icpt, slope, area, c0, sig0
+            icpt_c = b
+            n = int(scan["n"][i, j])
+            chi2 = scan["chi2"][i, j]
+            cov = np.full((5, 5), np.nan)
+            cov[2, 2] = scan["var_area_unit"][i, j]
+        k_inf = float(np.interp(np.log(sg), np.log(sigmas), inflation))
+        scale = chi2 / max(n - (5 if cfg.refine else 3), 1) * k_inf ** 2
+        var_A, var_s, cov_As = cov[2, 2] * scale, cov[4, 4] * scale, cov[2, 4] * scale
+        se_A = float(np.sqrt(var_A))
+        signif = A / se_A if se_A > 0 else np.nan
+        if not (A > 0 and np.isfinite(signif) and signif >= cfg.min_significance
+                and cfg.min_sigma_km <= sg <= cfg.max_sigma_km):
+            continue
+        nc_ = int(_counts(x, c - sg, c + sg))
+        hw = float(half_window_km(sig0, cfg))
+        if (int(_counts(x, c - hw, c + hw)) < cfg.min_soundings_window
+                or nc_ < cfg.min_soundings_core
+                or _counts(x, c - 3 * sg, c - 2 * sg) < cfg.min_flank_soundings
+                or _counts(x, c + 2 * sg, c + 3 * sg) < cfg.min_flank_soundings):
+            continue
+        lo, hi = np.searchsorted(x, [c - 4 * sg, c + 4 * sg])
+        xs, ys = x[lo:hi], y[lo:hi]
+        fitted = _model((icpt_c, m, A, c, sg), xs, c)[0]
+        r = np.corrcoef(fitted, ys)[0, 1] if len(xs) > 2 and np.std(fitted) > 0 else np.nan
+        if not (np.isfinite(r) and r > 0 and r * r >= cfg.min_r2):
+            continue
+        wl, wh = np.searchsorted(x, [c - hw, c + hw])
+        resid = y[wl:wh] - _model((icpt_c, m, A, c, sg), x[wl:wh], c)[0]
+        peak = A / (sg * SQRT_2PI)
+        dpk_dA, dpk_ds = 1.0 / (sg * SQRT_2PI), -A / (sg * sg * SQRT_2PI)
+        var_peak = dpk_dA ** 2 * var_A + dpk_ds ** 2 * var_s + 2 * dpk_dA * dpk_ds * cov_As
+        rows.append(dict(centre=c, area_ppm_km=A, area_unc_ppm_km=se_A, sigma_km=sg,
+                         sigma_unc_km=float(np.sqrt(var_s)) if np.isfinite(var_s) else np.nan,
+                         amplitude_ppm=peak, amplitude_unc_ppm=float(np.sqrt(max(var_peak, 0.0)))
+                         if np.isfinite(var_peak) else se_A * dpk_dA,
+                         slope_ppm_km=m, intercept_ppm=icpt_c + y_ref, r2=r * r, n_soundings=n,
+                         n_core=nc_, significance=signif, noise_ppm=float(np.std(resid))))
+    if not rows:
+        return empty_detections(), empty_profiles()
+    det = pd.DataFrame(rows)
+    keep = _merge(det["centre"].to_numpy(), det["sigma_km"].to_numpy(), det["significance"].to_numpy(), cfg.merge_km)
+    det = det.iloc[np.sort(keep)].sort_values("centre").reset_index(drop=True)
+    return _finish(track, s, det)
+
+
+def _finish(track: Track, s: pd.DataFrame, det: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Add identifiers, position, azimuth and met means; cut the profiles."""
+    x = s["along_km"].to_numpy(float)
+    lat, lon = s["latitude"].to_numpy(float), s["longitude"].to_numpy(float)
+    c = det["centre"].to_numpy()
+    near = np.clip(np.searchsorted(x, c), 1, len(x) - 1)
+    near = np.where(np.abs(x[near - 1] - c) <= np.abs(x[near] - c), near - 1, near)
+    sid = s["sounding_id"].to_numpy(np.int64)[near]
+    geo = np.array([_local_track(lat, lon, x, ci) for ci in c]).reshape(-1, 3)
+    lo = np.searchsorted(x, c - MET_RADIUS_KM, side="left")
+    hi = np.searchsorted(x, c + MET_RADIUS_KM, side="right")
+    met = {}
+    for col in ("wind_u_m_s", "wind_v_m_s", "psurf_hpa", "tcwv_kg_m2"):
+        v = s[col].to_numpy(float)
+        fin = np.isfinite(v)
+        cs = np.concatenate([[0.0], np.cumsum(np.where(fin, v, 0.0))])
+        cn = np.concatenate([[0], np.cumsum(fin)])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            met[col] = (cs[hi] - cs[lo]) / (cn[hi] - cn[lo])
+    out = pd.DataFrame({
+        "detection_id": [f"{track.instrument}-{track.orbit}-{i}" for i in sid],
+        "instrument": track.instrument, "orbit": np.int64(track.orbit), "source_file": track.source_file,
+        "sounding_id": sid, "time_utc": s["time_utc"].to_numpy()[near],
+        "latitude": geo[:, 0], "longitude": geo[:, 1], "along_km": c,
+    })
+    out["time_utc"] = pd.to_datetime(out["time_utc"], utc=True)
+    for col in ("amplitude_ppm", "amplitude_unc_ppm", "sigma_km", "sigma_unc_km", "area_ppm_km",
+                "area_unc_ppm_km", "slope_ppm_km", "intercept_ppm", "r2", "n_soundings", "n_core",
+                "significance", "noise_ppm"):
+        out[col] = det[col].to_numpy()
+    out["n_soundings"] = out["n_soundings"].astype("int64")
+    out["n_core"] = out["n_core"].astype("int64")
+    out["track_azimuth_deg"] = geo[:, 2]
+    for col, v in met.items():
+        out[col] = v
+    out = out[tables.DETECTION_FIT_COLUMNS]
+    # profiles
+    half = np.maximum(50.0, 4.0 * det["sigma_km"].to_numpy())
+    plo = np.searchsorted(x, c - half, side="left")
+    phi = np.searchsorted(x, c + half, side="right")
+    idx = np.concatenate([np.arange(a, b) for a, b in zip(plo, phi)]) if len(c) else np.array([], int)
+    owner = np.repeat(out["detection_id"].to_numpy(), phi - plo)
+    prof = pd.DataFrame({
+        "detection_id": owner, "along_km": x[idx], "xco2_ppm": s["xco2_ppm"].to_numpy(float)[idx],
+        "xco2_unc_ppm": s["xco2_unc_ppm"].to_numpy(float)[idx], "latitude": lat[idx], "longitude": lon[idx],
+        "footprint": s["footprint"].to_numpy()[idx].astype("int64"),
+    })
+    return out.reset_index(drop=True), prof[tables.PROFILE_COLUMNS].reset_index(drop=True)
