@@ -198,6 +198,11 @@ def _safe_id(values) -> pd.Series:
     return s.str.strip("-")
 
 
+def _ascii(values: pd.Series) -> pd.Series:
+    """Accents dropped (NFKD, combining marks removed), for readable ASCII slugs."""
+    return values.str.normalize("NFKD").str.replace(r"[\u0300-\u036f]", "", regex=True)
+
+
 def _norm(col: str) -> str:
     return re.sub(r"[^a-z0-9]", "", str(col).lower())
 
@@ -710,11 +715,15 @@ def read_cities(path: str | Path, skipped: list | None = None,
     emission[given & ~np.isfinite(co2)] = co2_raw[given & ~np.isfinite(co2)]  # reported as non-numeric
     name = clean_text(raw[c["name"]])
     country = clean_text(raw[country_col]) if country_col else pd.Series("", index=raw.index)
-    slug = _safe_id(name.str.lower().str.replace(r"\s+", "-", regex=True))
-    sid = "city-" + slug + np.where(country != "", "-" + _safe_id(country.str.lower()), "")
+    slug = _safe_id(_ascii(name).str.lower())
+    # names with no ASCII letters (e.g. CJK) get a position-based slug
+    where = _safe_id(raw[c["lat"]].fillna("").astype(str) + "_" + raw[c["lon"]].fillna("").astype(str))
+    slug = slug.where(slug.str.contains(r"[a-z0-9]", regex=True), where)
+    sid = "city-" + slug + np.where(country != "", "-" + _safe_id(_ascii(country).str.lower()), "")
+    pre = np.where((name == "").to_numpy(), "missing name", pre)
     inventory = f"Cities ({path.stem})"
     df = pd.DataFrame({
-        "source_id": sid.where(slug != "", ""), "name": name, "latitude": raw[c["lat"]],
+        "source_id": sid, "name": name, "latitude": raw[c["lat"]],
         "longitude": raw[c["lon"]], "emission_t_yr": emission, "country": country,
         "inventory": np.where(estimated, f"{inventory} (CO2 from population x {per_capita_t_yr:g} t/yr)", inventory),
         "inventory_year": _num(raw[year_col]) if year_col else np.nan,

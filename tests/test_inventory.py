@@ -341,10 +341,15 @@ def test_read_cities(tmp_path):
     assert "negative" in reasons["cities.csv:row 6"]
 
 
-def test_read_cities_lat_lon_short_names(tmp_path):
-    path = _csv(tmp_path / "c.csv", ["name", "lat", "lon", "population"], [["A\u202eB", 1.0, 2.0, 10]])
-    df = inv.read_cities(path)
-    assert df["name"].iat[0] == "A B" and df["latitude"].iat[0] == 1.0
+def test_read_cities_short_names_and_slugs(tmp_path):
+    path = _csv(tmp_path / "c.csv", ["name", "lat", "lon", "population"], [
+        ["A\u202eB", 1.0, 2.0, 10], ["São Paulo", -23.55, -46.63, 1], ["東京", 35.68, 139.69, 1], ["", 0, 0, 1]])
+    skipped = []
+    df = inv.read_cities(path, skipped)
+    assert df["name"].tolist() == ["A B", "São Paulo", "東京"]   # bidi override stripped, non-ASCII kept
+    assert df["source_id"].tolist() == ["city-a-b", "city-sao-paulo", "city-35.68_139.69"]
+    assert df["latitude"].iat[0] == 1.0
+    assert [(s.item, s.reason) for s in skipped] == [("c.csv:row 5", "missing name")]
 
 
 # ----------------------------------------------------------------- unified
