@@ -1,0 +1,300 @@
+"""Validation of a build against the simulator's truth: recall, false positives,
+emission error, uncertainty coverage and attribution accuracy.
+
+Inputs: ``truth_dir/truth.csv`` (one row per simulated plume crossing of a
+track), ``truth_dir/tracks.csv`` (track_km per orbit) and
+``detections_dir/detections.csv`` (the build's public detections table).
+
+Matching rules (documented, used by every figure):
+
+- A detection matches a truth crossing of the same instrument and orbit whose
+  ``cross_latitude/cross_longitude`` lies within ``max(MATCH_KM, 2 *
+  sigma_along_km)`` of it (the fitted centre of a wide plume may shift by
+  up to ~2 sigma). Only crossings with a *meaningful* true peak
+  (``peak_ppm >= MIN_PEAK_PPM``) can be matched: a 4-sigma along-track
+  detection needs ~0.5 ppm at 0.7 ppm noise and sigma 5 km, so a detection on
+  a 0.2 ppm plume is mostly noise. Each detection takes the nearest such
+  crossing; a detection matching none is a false positive.
+- A crossing is *observed* when ``n_soundings_20km >= min_soundings`` (the
+  overpass rule of builder.attribute, ``[attribute] overpass_min_soundings``);
+  recall counts observed crossings only, and a crossing is detected when at
+  least one detection matched it.
+- Emission error and 1-sigma coverage use, per detected crossing, the nearest
+  matched detection, and only when it is attributed to the true source.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from builder import physics
+from builder.soundings import InputError
+
+MATCH_KM = 15.0
+MIN_PEAK_PPM = 0.2
+DEFAULT_MIN_SOUNDINGS = 30
+EMISSION_BINS_MT_YR = [("<5", 0.0, 5.0), ("5-10", 5.0, 10.0), ("10-20", 10.0, 20.0), (">20", 20.0, math.inf)]
+DOWNWIND_BINS_KM = [("0-10", -math.inf, 10.0), ("10-20", 10.0, 20.0), ("20-40", 20.0, 40.0), ("40-80", 40.0, 80.0),
+                    (">80", 80.0, math.inf)]
+HEADLINE = {"min_emission_mt_yr": 10.0, "max_downwind_km": 40.0, "min_wind_m_s": 2.0}
+TARGETS = {"headline_recall": 0.90, "fp_per_1000km": 0.5, "median_abs_rel_err": 0.30,
+           "inside_1sigma": (0.60, 0.75), "isolated_attribution": 0.95}
+
+TRUTH_COLUMNS = ["crossing_id", "source_id", "orbit", "emission_kg_s", "wind_u_m_s", "wind_v_m_s",
+                 "cross_latitude", "cross_longitude", "downwind_km", "peak_ppm", "sigma_along_km",
+                 "n_soundings_20km", "isolated"]
+DETECTION_COLUMNS = ["detection_id", "orbit", "latitude", "longitude", "emission_kg_s", "emission_unc_kg_s",
+                     "source_id"]
+
+
+class ValidationInputError(InputError, ValueError):
+    """A truth/detections file is missing or malformed (one line: which file, why)."""
+
+
+def _read(path: Path, required: list[str]) -> pd.DataFrame:
+    if not path.exists():
+        raise ValidationInputError(path, "file not found")
+    try:
+        df = pd.read_csv(path, low_memory=False)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise ValidationInputError(path, f"not a readable CSV ({type(exc).__name__}: {str(exc)[:100]})") from None
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise ValidationInputError(path, f"missing column(s) {', '.join(missing)}")
+    return df
+
+
+def _bool(series: pd.Series) -> np.ndarray:
+    s = series.astype(str).str.strip().str.lower()
+    return s.isin(["true", "1", "1.0", "yes", "t"]).to_numpy()
+
+
+def _num(df: pd.DataFrame, name: str) -> np.ndarray:
+    return pd.to_numeric(df[name], errors="coerce").to_numpy(float) if name in df.columns \
+        else np.full(len(df), np.nan)
+
+
+def _ids(series: pd.Series) -> np.ndarray:
+    return series.fillna("").astype(str).replace({"nan": "", "None": ""}).to_numpy()
+
+
+def _ratio(k: int, n: int):
+    return (k / n) if n else None
+
+
+def _clean(x):
+    """JSON-safe: NaN/inf -> None, numpy scalars -> Python."""
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (np.bool_,)):
+        return bool(x)
+    if isinstance(x, (float, np.floating)):
+        return float(x) if np.isfinite(x) else None
+    return x
+
+
+def match(truth: pd.DataFrame, detections: pd.DataFrame) -> pd.DataFrame:
+    """Nearest meaningful truth crossing for each detection (module rules).
+
+    Returns one row per detection: det (row position), truth (row position or -1), distance_km.
+    """
+    n = len(detections)
+    out = pd.DataFrame({"det": np.arange(n), "truth": -1, "distance_km": np.nan})
+    if n == 0 or len(truth) == 0:
+        return out
+    key_t = truth["orbit"].astype("int64").astype(str)
+    key_d = pd.to_numeric(detections["orbit"], errors="coerce").fillna(-1).astype("int64").astype(str)
+    if "instrument" in truth.columns and "instrument" in detections.columns:
+        key_t = truth["instrument"].astype(str) + ":" + key_t
+        key_d = detections["instrument"].astype(str) + ":" + key_d
+    t = pd.DataFrame({"key": key_t.to_numpy(), "truth": np.arange(len(truth))})
+    t = t.loc[_num(truth, "peak_ppm") >= MIN_PEAK_PPM]
+    d = pd.DataFrame({"key": key_d.to_numpy(), "det": np.arange(n)})
+    pairs = d.merge(t, on="key")
+    if pairs.empty:
+        return out
+    i, j = pairs["det"].to_numpy(), pairs["truth"].to_numpy()
+    dist = physics.haversine_km(_num(detections, "latitude")[i], _num(detections, "longitude")[i],
+                                _num(truth, "cross_latitude")[j], _num(truth, "cross_longitude")[j])
+    radius = np.fmax(MATCH_KM, 2.0 * np.nan_to_num(_num(truth, "sigma_along_km")[j]))
+    pairs["distance_km"] = dist
+    pairs = pairs.loc[dist <= radius].sort_values(["det", "distance_km"], kind="stable").drop_duplicates("det")
+    out.loc[pairs["det"].to_numpy(), "truth"] = pairs["truth"].to_numpy()
+    out.loc[pairs["det"].to_numpy(), "distance_km"] = pairs["distance_km"].to_numpy()
+    return out
+
+
+def _recall_bins(values: np.ndarray, detected: np.ndarray, bins) -> list[dict]:
+    rows = []
+    for name, lo, hi in bins:
+        sel = (values >= lo) & (values < hi)
+        n, k = int(sel.sum()), int(detected[sel].sum())
+        rows.append({"bin": name, "n": n, "n_detected": k, "recall": _ratio(k, n)})
+    return rows
+
+
+def _emission_stats(det_e: np.ndarray, det_unc: np.ndarray, true_e: np.ndarray) -> dict:
+    ok = np.isfinite(det_e) & np.isfinite(true_e) & (true_e > 0)
+    rel = det_e[ok] / true_e[ok] - 1.0
+    inside = np.abs(det_e[ok] - true_e[ok]) <= np.where(np.isfinite(det_unc[ok]), det_unc[ok], 0.0)
+    n = int(ok.sum())
+    return {
+        "n": n,
+        "median_rel_err": float(np.median(rel)) if n else None,
+        "median_abs_rel_err": float(np.median(np.abs(rel))) if n else None,
+        "within_30pct": _ratio(int((np.abs(rel) <= 0.3 + 1e-12).sum()), n),
+        "within_50pct": _ratio(int((np.abs(rel) <= 0.5 + 1e-12).sum()), n),
+        "inside_1sigma": _ratio(int(inside.sum()), n),
+    }
+
+
+def validate(truth_dir: Path, detections_dir: Path, cfg=None) -> dict:
+    """Compare ``detections_dir/detections.csv`` with the simulator truth (module rules).
+
+    Returns a JSON-safe dict (NaN -> None); ``format_validation`` prints it.
+    Raises :class:`ValidationInputError` for a missing or malformed file.
+    """
+    truth_dir, detections_dir = Path(truth_dir), Path(detections_dir)
+    min_snd = int(getattr(getattr(cfg, "attribute", None), "overpass_min_soundings", DEFAULT_MIN_SOUNDINGS))
+    truth = _read(truth_dir / "truth.csv", TRUTH_COLUMNS)
+    tracks = _read(truth_dir / "tracks.csv", ["orbit", "track_km"])
+    dets = _read(detections_dir / "detections.csv", DETECTION_COLUMNS)
+    bad = pd.to_numeric(truth["orbit"], errors="coerce").isna().to_numpy()
+    if bad.any():
+        raise ValidationInputError(f"{truth_dir / 'truth.csv'}:row {int(np.flatnonzero(bad)[0]) + 2}",
+                                   "orbit is not a number")
+
+    m = match(truth, dets)
+    matched = m["truth"].to_numpy() >= 0
+    n_truth = len(truth)
+    detected = np.zeros(n_truth, bool)
+    detected[m.loc[matched, "truth"].to_numpy()] = True
+    observed = _num(truth, "n_soundings_20km") >= min_snd
+    emis_mt = _num(truth, "emission_kg_s") / physics.KG_S_PER_MT_YR
+    down = _num(truth, "downwind_km")
+    wind = np.hypot(_num(truth, "wind_u_m_s"), _num(truth, "wind_v_m_s"))
+
+    obs_det = detected[observed]
+    head = observed & (emis_mt >= HEADLINE["min_emission_mt_yr"]) & (down >= 0) \
+        & (down <= HEADLINE["max_downwind_km"]) & (wind >= HEADLINE["min_wind_m_s"])
+    n_fp = int((~matched).sum())
+    track_km = float(np.nansum(_num(tracks, "track_km")))
+
+    # nearest matched detection per detected crossing
+    best = m.loc[matched].sort_values(["truth", "distance_km"], kind="stable").drop_duplicates("truth")
+    bi, bj = best["det"].to_numpy(), best["truth"].to_numpy()
+    right = _ids(dets["source_id"])[bi] == _ids(truth["source_id"])[bj]
+    det_e, det_u = _num(dets, "emission_kg_s")[bi], _num(dets, "emission_unc_kg_s")[bi]
+    true_e = _num(truth, "emission_kg_s")[bj]
+    flagged = np.zeros(len(bi), bool)
+    for flag in ("flag_parallel_wind", "flag_low_wind"):
+        if flag in dets.columns:
+            flagged |= _bool(dets[flag])[bi]
+    iso = _bool(truth["isolated"])[bj]
+
+    result = {
+        "rules": {"match_km": MATCH_KM, "match_sigma_factor": 2.0, "min_peak_ppm": MIN_PEAK_PPM,
+                  "min_soundings_20km": min_snd, "headline": HEADLINE},
+        "counts": {"n_truth": n_truth, "n_observed": int(observed.sum()), "n_detected": int(obs_det.sum()),
+                   "n_detections": len(dets), "n_matched_detections": int(matched.sum()),
+                   "n_false_positives": n_fp, "n_tracks": len(tracks), "track_km": track_km},
+        "recall": _ratio(int(obs_det.sum()), int(observed.sum())),
+        "recall_by_emission": _recall_bins(emis_mt[observed], obs_det, EMISSION_BINS_MT_YR),
+        "recall_by_downwind": _recall_bins(down[observed], obs_det, DOWNWIND_BINS_KM),
+        "headline": {"n": int(head.sum()), "n_detected": int(detected[head].sum()),
+                     "recall": _ratio(int(detected[head].sum()), int(head.sum()))},
+        "fp_per_1000km": (1000.0 * n_fp / track_km) if track_km > 0 else None,
+        "emission": _emission_stats(det_e[right], det_u[right], true_e[right]),
+        "emission_unflagged": _emission_stats(det_e[right & ~flagged], det_u[right & ~flagged],
+                                              true_e[right & ~flagged]),
+        "n_wrong_source": int((~right).sum()),
+        "attribution_isolated": {"n": int(iso.sum()), "n_correct": int((right & iso).sum()),
+                                 "accuracy": _ratio(int((right & iso).sum()), int(iso.sum()))},
+        "targets": {k: list(v) if isinstance(v, tuple) else v for k, v in TARGETS.items()},
+    }
+    result["meets"] = _meets(result)
+    return _clean(result)
+
+
+def _meets(r: dict) -> dict:
+    def ok(value, test):
+        return None if value is None or (isinstance(value, float) and not np.isfinite(value)) else bool(test(value))
+    lo, hi = TARGETS["inside_1sigma"]
+    return {
+        "headline_recall": ok(r["headline"]["recall"], lambda v: v >= TARGETS["headline_recall"]),
+        "fp_per_1000km": ok(r["fp_per_1000km"], lambda v: v <= TARGETS["fp_per_1000km"]),
+        "median_abs_rel_err": ok(r["emission"]["median_abs_rel_err"], lambda v: v <= TARGETS["median_abs_rel_err"]),
+        "inside_1sigma": ok(r["emission"]["inside_1sigma"], lambda v: lo <= v <= hi),
+        "isolated_attribution": ok(r["attribution_isolated"]["accuracy"],
+                                   lambda v: v >= TARGETS["isolated_attribution"]),
+    }
+
+
+def _pct(v) -> str:
+    return "   n/a" if v is None else f"{100 * v:5.1f}%"
+
+
+def format_validation(result: dict) -> str:
+    """A printable table of :func:`validate`'s result."""
+    r = result
+    c = r["counts"]
+    meets = r.get("meets", {})
+
+    def mark(key):
+        v = meets.get(key)
+        return "n/a" if v is None else ("OK" if v else "MISS")
+
+    rules = r["rules"]
+    lines = [
+        "Validation against simulator truth",
+        f"  match: same orbit, within max({rules['match_km']:g} km, {rules['match_sigma_factor']:g} sigma_along), "
+        f"true peak >= {rules['min_peak_ppm']:g} ppm; observed: >= {rules['min_soundings_20km']} soundings "
+        "within +-20 km",
+        f"  crossings {c['n_truth']}, observed {c['n_observed']}, detected {c['n_detected']}; "
+        f"detections {c['n_detections']}, matched {c['n_matched_detections']}, false {c['n_false_positives']}; "
+        f"track {c['track_km']:.0f} km in {c['n_tracks']} tracks",
+        "",
+        f"  {'metric':<46}{'value':>10}  {'target':<12}",
+        f"  {'headline recall (>=10 Mt/yr, <=40 km, >=2 m/s)':<46}{_pct(r['headline']['recall']):>10}  "
+        f"{'>= 90%':<12}{mark('headline_recall')}  ({r['headline']['n_detected']}/{r['headline']['n']})",
+        f"  {'false positives per 1000 km':<46}"
+        f"{('n/a' if r['fp_per_1000km'] is None else format(r['fp_per_1000km'], '.2f')):>10}  "
+        f"{'<= 0.5':<12}{mark('fp_per_1000km')}",
+        f"  {'median |relative emission error|':<46}{_pct(r['emission']['median_abs_rel_err']):>10}  "
+        f"{'<= 30%':<12}{mark('median_abs_rel_err')}  (n={r['emission']['n']})",
+        f"  {'median relative emission error (bias)':<46}{_pct(r['emission']['median_rel_err']):>10}",
+        f"  {'within +-30% / +-50%':<46}{_pct(r['emission']['within_30pct']):>10} / "
+        f"{_pct(r['emission']['within_50pct']).strip()}",
+        f"  {'truth inside reported 1 sigma':<46}{_pct(r['emission']['inside_1sigma']):>10}  "
+        f"{'60-75%':<12}{mark('inside_1sigma')}",
+        f"  {'median |rel err|, wind flags excluded':<46}{_pct(r['emission_unflagged']['median_abs_rel_err']):>10}"
+        f"  (n={r['emission_unflagged']['n']})",
+        f"  {'correct attribution, isolated sources':<46}{_pct(r['attribution_isolated']['accuracy']):>10}  "
+        f"{'>= 95%':<12}{mark('isolated_attribution')}  "
+        f"({r['attribution_isolated']['n_correct']}/{r['attribution_isolated']['n']})",
+        f"  {'overall recall (observed crossings)':<46}{_pct(r['recall']):>10}",
+        "",
+        f"  {'recall by true emission [Mt/yr]':<34}{'n':>6}{'det':>6}{'recall':>9}",
+    ]
+    for row in r["recall_by_emission"]:
+        lines.append(f"    {row['bin']:<32}{row['n']:>6}{row['n_detected']:>6}{_pct(row['recall']):>9}")
+    lines.append(f"  {'recall by downwind distance [km]':<34}{'n':>6}{'det':>6}{'recall':>9}")
+    for row in r["recall_by_downwind"]:
+        lines.append(f"    {row['bin']:<32}{row['n']:>6}{row['n_detected']:>6}{_pct(row['recall']):>9}")
+    return "\n".join(lines)
+
+
+def write_validation(result: dict, path: Path) -> Path:
+    """Write the result as JSON (NaN already mapped to null)."""
+    path = Path(path)
+    path.write_text(json.dumps(result, indent=2, sort_keys=True), encoding="utf-8")
+    return path

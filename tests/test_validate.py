@@ -1,0 +1,111 @@
+"""Validation figures on a hand-built truth/detections pair with known answers."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from builder import physics
+from builder.config import Config
+from builder.validate import ValidationInputError, format_validation, validate
+
+MT = physics.KG_S_PER_MT_YR
+
+
+def truth_row(cid, source, orbit, mt, u, lat, lon, down, peak, sigma, n, isolated):
+    return {"crossing_id": cid, "source_id": source, "instrument": "OCO-2", "orbit": orbit,
+            "time_utc": "2018-08-01T12:00:00Z", "emission_kg_s": mt * MT, "wind_u_m_s": u, "wind_v_m_s": 0.0,
+            "file_wind_u_m_s": u * 1.1, "file_wind_v_m_s": 0.0, "cross_latitude": lat, "cross_longitude": lon,
+            "downwind_km": down, "peak_ppm": peak, "area_ppm_km": peak * sigma * 2.5, "sigma_along_km": sigma,
+            "n_soundings_20km": n, "isolated": isolated}
+
+
+def det_row(did, orbit, lat, lon, emission_kg_s, unc_kg_s, source):
+    return {"detection_id": did, "orbit": orbit, "sounding_id": 1, "time_utc": "2018-08-01T12:00:00Z",
+            "latitude": lat, "longitude": lon, "amplitude_ppm": 1.0, "sigma_km": 5.0,
+            "emission_kg_s": emission_kg_s, "emission_unc_kg_s": unc_kg_s, "wind_u_m_s": 5.0, "wind_v_m_s": 0.0,
+            "source_id": source, "source_name": "", "source_distance_km": np.nan, "inventory_kg_s": np.nan,
+            "instrument": "OCO-2", "flag_parallel_wind": False, "flag_low_wind": False}
+
+
+def write_case(tmp_path, t3_sigma=10.0):
+    truth = [
+        truth_row("T1", "A", 1, 22.0, 5.0, 50.0, 10.0, 15.0, 2.0, 5.0, 100, True),
+        truth_row("T2", "B", 1, 12.0, 3.0, 51.0, 10.0, 30.0, 1.0, 6.0, 80, True),
+        truth_row("T3", "C", 2, 15.0, 1.5, 40.0, 20.0, 18.0, 3.0, t3_sigma, 60, False),
+        truth_row("T4", "D", 2, 25.0, 4.0, 41.0, 20.0, 35.0, 0.8, 5.0, 50, True),
+        truth_row("T5", "E", 3, 3.0, 3.0, 30.0, 0.0, 5.0, 0.5, 3.0, 40, True),
+        truth_row("T6", "F", 3, 8.0, 3.0, 31.0, 0.0, 90.0, 0.1, 15.0, 100, True),   # peak too small to match
+        truth_row("T7", "G", 4, 30.0, 3.0, 0.0, 50.0, 10.0, 2.0, 5.0, 10, False),   # not observed
+    ]
+    dets = [
+        det_row("D1", 1, 50.02, 10.0, 1.2 * 22 * MT, 0.3 * 22 * MT, "A"),   # rel +0.2, inside 1 sigma
+        det_row("D8", 1, 50.05, 10.0, 2.0 * 22 * MT, 0.1 * 22 * MT, "A"),   # farther duplicate: matched, not used
+        det_row("D2", 1, 51.09, 10.0, 0.6 * 12 * MT, 0.2 * 12 * MT, "X"),   # wrong source
+        det_row("D6", 1, 52.5, 10.0, 100.0, 30.0, ""),                       # nothing there: FP
+        det_row("D3", 2, 40.16, 20.0, 0.9 * 15 * MT, 0.2 * 15 * MT, "C"),   # 17.8 km: only within 2 sigma
+        det_row("D7", 2, 50.0, 10.0, 100.0, 30.0, ""),                       # T1's place, wrong orbit: FP
+        det_row("D4", 3, 31.03, 0.0, 100.0, 30.0, "F"),                      # on a 0.1 ppm plume: FP
+        det_row("D5", 4, 0.0, 50.05, 1.45 * 30 * MT, 5.0, "G"),             # rel +0.45, outside 1 sigma
+    ]
+    truth_dir, det_dir = tmp_path / "truth", tmp_path / "build"
+    truth_dir.mkdir()
+    det_dir.mkdir()
+    pd.DataFrame(truth).to_csv(truth_dir / "truth.csv", index=False)
+    pd.DataFrame({"instrument": "OCO-2", "orbit": [1, 2, 3, 4], "source_file": "f.nc4", "n_soundings": 1000,
+                  "track_km": [1000.0, 2000.0, 2000.0, 1000.0]}).to_csv(truth_dir / "tracks.csv", index=False)
+    pd.DataFrame(dets).to_csv(det_dir / "detections.csv", index=False)
+    return truth_dir, det_dir
+
+
+def test_validate_exact_figures(tmp_path):
+    truth_dir, det_dir = write_case(tmp_path)
+    r = validate(truth_dir, det_dir, Config())
+    c = r["counts"]
+    assert (c["n_truth"], c["n_observed"], c["n_detected"]) == (7, 6, 3)
+    assert (c["n_detections"], c["n_matched_detections"], c["n_false_positives"]) == (8, 5, 3)
+    assert c["track_km"] == 6000.0
+    assert r["recall"] == pytest.approx(0.5)
+    by_e = {b["bin"]: (b["n"], b["n_detected"]) for b in r["recall_by_emission"]}
+    assert by_e == {"<5": (1, 0), "5-10": (1, 0), "10-20": (2, 2), ">20": (2, 1)}
+    by_d = {b["bin"]: (b["n"], b["n_detected"]) for b in r["recall_by_downwind"]}
+    assert by_d == {"0-10": (1, 0), "10-20": (2, 2), "20-40": (2, 1), "40-80": (0, 0), ">80": (1, 0)}
+    assert [b["recall"] for b in r["recall_by_downwind"]][3] is None
+    assert (r["headline"]["n"], r["headline"]["n_detected"]) == (3, 2)
+    assert r["headline"]["recall"] == pytest.approx(2 / 3)
+    assert r["fp_per_1000km"] == pytest.approx(0.5)
+    e = r["emission"]
+    assert e["n"] == 3
+    assert e["median_rel_err"] == pytest.approx(0.2)
+    assert e["median_abs_rel_err"] == pytest.approx(0.2)
+    assert e["within_30pct"] == pytest.approx(2 / 3) and e["within_50pct"] == pytest.approx(1.0)
+    assert e["inside_1sigma"] == pytest.approx(2 / 3)
+    assert r["n_wrong_source"] == 1
+    a = r["attribution_isolated"]
+    assert (a["n"], a["n_correct"]) == (2, 1) and a["accuracy"] == pytest.approx(0.5)
+    assert r["meets"]["headline_recall"] is False and r["meets"]["fp_per_1000km"] is True
+    assert r["meets"]["median_abs_rel_err"] is True and r["meets"]["inside_1sigma"] is True
+    json.dumps(r, allow_nan=False)
+    text = format_validation(r)
+    assert "66.7%" in text and "MISS" in text and "0.50" in text
+
+
+def test_match_radius_follows_plume_width(tmp_path):
+    # with a narrow true plume the 17.8 km offset of D3 is too far: T3 missed, D3 a false positive
+    truth_dir, det_dir = write_case(tmp_path, t3_sigma=5.0)
+    r = validate(truth_dir, det_dir)
+    assert r["counts"]["n_detected"] == 2 and r["counts"]["n_false_positives"] == 4
+    assert r["emission"]["n"] == 2
+
+
+def test_bad_inputs_name_the_file(tmp_path):
+    truth_dir, det_dir = write_case(tmp_path)
+    (det_dir / "detections.csv").unlink()
+    with pytest.raises(ValidationInputError, match="detections.csv: file not found"):
+        validate(truth_dir, det_dir)
+    pd.DataFrame({"orbit": [1]}).to_csv(det_dir / "detections.csv", index=False)
+    with pytest.raises(ValueError, match="detections.csv: missing column"):
+        validate(truth_dir, det_dir)
