@@ -334,6 +334,16 @@ def _empty_sources() -> pd.DataFrame:
 
 COCO2_INVENTORY = "CoCO2 v1.1"
 COCO2_YEAR = 2018
+#: Credit lines per ``inventory`` value, for the site's data page and downloads.
+ATTRIBUTION = {
+    COCO2_INVENTORY: "Power-plant emissions: CoCO2 global point-source catalogue v1.1 (Guevara et al., 2024, "
+                     "ESSD 16, 337-373, doi:10.5194/essd-16-337-2024; data doi:10.24380/mxjo-nram), CC BY 4.0. "
+                     "Reduced to the CO2 columns and an effective emission height by the atlas.",
+    "WRI GPPD v1.3": "Global Power Plant Database v1.3.0, World Resources Institute and partners (2021), CC BY 4.0; "
+                     "CO2 estimated by the atlas from generation and IPCC 2006 fuel factors.",
+    "GEM Global Coal Plant Tracker": "Global Coal Plant Tracker, Global Energy Monitor, CC BY 4.0.",
+    "EDGAR v8.0": "EDGAR v8.0 Community GHG Database, European Commission JRC / IEA (2023), CC BY 4.0.",
+}
 COCO2_CATALOGUE_COLUMNS = ["ID", "ISO3", "fuel", "longitude", "latitude", "co2_emis_ty",
                            "ID_MonthFact", "ID_WeekFact", "ID_HourFact"]
 #: Mid-heights [m] of the 16 CoCO2 vertical layers (0-100 ... 1400-1500 m, >1500 m).
