@@ -464,11 +464,13 @@ def fetch_oco(instrument: str, start: str, end: str | None, out_dir: str | Path,
     files = granule_files(granules)
     if only:
         files = [f for f in files if any(fnmatch.fnmatch(f.name, p) for p in only)]
-    if not files:
-        raise FetchError(f"no {short_name} v{version} granules from {first} to {last}"
-                         + (f" matching {', '.join(only)}" if only else ""))
+    label = instrument.lower().replace("-", "")
+    if not files:  # not an error: Lite files appear weeks after observation, a rolling window may be empty
+        return FetchReport(label, notes=[f"no {short_name} v{version} granules from {first} to {last}"
+                                          + (f" matching {', '.join(only)}" if only else "")
+                                          + " (nothing to fetch)"])
     report = download_files(files, out_dir, cfg.fetch, session_factory=auth.get_session, threads=threads,
-                            progress=progress, label=instrument.lower().replace("-", ""),
+                            progress=progress, label=label,
                             auth_hint=EARTHDATA_AUTH_HINT)
     report.notes.append(f"{len(files)} granules of {short_name} v{version} from {first} to {last} in {out_dir}")
     return report

@@ -287,18 +287,20 @@ def test_missing_credentials_stop_before_any_request(server, earthdata, tmp_path
     assert server["log"] == []
 
 
-def test_no_granules_and_bad_arguments_are_one_line_errors(server, earthdata, tmp_path, capsys):
+def test_no_granules_is_not_an_error_and_bad_arguments_are_one_line_errors(server, earthdata, tmp_path, capsys):
     earthdata.setenv("EARTHDATA_TOKEN", TOKEN)
     cfg = _cfg(server)
-    assert fetch.main_fetch(_args("oco2", "--start", "2018-08-01"), cfg) == 2
+    assert fetch.main_fetch(_args("oco2", "--start", "2018-08-01", "--out", str(tmp_path)), cfg) == 0
+    assert "no OCO2_L2_Lite_FP v11.1r granules from 2018-08-01 to 2018-08-01" in capsys.readouterr().err
     assert fetch.main_fetch(_args("oco2"), cfg) == 2
     assert fetch.main_fetch(_args("oco2", "--start", "2018-13-01"), cfg) == 2
     assert fetch.main_fetch(_args("oco2", "--start", "2018-08-05", "--end", "2018-08-01"), cfg) == 2
     assert fetch.main_fetch(_args("inventories", "--only", "odiac"), cfg) == 2
+    assert fetch.main_fetch(_args("oco2", "--start", "2018-08", "--threads", "0"), cfg) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 5 and all(line.startswith("atlas fetch: ") for line in lines)
-    assert "no OCO2_L2_Lite_FP v11.1r granules" in lines[0] and "--start" in lines[1]
-    assert "unknown inventory 'odiac'" in lines[4]
+    assert "--start" in lines[0] and "bad date" in lines[1] and "before --start" in lines[2]
+    assert "unknown inventory 'odiac'" in lines[3] and "--threads" in lines[4]
 
 
 def test_date_range_and_collections():
@@ -394,3 +396,50 @@ def test_progress_bar_on_a_terminal_and_log_lines_otherwise(server, tmp_path, ca
     fetch.fetch_inventories(cfg, tmp_path / "b", ["gppd"], progress=True)
     err = capsys.readouterr().err
     assert re.search(r"inventories: [0-9.]+k?B \[.*B/s\]", err)
+
+
+def _fake_edl(earthdata, code: int, token: str = TOKEN):
+    """Answer earthaccess's token request (the one call it makes to urs.earthdata.nasa.gov) locally."""
+    import earthaccess
+    import requests
+
+    def find_or_create_token(self):
+        r = requests.Response()
+        r.status_code = code
+        r._content = json.dumps({"access_token": token, "token_type": "Bearer",
+                                 "expiration_date": "12/31/2099"} if code == 200
+                                else {"error": "invalid_credentials"}).encode()
+        return r
+
+    earthdata.setattr(earthaccess.Auth, "_find_or_create_token", find_or_create_token)
+
+
+def test_netrc_credentials_are_used_when_the_environment_has_none(server, earthdata, tmp_path):
+    _fake_edl(earthdata, 200)
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine urs.earthdata.nasa.gov login alice password secret\n")
+    netrc.chmod(0o600)
+    earthdata.setenv("NETRC", str(netrc))
+    files = _publish_lite(server, tmp_path, DAYS[:2])
+    report = fetch.fetch_oco("OCO-2", DAYS[0], DAYS[1], tmp_path / "o", _cfg(server), progress=False)
+    assert report.ok and report.count("downloaded") == len(files)
+
+
+def test_rejected_password_is_a_one_line_credentials_error(server, earthdata, tmp_path, capsys):
+    _fake_edl(earthdata, 401)
+    earthdata.setenv("EARTHDATA_USERNAME", "alice")
+    earthdata.setenv("EARTHDATA_PASSWORD", "wrong")
+    code = fetch.main_fetch(_args("oco2", "--start", "2018-08"), _cfg(server))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "rejected the credentials from environment" in err
+    assert server["log"] == []
+
+
+def test_a_corrupt_existing_file_is_replaced(server, earthdata, tmp_path):
+    earthdata.setenv("EARTHDATA_TOKEN", TOKEN)
+    (name, data), = _publish_lite(server, tmp_path, DAYS[:1]).items()
+    out = tmp_path / "oco2"
+    out.mkdir()
+    (out / name).write_bytes(b"\x89HDF truncated")
+    report = fetch.fetch_oco("OCO-2", DAYS[0], None, out, _cfg(server), progress=False)
+    assert report.count("downloaded") == 1 and (out / name).read_bytes() == data
