@@ -31,7 +31,7 @@ free centre and width).
 Honest significance. Per-sounding errors are correlated along track (~20 km,
 Baker et al. 2022, AMT 15, 2161) and ``xco2_uncertainty`` underestimates the
 scatter. The standard error of A is therefore (1) scaled by the window's
-reduced chi^2 and (2) inflated by an empirical factor k(s) per track and
+reduced chi^2 when it exceeds 1 (never below the retrieval's own error) and (2) inflated by an empirical factor k(s) per track and
 width: the robust (MAD) standard deviation of the scan's z = A / se(A) over all
 centres of the track, which are overwhelmingly plume-free, so k captures
 whatever the white-noise error misses (correlated noise, striping, retrieval
@@ -403,7 +403,7 @@ def detect_track(track: Track, cfg: Detect) -> tuple[pd.DataFrame, pd.DataFrame]
     n_left = _counts(x, C - 3 * SG, C - 2 * SG)
     n_right = _counts(x, C + 2 * SG, C + 3 * SG)
     dof = np.maximum(scan["n"] - 3, 1)
-    red_chi2 = scan["chi2"] / dof
+    red_chi2 = np.maximum(scan["chi2"] / dof, 1.0)   # never below the retrieval's own error
     se_white = np.sqrt(scan["var_area_unit"] * red_chi2)
     with np.errstate(invalid="ignore", divide="ignore"):
         z_white = scan["area"] / se_white
@@ -438,7 +438,7 @@ def detect_track(track: Track, cfg: Detect) -> tuple[pd.DataFrame, pd.DataFrame]
             cov = np.full((5, 5), np.nan)
             cov[2, 2] = scan["var_area_unit"][i, j]
         k_inf = float(np.interp(np.log(sg), np.log(sigmas), inflation))
-        scale = chi2 / max(n - (5 if cfg.refine else 3), 1) * k_inf ** 2
+        scale = max(chi2 / max(n - (5 if cfg.refine else 3), 1), 1.0) * k_inf ** 2
         var_A, var_s, cov_As = cov[2, 2] * scale, cov[4, 4] * scale, cov[2, 4] * scale
         se_A = float(np.sqrt(var_A))
         signif = A / se_A if se_A > 0 else np.nan
@@ -484,6 +484,7 @@ def _finish(track: Track, s: pd.DataFrame, det: pd.DataFrame) -> tuple[pd.DataFr
     c = det["centre"].to_numpy()
     near = np.clip(np.searchsorted(x, c), 1, len(x) - 1)
     near = np.where(np.abs(x[near - 1] - c) <= np.abs(x[near] - c), near - 1, near)
+    near = np.searchsorted(x, x[near], side="left")   # first sounding of that frame (ties)
     sid = s["sounding_id"].to_numpy(np.int64)[near]
     geo = np.array([_local_track(lat, lon, x, ci) for ci in c]).reshape(-1, 3)
     lo = np.searchsorted(x, c - MET_RADIUS_KM, side="left")

@@ -29,14 +29,17 @@ _GH_W = _GH_W / _GH_W.sum()
 
 
 def _direction_spread(angle_rad: np.ndarray, sigma_rad: float) -> np.ndarray:
-    """Standard deviation of |sin(theta + e)|, e ~ N(0, sigma), by Gauss-Hermite.
+    """RMS error of |sin(theta)| for a direction error e ~ N(0, sigma):
+    sqrt(E[(|sin(theta + e)| - |sin(theta)|)^2]), by Gauss-Hermite quadrature.
 
-    The normal wind component is |u| |sin(theta)|; its direction error grows as
-    the wind turns parallel to the track (theta -> 0) and stays finite there.
+    The normal wind component is |u| |sin(theta)|; its direction error grows
+    (relative to it) as the wind turns parallel to the track (theta -> 0) and
+    stays finite in absolute terms there. RMS about the nominal value, not the
+    standard deviation, because near parallel the error is also a bias.
     """
-    vals = np.abs(np.sin(np.asarray(angle_rad)[..., None] + sigma_rad * _GH_X))
-    mean = vals @ _GH_W
-    return np.sqrt(np.maximum((vals * vals) @ _GH_W - mean * mean, 0.0))
+    theta = np.asarray(angle_rad, dtype=float)
+    vals = np.abs(np.sin(theta[..., None] + sigma_rad * _GH_X)) - np.abs(np.sin(theta))[..., None]
+    return np.sqrt((vals * vals) @ _GH_W)
 
 
 def quantify(detections: pd.DataFrame, cfg: Quantify) -> pd.DataFrame:
@@ -131,7 +134,7 @@ def fit_gaussian_plume(detections: pd.DataFrame, profiles: pd.DataFrame, sources
     prof_groups = {k: g for k, g in profiles.groupby("detection_id", sort=False)}
     n_rot = max(int(q.gp_direction_steps), 1) if q.gp_optimise_direction else 1
     rot = np.radians(np.linspace(-2 * q.wind_dir_unc_deg, 2 * q.wind_dir_unc_deg, n_rot)) if n_rot > 1 else np.zeros(1)
-    gp, gp_unc = out["gp_emission_kg_s"].to_numpy(), out["gp_emission_unc_kg_s"].to_numpy()
+    gp, gp_unc = np.full(len(out), np.nan), np.full(len(out), np.nan)
     for k, row in enumerate(out.itertuples(index=False)):
         sid = getattr(row, "source_id")
         if not isinstance(sid, str) or not sid or sid not in src.index:

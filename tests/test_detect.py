@@ -1,0 +1,218 @@
+"""Tests for builder.detect: exactness of the vectorised scan, recovery of
+injected plumes, false-alarm rate on noise, filters, merging and the table
+contract. Synthetic tracks: 8 footprints, 3 frames/s at 6.76 km/s, ~80 % good
+soundings (~2.8 per km), optional white, correlated (AR(1), ~20 km) and
+per-footprint noise."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.signal import lfilter
+
+from builder import detect, tables
+from builder.config import Detect
+from builder.soundings import TRACK_COLUMNS, Track
+
+GOOD_FRACTION = 0.8
+SPEED_KM_S = 6.76
+
+
+def make_track(length_km: float = 600.0, *, noise_ppm: float = 0.0, corr_ppm: float = 0.0, corr_km: float = 20.0,
+               plumes=(), slope_ppm_km: float = 0.0, seed: int = 0, orbit: int = 21500,
+               heading_deg: float = -10.0, wind=(3.0, -1.0), psurf_hpa: float = 1000.0, tcwv_kg_m2: float = 20.0,
+               fp_bias_ppm: float = 0.0, lat0: float = 10.0, lon0: float = 5.0, unc_ppm: float = 0.6) -> Track:
+    """A synthetic along-track Track. ``plumes`` = [(centre_km, area_ppm_km, sigma_km), ...]."""
+    rng = np.random.default_rng(seed)
+    n_frames = int(length_km / SPEED_KM_S * 3) + 1
+    frame = np.repeat(np.arange(n_frames), 8)
+    fp = np.tile(np.arange(1, 9), n_frames)
+    t = frame / 3.0
+    along = t * SPEED_KM_S
+    keep = rng.random(len(frame)) < GOOD_FRACTION
+    ts = pd.Timestamp("2018-08-01T12:00:00", tz="UTC") + pd.to_timedelta(t, unit="s")
+    stamp = ts.strftime("%Y%m%d%H%M%S").astype(np.int64).to_numpy()
+    sid = stamp * 100 + (ts.microsecond.to_numpy() // 100000) * 10 + fp
+    h = np.radians(heading_deg)
+    cross = (fp - 4.5) * 1.25
+    north = along * np.cos(h) - cross * np.sin(h)
+    east = along * np.sin(h) + cross * np.cos(h)
+    lat = lat0 + north / 111.195
+    lon = lon0 + east / (111.195 * np.cos(np.radians(lat)))
+    y = 405.0 + slope_ppm_km * (along - length_km / 2)
+    for c, area, s in plumes:
+        y = y + area / (s * np.sqrt(2 * np.pi)) * np.exp(-0.5 * ((along - c) / s) ** 2)
+    y = y + noise_ppm * rng.standard_normal(len(y))
+    if corr_ppm:
+        rho = np.exp(-SPEED_KM_S / 3 / corr_km)
+        e = lfilter([np.sqrt(1 - rho ** 2)], [1, -rho], rng.standard_normal(n_frames))
+        y = y + corr_ppm * e[frame]
+    if fp_bias_ppm:
+        y = y + fp_bias_ppm * rng.standard_normal(8)[fp - 1]
+    n = len(y)
+    df = pd.DataFrame(dict(sounding_id=sid, time_utc=ts, latitude=lat, longitude=lon, xco2_ppm=y,
+                           xco2_unc_ppm=np.full(n, unc_ppm), footprint=fp, operation_mode=0, land_water=0,
+                           altitude_m=100.0, wind_u_m_s=float(wind[0]), wind_v_m_s=float(wind[1]),
+                           psurf_hpa=psurf_hpa, tcwv_kg_m2=tcwv_kg_m2, along_km=along))
+    df = df.loc[keep].reset_index(drop=True)[TRACK_COLUMNS]
+    return Track(orbit=orbit, instrument="OCO-2", source_file="oco2_LtCO2_180801_B11210Ar_test.nc4", soundings=df)
+
+
+def _lstsq(x, y, w, c, sigma, half):
+    m = np.abs(x - c) <= half
+    X = np.stack([np.ones(m.sum()), x[m] - c, np.exp(-0.5 * ((x[m] - c) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi))], 1)
+    sw = np.sqrt(w[m])
+    theta, *_ = np.linalg.lstsq(X * sw[:, None], y[m] * sw, rcond=None)
+    chi2 = float(np.sum((X @ theta - y[m]) ** 2 * w[m]))
+    var_a = np.linalg.inv((X * w[m][:, None]).T @ X)[2, 2]
+    return theta, chi2, var_a, int(m.sum())
+
+
+def test_scan_matches_direct_lstsq_per_centre():
+    tr = make_track(500, noise_ppm=0.8, corr_ppm=0.3, plumes=[(240.0, 12.0, 4.0)], slope_ppm_km=0.01, seed=3)
+    s = tr.soundings
+    x = s["along_km"].to_numpy()
+    y = s["xco2_ppm"].to_numpy() - 405.0
+    rng = np.random.default_rng(1)
+    w = 1.0 / (s["xco2_unc_ppm"].to_numpy() * rng.uniform(0.7, 1.5, len(s))) ** 2   # unequal weights
+    centres = np.arange(x[0], x[-1], 1.5)
+    sigmas = np.array([2.0, 4.5, 13.0, 18.0])
+    windows = np.array([200.0, 120.0, 200.0, 200.0])
+    scan = detect.scan_track(x, y, w, centres, sigmas, windows)
+    for ci in (60, 160, 200, 290):
+        for j, sig in enumerate(sigmas):
+            theta, chi2, var_a, n = _lstsq(x, y, w, centres[ci], sig, windows[j] / 2)
+            assert scan["n"][ci, j] == n
+            np.testing.assert_allclose([scan["intercept"][ci, j], scan["slope"][ci, j], scan["area"][ci, j]],
+                                       theta, rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(scan["var_area_unit"][ci, j], var_a, rtol=1e-5)
+            np.testing.assert_allclose(scan["chi2"][ci, j], chi2, rtol=1e-5)
+
+
+@pytest.mark.parametrize("sigma_km,area", [(2.5, 6.0), (5.0, 15.0), (11.0, 30.0)])
+def test_noise_free_plume_recovers_area_sigma_centre(sigma_km, area):
+    tr = make_track(600, plumes=[(311.0, area, sigma_km)], slope_ppm_km=0.003)
+    det, prof = detect.detect_track(tr, Detect())
+    assert len(det) == 1
+    d = det.iloc[0]
+    assert d["area_ppm_km"] == pytest.approx(area, rel=0.02)
+    assert d["sigma_km"] == pytest.approx(sigma_km, rel=0.02)
+    assert d["along_km"] == pytest.approx(311.0, abs=0.2)
+    assert d["amplitude_ppm"] == pytest.approx(area / (sigma_km * np.sqrt(2 * np.pi)), rel=0.02)
+    assert d["slope_ppm_km"] == pytest.approx(0.003, abs=1e-4)
+
+
+def test_detection_table_contract_and_profiles():
+    tr = make_track(600, noise_ppm=0.3, plumes=[(300.0, 20.0, 4.0)], seed=2, wind=(4.0, 1.5), psurf_hpa=950.0,
+                    tcwv_kg_m2=30.0)
+    det, prof = detect.detect_track(tr, Detect())
+    assert list(det.columns) == tables.DETECTION_FIT_COLUMNS
+    assert list(prof.columns) == tables.PROFILE_COLUMNS
+    assert len(det) == 1
+    d = det.iloc[0]
+    s = tr.soundings
+    nearest = s.iloc[int(np.argmin(np.abs(s["along_km"].to_numpy() - d["along_km"])))]
+    assert d["detection_id"] == f"OCO-2-21500-{nearest['sounding_id']}"
+    assert d["sounding_id"] == nearest["sounding_id"] and d["time_utc"] == nearest["time_utc"]
+    assert d["track_azimuth_deg"] == pytest.approx(350.0, abs=0.5)
+    assert (d["wind_u_m_s"], d["wind_v_m_s"], d["psurf_hpa"], d["tcwv_kg_m2"]) == pytest.approx((4.0, 1.5, 950.0, 30.0))
+    # position on the track centre line near along_km = 300
+    assert d["latitude"] == pytest.approx(10.0 + 300 * np.cos(np.radians(-10)) / 111.195, abs=0.02)
+    assert d["n_core"] >= 8 and d["n_soundings"] >= 100 and 0 < d["r2"] <= 1
+    assert d["area_unc_ppm_km"] > 0 and d["significance"] == pytest.approx(d["area_ppm_km"] / d["area_unc_ppm_km"])
+    half = max(50.0, 4 * d["sigma_km"])
+    inside = s[np.abs(s["along_km"] - d["along_km"]) <= half]
+    assert len(prof) == len(inside) and (prof["detection_id"] == d["detection_id"]).all()
+    assert np.abs(prof["along_km"] - d["along_km"]).max() <= half
+
+
+def test_empty_and_short_tracks_give_empty_tables():
+    tr = make_track(600)
+    empty = Track(orbit=1, instrument="OCO-2", source_file="f.nc4", soundings=tr.soundings.iloc[:0])
+    short = Track(orbit=1, instrument="OCO-2", source_file="f.nc4", soundings=tr.soundings.iloc[:50])
+    for t in (empty, short):
+        det, prof = detect.detect_track(t, Detect())
+        assert det.empty and list(det.columns) == tables.DETECTION_FIT_COLUMNS
+        assert prof.empty and list(prof.columns) == tables.PROFILE_COLUMNS
+
+
+def test_steep_background_gives_unbiased_area():
+    ratios = []
+    for seed in range(8):
+        tr = make_track(500, noise_ppm=0.5, plumes=[(250.0, 15.0, 4.0)], slope_ppm_km=0.03, seed=seed)
+        det, _ = detect.detect_track(tr, Detect())
+        hit = det[np.abs(det["along_km"] - 250.0) < 10]
+        assert len(hit) == 1
+        ratios.append(hit["area_ppm_km"].iloc[0] / 15.0)
+    assert abs(np.mean(ratios) - 1.0) < 0.08
+    assert np.all(np.abs(det["slope_ppm_km"] - 0.03) < 0.005)
+
+
+def test_pure_noise_tracks_rarely_trigger():
+    n_det, km = 0, 0.0
+    for seed in range(8):
+        tr = make_track(2500, noise_ppm=0.5 + 0.5 * (seed % 4) / 3, corr_ppm=0.3 + 0.2 * (seed % 3) / 2, seed=100 + seed)
+        det, _ = detect.detect_track(tr, Detect())
+        n_det += len(det)
+        km += tr.length_km
+    assert n_det / km * 1000.0 <= 0.5
+
+
+def test_correlated_noise_inflates_uncertainty():
+    """se(A) must grow with correlated noise even at the same white noise level."""
+    cfg = Detect()
+    plume = [(300.0, 40.0, 5.0)]
+    white, _ = detect.detect_track(make_track(600, noise_ppm=0.6, plumes=plume, seed=7), cfg)
+    corr, _ = detect.detect_track(make_track(600, noise_ppm=0.6, corr_ppm=0.5, plumes=plume, seed=7), cfg)
+    assert len(white) == 1 and len(corr) == 1
+    assert corr["area_unc_ppm_km"].iloc[0] > 1.5 * white["area_unc_ppm_km"].iloc[0]
+
+
+def test_depletions_and_out_of_range_widths_are_rejected():
+    cfg = Detect()
+    det, _ = detect.detect_track(make_track(600, plumes=[(300.0, -20.0, 4.0)], noise_ppm=0.2, seed=1), cfg)
+    assert det.empty                                  # negative amplitude
+    det, _ = detect.detect_track(make_track(800, plumes=[(400.0, 200.0, 60.0)], noise_ppm=0.2, seed=1), cfg)
+    assert not (np.abs(det["along_km"] - 400) < 30).any()   # synoptic-scale bump, sigma > max_sigma_km
+    narrow = dataclasses.replace(cfg, min_sigma_km=6.0)
+    det, _ = detect.detect_track(make_track(600, plumes=[(300.0, 10.0, 2.0)], noise_ppm=0.1, seed=1), narrow)
+    assert det.empty                                  # narrower than min_sigma_km
+
+
+def test_missing_flank_is_rejected():
+    """A plume at the very end of the track has no background on one side."""
+    tr = make_track(400, plumes=[(398.0, 20.0, 4.0)], noise_ppm=0.2, seed=4)
+    det, _ = detect.detect_track(tr, Detect())
+    assert det.empty
+    tr = make_track(400, plumes=[(380.0, 20.0, 4.0)], noise_ppm=0.2, seed=4)
+    assert len(detect.detect_track(tr, Detect())[0]) == 1
+
+
+def test_overlapping_widths_and_centres_merge_into_one():
+    tr = make_track(600, plumes=[(300.0, 15.0, 4.0), (304.0, 10.0, 7.0)], noise_ppm=0.3, seed=5)
+    det, prof = detect.detect_track(tr, Detect())
+    assert len(det) == 1
+    assert det["detection_id"].is_unique and set(prof["detection_id"]) == set(det["detection_id"])
+    # two well separated plumes stay two
+    tr = make_track(600, plumes=[(200.0, 15.0, 4.0), (400.0, 15.0, 4.0)], noise_ppm=0.3, seed=5)
+    assert len(detect.detect_track(tr, Detect())[0]) == 2
+
+
+def test_merge_keeps_most_significant():
+    centre = np.array([100.0, 103.0, 110.0, 200.0])
+    sigma = np.array([4.0, 6.5, 3.0, 4.0])
+    score = np.array([5.0, 7.0, 4.5, 4.2])
+    kept = detect._merge(centre, sigma, score, merge_km=20.0)
+    assert list(kept) == [1, 3]
+
+
+def test_noise_inflation_is_robust_and_at_least_one():
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal(5000) * 2.5
+    z[:50] = 40.0                           # a few plumes do not move the robust spread
+    assert detect.noise_inflation(z, 1.5) == pytest.approx(2.5, rel=0.05)
+    assert detect.noise_inflation(rng.standard_normal(5000) * 0.5, 1.5) == 1.0
+    assert detect.noise_inflation(z[:10], 1.7) == 1.7        # too few centres: the configured default
