@@ -1,0 +1,785 @@
+"""Simulated OCO-2 observations with a known truth: the atlas's embedded default data.
+
+:func:`simulate` writes one OCO-2 L2 Lite-format NetCDF4 file per UTC day
+(:func:`builder.litefmt.write_lite`, readable by :func:`builder.soundings.read_lite`)
+plus ``truth.csv`` (every plume crossing), ``tracks.csv`` (good data per orbit
+and file, the noise-only search length) and ``simulation.json``.
+
+Physical choices (each documented where it is made):
+
+- Orbit: circular sun-synchronous ground track, 705 km, inclination 98.2 deg,
+  233 orbits per 16-day repeat (14.5625 rev/day), ascending node 13:36 local
+  solar time, daylight (ascending) side only, solar zenith < 80 deg (OCO-2 Data
+  Product User's Guide; Crisp et al. 2017, AMT 10, 59; science-notes section 4.4).
+- Sampling: 3 frames/s x 8 footprints, 1.29 km cross-track footprints on a
+  ~10.3 km swath; ground speed ~6.75 km/s gives ~2.25 km frames.
+- Yield: along-track correlated cloud gaps (cloudy soundings are absent, as in
+  real Lite files, which hold only soundings that passed the pre-processing
+  cloud screens; O'Dell et al. 2018, AMT 11, 6539), ~50 % xco2_quality_flag = 0,
+  nadir over land / glint over water; land mask: GLOBE 30" mask
+  (global-land-mask, Karin) averaged to 0.05 deg land percent, shipped as
+  ``builder/data/land_percent_0p05deg.npz`` (see :func:`derive_land_mask`).
+  To keep the month small only soundings over land or within
+  :data:`NEAR_SOURCE_KM` of a simulated source are written.
+- XCO2 = background (latitude gradient, seasonal cycle, 2.4 ppm/yr trend,
+  along-track correlated regional errors with ~20-25 km correlation length,
+  Baker et al. 2022, GMD 15, 649) + per-footprint bias + random noise
+  (cfg.simulate.noise_ppm, written as xco2_uncertainty) + Gaussian plumes.
+- Plumes: vertically integrated Gaussian plume (Nassar et al. 2017, GRL 44,
+  10045; :func:`builder.physics.gaussian_plume_column_kg_m2`) of each source
+  >= cfg.simulate.min_emission_t_yr, emission at the overpass time from the
+  inventory temporal profiles, Pasquill-Gifford class from the wind speed,
+  converted to ppm with the sounding's written psurf/tcwv
+  (:func:`builder.physics.ppm_from_co2_mass_kg_m2`), averaged over the footprint.
+- Wind: a smooth random daily field (zonal-mean trades/westerlies + a few
+  large-scale modes, 1-12 m/s). The wind written to the file (GEOS FP-IT
+  stand-in) has a smooth relative speed error (cfg.simulate.wind_error_rel) and
+  a ~17 deg direction error, typical of reanalysis vs. plume-layer wind
+  (science-notes section 5.4; Nassar et al. 2021).
+
+Everything random is drawn from generators keyed by (seed, orbit) or
+(seed, day), so a rerun is byte-identical and an orbit spanning midnight is the
+same in both day files.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from scipy.ndimage import gaussian_filter1d
+from scipy.spatial import cKDTree
+from scipy.special import ndtri
+
+from builder import physics
+from builder.config import Config
+from builder.litefmt import lite_filename, write_lite
+from builder.soundings import InputError
+
+#: Bump when the simulated output changes (the build caches simulations by it).
+SIMULATOR_VERSION = "1"
+
+# --- orbit and instrument (OCO-2 DPUG; Crisp et al. 2017; science-notes 4.4) ---
+ORBITS_PER_DAY = 233.0 / 16.0          #: 16-day, 233-orbit repeat cycle
+PERIOD_S = 86400.0 / ORBITS_PER_DAY    #: 5933 s (98.9 min)
+INCLINATION_DEG = 98.2
+ALTITUDE_KM = 705.0
+ASCENDING_NODE_LOCAL_H = 13.6          #: 13:36 local mean solar time
+FRAME_HZ = 3                           #: frames per second
+N_FOOTPRINTS = 8
+FOOTPRINT_CROSS_KM = 1.29              #: cross-track footprint width (swath 8 x 1.29 = 10.3 km)
+FOOTPRINT_ALONG_KM = 2.25
+MAX_SZA_DEG = 80.0
+#: Orbit numbering anchor: OCO-2 orbit 21690 has its ascending node shortly after
+#: 2018-08-01 00:00 UTC (launch 2014-07-02 + 1491 days x 14.56 rev/day ~ 21,700).
+ORBIT_EPOCH = np.datetime64("2018-08-01T00:00:00", "s")
+ORBIT_AT_EPOCH = 21690
+NODE_OFFSET_S = 1234.0                 #: node time of ORBIT_AT_EPOCH after ORBIT_EPOCH
+
+# --- what is written ---
+NEAR_SOURCE_KM = 300.0                 #: ocean soundings are written only this close to a source
+PLUME_REACH_KM = 300.0                 #: plumes are evaluated to this downwind distance
+TRUTH_MAX_DOWNWIND_KM = 200.0          #: crossings reported in truth.csv
+ISOLATION_WINDOW_KM = 30.0
+ISOLATION_MAX_OTHER = 0.2
+COUNT_WINDOW_KM = 20.0
+TRACK_GAP_KM = 10.0                    #: gaps longer than this do not count as searched track
+BACKGROUND_OFF_PPM = 400.0             #: flat background when background=False
+
+LAND_MASK_PATH = Path(__file__).parent / "data" / "land_percent_0p05deg.npz"
+LAND_MASK_RES_DEG = 0.05
+
+# --- atmosphere ---
+XCO2_2018_PPM = 406.8                  #: 2018.6 global mean XCO2 (OCO-2 v11 / NOAA annual mean 2018: 408.7 surface)
+XCO2_GROWTH_PPM_YR = 2.4               #: NOAA global growth rate 2018 (2.4 ppm/yr)
+REGIONAL_SD_PPM = 0.4                  #: along-track correlated error (Baker et al. 2022: ~0.3-0.5 ppm)
+REGIONAL_LENGTH_KM = 22.0              #: its correlation length (Baker et al. 2022: ~20 km)
+SYNOPTIC_SD_PPM = 0.3
+SYNOPTIC_LENGTH_KM = 400.0
+FOOTPRINT_BIAS_SD_PPM = 0.1            #: residual footprint striping after bias correction
+WIND_DIR_ERROR_DEG = 17.0              #: 1-sigma direction error of the file wind
+WIND_ERROR_LENGTH_KM = 600.0           #: scale over which the file-wind error is coherent
+MIN_WIND_M_S = 1.0
+MAX_WIND_M_S = 12.0
+SCALE_HEIGHT_M = 8434.0
+
+
+@dataclass
+class SimulationResult:
+    """What :func:`simulate` wrote."""
+
+    files: list[Path]
+    truth_path: Path
+    tracks_path: Path
+    n_soundings: int = 0
+    n_crossings: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+TRUTH_COLUMNS = [
+    "crossing_id", "source_id", "instrument", "orbit", "time_utc", "emission_kg_s", "wind_u_m_s", "wind_v_m_s",
+    "file_wind_u_m_s", "file_wind_v_m_s", "cross_latitude", "cross_longitude", "downwind_km", "peak_ppm",
+    "area_ppm_km", "sigma_along_km", "n_soundings_20km", "isolated",
+]
+TRACKS_COLUMNS = ["instrument", "orbit", "source_file", "n_soundings", "track_km"]
+
+
+# ----------------------------------------------------------------------------- land mask
+
+def derive_land_mask(out_path: str | Path = LAND_MASK_PATH) -> Path:
+    """Rebuild the shipped 0.05 deg land-percent grid from the PyPI package
+    ``global-land-mask`` (GLOBE 1 km mask, NOAA NGDC; only needed to regenerate
+    the file, never at run time). Row 0 is 90N, column 0 is 180W."""
+    import global_land_mask  # noqa: F401  (optional, regeneration only)
+
+    src = Path(global_land_mask.__file__).parent / "globe_combined_mask_compressed.npz"
+    ocean = np.load(src)["mask"]          # True = ocean, 1/120 deg, rows from 90N
+    f = int(round(LAND_MASK_RES_DEG * 120))
+    frac = ocean.reshape(ocean.shape[0] // f, f, ocean.shape[1] // f, f).mean(axis=(1, 3), dtype=np.float32)
+    land = (100 - np.round(frac * 100)).astype(np.uint8)
+    np.savez_compressed(out_path, land_percent=land)
+    return Path(out_path)
+
+
+def load_land_mask() -> np.ndarray:
+    """The shipped land-percent grid (uint8, 3600 x 7200, row 0 = 90N, col 0 = 180W)."""
+    with np.load(LAND_MASK_PATH) as d:
+        return d["land_percent"]
+
+
+def land_percent(mask: np.ndarray, lat, lon) -> np.ndarray:
+    """Land percentage (0-100) of the 0.05 deg cell containing each point."""
+    i = np.clip(((90.0 - np.asarray(lat)) / LAND_MASK_RES_DEG).astype(np.int64), 0, mask.shape[0] - 1)
+    j = (np.floor((np.asarray(lon) + 180.0) / LAND_MASK_RES_DEG).astype(np.int64)) % mask.shape[1]
+    return mask[i, j]
+
+
+# ----------------------------------------------------------------------------- geometry
+
+def _unit_xyz(lat, lon) -> np.ndarray:
+    la, lo = np.radians(lat), np.radians(lon)
+    return np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], axis=-1)
+
+
+def _chord(km: float) -> float:
+    """Chord length on the unit sphere of a great-circle distance."""
+    return 2.0 * np.sin(km / physics.EARTH_RADIUS_KM / 2.0)
+
+
+def node_time_s(orbit) -> np.ndarray:
+    """Ascending-node time of ``orbit`` [s after ORBIT_EPOCH]."""
+    return NODE_OFFSET_S + (np.asarray(orbit, dtype=float) - ORBIT_AT_EPOCH) * PERIOD_S
+
+
+def ground_track(t_s: np.ndarray, orbit: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sub-satellite (lat, lon) [deg] at times ``t_s`` [s after ORBIT_EPOCH] of ``orbit``.
+
+    Circular orbit: sin(lat) = sin(i) sin(u), inertial longitude from the node
+    atan2(cos i sin u, cos u), u the argument of latitude. Sun-synchronous:
+    the node keeps its local solar time, so the Earth-fixed longitude is that
+    inertial longitude + 15 deg/h x (13.6 h - UTC hour).
+    """
+    u = 2.0 * np.pi * (t_s - node_time_s(orbit)) / PERIOD_S
+    inc = np.radians(INCLINATION_DEG)
+    lat = np.degrees(np.arcsin(np.sin(inc) * np.sin(u)))
+    dlon = np.degrees(np.arctan2(np.cos(inc) * np.sin(u), np.cos(u)))
+    utc_h = (t_s / 3600.0) % 24.0     # ORBIT_EPOCH is midnight UTC
+    lon = (dlon + 15.0 * (ASCENDING_NODE_LOCAL_H - utc_h) + 180.0) % 360.0 - 180.0
+    return lat, lon
+
+
+def solar_zenith_deg(t_s: np.ndarray, lat, lon) -> np.ndarray:
+    """Solar zenith angle with Cooper's (1969) declination and mean solar time."""
+    doy = ((ORBIT_EPOCH + (np.asarray(t_s) // 86400).astype("timedelta64[D]")).astype("datetime64[D]")
+           - ORBIT_EPOCH.astype("datetime64[Y]").astype("datetime64[D]")).astype(float) + 1.0
+    decl = np.radians(23.44) * np.sin(2 * np.pi * (284.0 + doy) / 365.0)
+    hour = np.radians(15.0 * ((t_s / 3600.0) % 24.0 + np.asarray(lon) / 15.0 - 12.0))
+    la = np.radians(lat)
+    cos_z = np.sin(la) * np.sin(decl) + np.cos(la) * np.cos(decl) * np.cos(hour)
+    return np.degrees(np.arccos(np.clip(cos_z, -1, 1)))
+
+
+def _heading_deg(lat, lon) -> np.ndarray:
+    """Track heading (clockwise from north) from consecutive positions."""
+    e, n = physics.local_enu_km(lat[1:], lon[1:], lat[:-1], lon[:-1])
+    h = np.degrees(np.arctan2(e, n))
+    return np.concatenate([h, h[-1:]]) if len(h) else np.zeros(len(lat))
+
+
+# ----------------------------------------------------------------------------- smooth random fields
+
+class _ModeField:
+    """A smooth random scalar field on the sphere: sum of K plane waves
+    cos(k_j . r + phi_j) in 3D restricted to the unit sphere, wavelengths in
+    ``lengths_km``; unit variance (sqrt(2/K) amplitudes)."""
+
+    def __init__(self, rng: np.random.Generator, lengths_km: tuple[float, float], k: int = 8):
+        d = rng.normal(size=(3, k))
+        d /= np.linalg.norm(d, axis=0)
+        wavelength = np.exp(rng.uniform(np.log(lengths_km[0]), np.log(lengths_km[1]), k))
+        self.wave = d * (2 * np.pi * physics.EARTH_RADIUS_KM / wavelength)
+        self.phase = rng.uniform(0, 2 * np.pi, k)
+        self.amp = np.sqrt(2.0 / k)
+
+    def __call__(self, xyz: np.ndarray) -> np.ndarray:
+        return self.amp * np.cos(xyz @ self.wave + self.phase).sum(axis=-1)
+
+
+class DayFields:
+    """The day's weather: true wind, file-wind error, pressure and water vapour anomalies."""
+
+    def __init__(self, seed: int, day_ordinal: int, wind_error_rel: float):
+        rng = np.random.default_rng([seed, 1, day_ordinal])
+        self.u_modes = _ModeField(rng, (1500.0, 5000.0))
+        self.v_modes = _ModeField(rng, (1500.0, 5000.0))
+        self.speed_err = _ModeField(rng, (WIND_ERROR_LENGTH_KM, 3 * WIND_ERROR_LENGTH_KM))
+        self.dir_err = _ModeField(rng, (WIND_ERROR_LENGTH_KM, 3 * WIND_ERROR_LENGTH_KM))
+        self.psurf_anom = _ModeField(rng, (2000.0, 6000.0))
+        self.tcwv_anom = _ModeField(rng, (1000.0, 4000.0))
+        self.wind_error_rel = wind_error_rel
+
+    def wind(self, lat, xyz) -> tuple[np.ndarray, np.ndarray]:
+        """True plume-layer wind [m/s]: zonal mean (-4 m/s trades, +4 m/s
+        westerlies, tanh transition at 30 deg) + modes of 3.5 m/s per component,
+        speed limited to 1-12 m/s."""
+        u = 4.0 * np.tanh((np.abs(lat) - 30.0) / 8.0) + 3.5 * self.u_modes(xyz)
+        v = 3.5 * self.v_modes(xyz)
+        speed = np.hypot(u, v)
+        scale = np.clip(speed, MIN_WIND_M_S, MAX_WIND_M_S) / np.maximum(speed, 1e-9)
+        return u * scale, v * scale
+
+    def file_wind(self, lat, xyz) -> tuple[np.ndarray, np.ndarray]:
+        """The wind written to the file: true wind with a smooth relative speed
+        error (1 sigma wind_error_rel) rotated by a smooth direction error (1 sigma 17 deg)."""
+        u, v = self.wind(lat, xyz)
+        f = np.clip(1.0 + self.wind_error_rel * self.speed_err(xyz), 0.2, 3.0)
+        a = np.radians(WIND_DIR_ERROR_DEG) * self.dir_err(xyz)
+        c, s = np.cos(a), np.sin(a)
+        return f * (c * u - s * v), f * (s * u + c * v)
+
+    def psurf_hpa(self, altitude_m, xyz) -> np.ndarray:
+        """Surface pressure: barometric from the altitude + synoptic anomaly (6 hPa)."""
+        return 1013.25 * np.exp(-np.asarray(altitude_m) / SCALE_HEIGHT_M) + 6.0 * self.psurf_anom(xyz)
+
+    def tcwv_kg_m2(self, lat, altitude_m, xyz) -> np.ndarray:
+        """Column water vapour: boreal-summer latitude profile (5-45 kg/m2), less over high ground."""
+        base = 6.0 + 40.0 * np.exp(-(((np.asarray(lat) - 10.0) / 28.0) ** 2))
+        return base * np.exp(-np.asarray(altitude_m) / 2500.0) * np.clip(1.0 + 0.25 * self.tcwv_anom(xyz), 0.3, 2.0)
+
+
+_TERRAIN = _ModeField(np.random.default_rng(7), (300.0, 3000.0), k=16)
+
+
+def terrain_altitude_m(land_pct, xyz) -> np.ndarray:
+    """Synthetic, smooth, seed-independent surface altitude over land (0-2500 m);
+    0 over water. No DEM is shipped, this only gives psurf a realistic spread."""
+    return np.clip(400.0 + 450.0 * _TERRAIN(xyz), 0.0, 2500.0) * (np.asarray(land_pct) >= 50)
+
+
+def background_xco2_ppm(lat, t_s) -> np.ndarray:
+    """Large-scale XCO2 [ppm]: 2018 mean + 2.4 ppm/yr trend + seasonal cycle whose
+    amplitude grows northwards (0.5 ppm south, 3.5 ppm at 60N; maximum in
+    April-May, minimum in Sept., as in TCCON/OCO-2 climatologies) + a 1 ppm
+    inter-hemispheric gradient (north higher in the annual mean)."""
+    lat = np.asarray(lat, dtype=float)
+    year = 2018.58 + np.asarray(t_s) / physics.SECONDS_PER_YEAR
+    doy = (year % 1.0) * 365.25
+    amp = 0.5 + 3.0 * np.clip(lat / 60.0, 0.0, 1.0)
+    return (XCO2_2018_PPM + XCO2_GROWTH_PPM_YR * (year - 2018.58) + 0.5 * np.tanh(lat / 30.0)
+            + amp * np.cos(2 * np.pi * (doy - 115.0) / 365.25))
+
+
+def _along_field(rng: np.random.Generator, n: int, length_km: float, step_km: float) -> np.ndarray:
+    """Unit-variance along-track random series with Gaussian autocorrelation
+    exp(-d^2 / (2 L^2)) (white noise filtered by a Gaussian of sigma L/sqrt(2))."""
+    if n == 0:
+        return np.zeros(0)
+    s = max(length_km / np.sqrt(2.0) / step_km, 1e-6)
+    pad = int(4 * s) + 1
+    w = gaussian_filter1d(rng.normal(size=n + 2 * pad), s, mode="wrap")[pad:pad + n]
+    return w * np.sqrt(2.0 * np.sqrt(np.pi) * s) if s > 0.5 else w
+
+
+def clear_probability(lat) -> np.ndarray:
+    """Fraction of soundings surviving the cloud pre-screen: ~0.35 overall, clearer
+    in the subtropical dry belts and cloudier in the ITCZ and storm tracks."""
+    a = np.abs(np.asarray(lat, dtype=float))
+    return 0.22 + 0.28 * np.exp(-(((a - 25.0) / 12.0) ** 2))
+
+
+def plume_ppm(emission_kg_s, speed_m_s, x_km, y_km, psurf_hpa, tcwv_kg_m2, stability) -> np.ndarray:
+    """Footprint-mean XCO2 enhancement [ppm] of a Gaussian plume (Nassar et al. 2017).
+
+    The footprint average is approximated by widening sigma_y with the footprint
+    variance ((1.29^2 + 2.25^2) / 24 km^2), which keeps the crosswind integral
+    Q/u exact; evaluated through physics.gaussian_plume_column_kg_m2.
+    """
+    out = np.zeros(np.shape(x_km))
+    stab = np.asarray(stability)
+    fp_var_m2 = (FOOTPRINT_CROSS_KM ** 2 + FOOTPRINT_ALONG_KM ** 2) / 24.0 * 1e6
+    for cls in np.unique(stab):
+        m = stab == cls
+        sy = physics.sigma_y_m(x_km[m], str(cls))
+        shrink = sy / np.sqrt(sy ** 2 + fp_var_m2)
+        col = physics.gaussian_plume_column_kg_m2(emission_kg_s[m], speed_m_s[m], x_km[m], y_km[m] * shrink, str(cls))
+        out[m] = physics.ppm_from_co2_mass_kg_m2(col * shrink, psurf_hpa[m], tcwv_kg_m2[m])
+    return out
+
+
+# ----------------------------------------------------------------------------- one orbit pass
+
+@dataclass
+class _Pass:
+    soundings: dict[str, np.ndarray]
+    truth: pd.DataFrame
+    frame_t_s: np.ndarray      # frames of the pass kept for counting track length
+    frame_along_km: np.ndarray
+
+
+def _simulate_pass(orbit: int, t_lo: float, t_hi: float, ctx: dict) -> _Pass | None:
+    """Frames, soundings, plumes and crossings of one daylight pass, clipped to [t_lo, t_hi)."""
+    cfg = ctx["cfg"].simulate
+    tn = float(node_time_s(orbit))
+    f0 = int(np.ceil(max(tn - PERIOD_S / 4, t_lo) * FRAME_HZ))
+    f1 = int(np.ceil(min(tn + PERIOD_S / 4, t_hi) * FRAME_HZ))
+    if f1 <= f0:
+        return None
+    frame = np.arange(f0, f1, dtype=np.int64)
+    t = frame / FRAME_HZ
+    lat, lon = ground_track(t, orbit)
+    ok = (lat >= cfg.lat_band[0]) & (lat <= cfg.lat_band[1])
+    ok &= solar_zenith_deg(t, lat, lon) < MAX_SZA_DEG
+    region = ctx["region"]
+    if region is not None:  # frames near the region (margin for plumes of sources just outside)
+        m_lat, m_lon = 3.0, 4.5
+        dlon = (lon - region[0] + m_lon) % 360.0
+        ok &= (lat >= region[1] - m_lat) & (lat <= region[3] + m_lat) & (dlon <= region[2] - region[0] + 2 * m_lon)
+    if not ok.any():
+        return None
+    frame, t, lat, lon = frame[ok], t[ok], lat[ok], lon[ok]
+    rng = np.random.default_rng([ctx["seed"], 2, orbit])
+    nf = len(frame)
+    heading = _heading_deg(lat, lon)
+    step = physics.haversine_km(lat[:-1], lon[:-1], lat[1:], lon[1:])
+    contiguous = np.concatenate([[False], np.diff(frame) == 1])
+    along = np.concatenate([[0.0], np.cumsum(np.where(contiguous[1:], step, FOOTPRINT_ALONG_KM))])
+    fxyz = _unit_xyz(lat, lon)
+
+    # ---- footprints (frame-major, footprint 1..8)
+    off_km = (np.arange(N_FOOTPRINTS) - (N_FOOTPRINTS - 1) / 2.0) * FOOTPRINT_CROSS_KM
+    hr = np.radians(heading)[:, None]
+    d_east, d_north = off_km[None, :] * np.cos(hr), -off_km[None, :] * np.sin(hr)
+    k = np.pi / 180.0 * physics.EARTH_RADIUS_KM
+    s_lat = (lat[:, None] + d_north / k).ravel()
+    s_lon = ((lon[:, None] + d_east / (k * np.cos(np.radians(lat[:, None]))) + 180.0) % 360.0 - 180.0).ravel()
+    s_frame = np.repeat(np.arange(nf), N_FOOTPRINTS)
+    s_fp = np.tile(np.arange(1, N_FOOTPRINTS + 1), nf)
+    land = land_percent(ctx["land"], s_lat, s_lon)
+
+    # ---- yield: cloud pre-screen (absent from file), quality flag
+    clear_f = (0.6 * _along_field(rng, nf, 12.0, FOOTPRINT_ALONG_KM)
+               + 0.8 * _along_field(rng, nf, 60.0, FOOTPRINT_ALONG_KM))
+    clear_s = clear_f[s_frame] + 0.45 * rng.normal(size=len(s_frame))      # total variance ~1.2
+    present = clear_s / np.sqrt(1.2025) < ndtri(clear_probability(s_lat))
+    if ctx["clear_sky"]:
+        present[:] = True
+    src_tree = ctx["src_tree"]
+    near = np.zeros(nf, dtype=bool)
+    if src_tree is not None:
+        d, _ = src_tree.query(fxyz, k=1, distance_upper_bound=_chord(NEAR_SOURCE_KM))
+        near = np.isfinite(d)
+    present &= (land > 0) | near[s_frame]
+    if region is not None:
+        present &= (s_lat >= region[1]) & (s_lat <= region[3]) & (s_lon >= region[0]) & (s_lon <= region[2])
+    q_field = 0.7 * _along_field(rng, nf, 6.0, FOOTPRINT_ALONG_KM)[s_frame] + 0.7 * rng.normal(size=len(s_frame))
+    p_good = np.where(land >= 80, 0.55, np.where(land <= 20, 0.5, 0.25))
+    good = q_field / np.sqrt(0.98) < ndtri(p_good)
+    # random streams are drawn for the whole pass before any subsetting (determinism)
+    sigma_all = rng.uniform(cfg.noise_ppm[0], cfg.noise_ppm[1], size=len(s_frame))
+    eps_all = rng.normal(size=len(s_frame))
+    bad_bias_all = rng.normal(0.0, 1.0, size=len(s_frame))
+    regional_f = REGIONAL_SD_PPM * _along_field(rng, nf, REGIONAL_LENGTH_KM, FOOTPRINT_ALONG_KM)
+    synoptic_f = SYNOPTIC_SD_PPM * _along_field(rng, nf, SYNOPTIC_LENGTH_KM, FOOTPRINT_ALONG_KM)
+    psurf_noise_all = rng.normal(0.0, 1.0, size=len(s_frame))
+    tcwv_noise_all = rng.normal(0.0, 0.03, size=len(s_frame))
+
+    idx = np.flatnonzero(present)
+    sf = s_frame[idx]
+    slat, slon = s_lat[idx], s_lon[idx]
+    sxyz = _unit_xyz(slat, slon)
+    fields: DayFields = ctx["fields"](tn)
+    sland = land[idx]
+    alt = terrain_altitude_m(sland, sxyz)
+    psurf_prior = fields.psurf_hpa(alt, sxyz)
+    psurf = psurf_prior + psurf_noise_all[idx]          # retrieved: prior + ~1 hPa
+    tcwv = fields.tcwv_kg_m2(slat, alt, sxyz)
+    tcwv_ret = tcwv * (1.0 + tcwv_noise_all[idx])
+    fu, fv = fields.file_wind(slat, sxyz)
+    sgood = good[idx]
+    st = t[sf]
+
+    # ---- XCO2 without plumes
+    if ctx["background"]:
+        xco2 = background_xco2_ppm(slat, st)
+    else:
+        xco2 = np.full(len(idx), BACKGROUND_OFF_PPM)
+    if ctx["noise"]:
+        sig = sigma_all[idx] * np.where(sgood, 1.0, 1.8)
+        xco2 = xco2 + regional_f[sf] + synoptic_f[sf] + ctx["fp_bias"][s_fp[idx] - 1] + sig * eps_all[idx] \
+            + np.where(sgood, 0.0, bad_bias_all[idx])
+    else:
+        sig = sigma_all[idx] * np.where(sgood, 1.0, 1.8)
+
+    # ---- plumes
+    truth = pd.DataFrame(columns=TRUTH_COLUMNS)
+    if src_tree is not None:
+        enh, truth = _plumes(orbit, t, lat, lon, heading, along, fxyz, sf, slat, slon, psurf, tcwv_ret, sgood,
+                             fields, ctx)
+        xco2 = xco2 + enh
+
+    sid_time = ORBIT_EPOCH + (frame[sf] // FRAME_HZ).astype("timedelta64[s]")
+    stamp = pd.DatetimeIndex(sid_time).strftime("%Y%m%d%H%M%S").to_numpy().astype(np.int64)
+    tenths = (frame[sf] % FRAME_HZ) * 10 // FRAME_HZ
+    sounding_id = stamp * 100 + tenths * 10 + s_fp[idx]
+    epoch_unix = float((ORBIT_EPOCH - np.datetime64("1970-01-01T00:00:00", "s")).astype(np.int64))
+    land_pct = sland.astype(float)
+    lwi = np.where(land_pct >= 80, 0, np.where(land_pct <= 20, 1, 3)).astype(np.int8)
+    columns = {
+        "sounding_id": sounding_id,
+        "latitude": slat, "longitude": slon,
+        "time": epoch_unix + frame[sf] / FRAME_HZ,
+        "xco2": xco2, "xco2_uncertainty": sig,
+        "xco2_quality_flag": (~sgood).astype(np.int8),
+        "solar_zenith_angle": solar_zenith_deg(st, slat, slon),
+        "orbit": np.full(len(idx), orbit, dtype=np.int32),
+        "footprint": s_fp[idx].astype(np.int8),
+        "operation_mode": np.where(land_pct >= 50, 0, 1).astype(np.int8),
+        "land_water_indicator": lwi,
+        "land_fraction": land_pct,
+        "altitude": alt,
+        "windspeed_u_met": fu, "windspeed_v_met": fv,
+        "psurf_apriori_o2a": psurf_prior,
+        "psurf": psurf,
+        "tcwv": tcwv_ret, "tcwv_apriori": tcwv,
+        "tcwv_uncertainty": 0.5 + 0.02 * tcwv,
+    }
+    return _Pass(columns, truth, t, along)
+
+
+def _plumes(orbit, t, lat, lon, heading, along, fxyz, sf, slat, slon, psurf, tcwv, sgood, fields: DayFields,
+            ctx) -> tuple[np.ndarray, pd.DataFrame]:
+    """Add every source's plume to the written soundings; find the crossings (truth rows)."""
+    src = ctx["sources"]
+    src_tree: cKDTree = ctx["src_tree"]
+    nf = len(t)
+    n_s = len(sf)
+    enh = np.zeros(n_s)
+    ftree = cKDTree(fxyz)
+    cand_lists = ftree.query_ball_point(ctx["src_xyz"], r=_chord(PLUME_REACH_KM + 10.0)) \
+        if len(ctx["src_xyz"]) < 4 * nf else None
+    if cand_lists is None:  # many sources: first the candidates near a thinned track
+        thin = cKDTree(fxyz[::8])
+        cand = np.unique(np.concatenate([np.asarray(c, dtype=np.int64) for c in
+                                         thin.query_ball_point(ctx["src_xyz"], r=_chord(PLUME_REACH_KM + 20.0))
+                                         if c] or [np.zeros(0, np.int64)]))
+    else:
+        cand = np.flatnonzero([len(c) > 0 for c in cand_lists])
+    if len(cand) == 0:
+        return enh, pd.DataFrame(columns=TRUTH_COLUMNS)
+    lists = ftree.query_ball_point(ctx["src_xyz"][cand], r=_chord(PLUME_REACH_KM + 10.0))
+    counts = np.array([len(c) for c in lists])
+    keep = counts > 0
+    cand, lists, counts = cand[keep], [np.sort(np.asarray(c, dtype=np.int64)) for c, k in zip(lists, keep) if k], \
+        counts[keep]
+    if len(cand) == 0:
+        return enh, pd.DataFrame(columns=TRUTH_COLUMNS)
+    p_src = np.repeat(np.arange(len(cand)), counts)      # index into cand
+    p_frame = np.concatenate(lists)
+    c_lat, c_lon = src["latitude"].to_numpy()[cand], src["longitude"].to_numpy()[cand]
+    c_xyz = ctx["src_xyz"][cand]
+    wu, wv = fields.wind(c_lat, c_xyz)
+    speed = np.hypot(wu, wv)
+    ux, uy = wu / speed, wv / speed
+    stab = physics.pg_stability_class(speed)
+    # emission at the time of closest approach (one call per pass)
+    e, n = physics.local_enu_km(lat[p_frame], lon[p_frame], c_lat[p_src], c_lon[p_src])
+    dist = np.hypot(e, n)
+    order = np.lexsort((dist, p_src))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = p_src[order][1:] != p_src[order][:-1]
+    closest_frame = p_frame[order][first]
+    t_ca = ORBIT_EPOCH + np.round(t[closest_frame] * 1e3).astype("timedelta64[ms]")
+    q = np.asarray(ctx["emission"](src.iloc[cand].reset_index(drop=True), t_ca.astype("datetime64[ns]")),
+                   dtype=float)
+    if q.shape != (len(cand),):
+        raise ValueError(f"emission_kg_s returned shape {q.shape}, expected ({len(cand)},)")
+    q = np.where(np.isfinite(q) & (q > 0), q, 0.0)
+    x = e * ux[p_src] + n * uy[p_src]          # downwind [km]
+    y = -e * uy[p_src] + n * ux[p_src]         # crosswind, left of the wind [km]
+
+    # ---- enhancement at frame centres (for isolation) with a standard column
+    std_ps = np.full(len(x), 1013.25)
+    std_tc = np.full(len(x), 25.0)
+    near_axis = (x > 0) & (x <= PLUME_REACH_KM)
+    fc_ppm = np.zeros(len(x))
+    if near_axis.any():
+        fc_ppm[near_axis] = plume_ppm(q[p_src[near_axis]], speed[p_src[near_axis]], x[near_axis], y[near_axis],
+                                      std_ps[near_axis], std_tc[near_axis], stab[p_src[near_axis]])
+
+    # ---- sounding enhancement: expand pairs to the written soundings of their frame
+    sy_km = physics.sigma_y_m(np.maximum(x, 0.1), "B") / 1e3     # class B is the widest used
+    reach = (x > -10.0) & (x <= PLUME_REACH_KM) & (np.abs(y) < 5.0 * sy_km + 10.0) & (q[p_src] > 0)
+    if n_s and reach.any():
+        f_start = np.searchsorted(sf, np.arange(nf))
+        f_count = np.searchsorted(sf, np.arange(nf), side="right") - f_start
+        pr = np.flatnonzero(reach)
+        cnt = f_count[p_frame[pr]]
+        pair_of = np.repeat(pr, cnt)
+        if len(pair_of):
+            within = np.arange(len(pair_of)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+            snd = f_start[p_frame[pair_of]] + within
+            ps_ = p_src[pair_of]
+            se, sn = physics.local_enu_km(slat[snd], slon[snd], c_lat[ps_], c_lon[ps_])
+            sx = se * ux[ps_] + sn * uy[ps_]
+            sy = -se * uy[ps_] + sn * ux[ps_]
+            val = plume_ppm(q[ps_], speed[ps_], sx, sy, psurf[snd], tcwv[snd], stab[ps_])
+            enh = np.bincount(snd, weights=val, minlength=n_s)
+
+    # ---- crossings: y changes sign between consecutive frames, downwind
+    o = np.lexsort((p_frame, p_src))
+    ps_o, pf_o, x_o, y_o = p_src[o], p_frame[o], x[o], y[o]
+    nxt = (ps_o[1:] == ps_o[:-1]) & (pf_o[1:] == pf_o[:-1] + 1)
+    flip = nxt & ((y_o[1:] > 0) != (y_o[:-1] > 0))
+    i0 = np.flatnonzero(flip)
+    frac = y_o[i0] / (y_o[i0] - y_o[i0 + 1])
+    xc = x_o[i0] + frac * (x_o[i0 + 1] - x_o[i0])
+    sel = (xc > 0) & (xc <= TRUTH_MAX_DOWNWIND_KM)
+    i0, frac, xc = i0[sel], frac[sel], xc[sel]
+    if len(i0) == 0:
+        return enh, pd.DataFrame(columns=TRUTH_COLUMNS)
+    cs = ps_o[i0]
+    fa = pf_o[i0]
+    fb = fa + 1
+    region = ctx["region"]
+    cross_lat = lat[fa] + frac * (lat[fb] - lat[fa])
+    dlon = (lon[fb] - lon[fa] + 180.0) % 360.0 - 180.0
+    cross_lon = (lon[fa] + frac * dlon + 180.0) % 360.0 - 180.0
+    keep = np.ones(len(i0), dtype=bool)
+    if region is not None:
+        keep = (cross_lat >= region[1]) & (cross_lat <= region[3]) & (cross_lon >= region[0]) & (cross_lon <= region[2])
+    cross_t = t[fa] + frac * (t[fb] - t[fa])
+    cross_along = along[fa] + frac * (along[fb] - along[fa])
+    hd = np.radians(heading[fa])
+    te, tn_ = np.sin(hd), np.cos(hd)
+    u_perp = np.abs(wu[cs] * tn_ - wv[cs] * te)
+    sin_t = np.maximum(u_perp / speed[cs], 1e-6)
+    cxyz = _unit_xyz(cross_lat, cross_lon)
+    land_c = land_percent(ctx["land"], cross_lat, cross_lon)
+    alt_c = terrain_altitude_m(land_c, cxyz)
+    ps_c = fields.psurf_hpa(alt_c, cxyz)
+    tc_c = fields.tcwv_kg_m2(cross_lat, alt_c, cxyz)
+    # along-track integral of the plume = Q / u_perp (line density, Zheng et al. 2020)
+    area = physics.ppm_from_co2_mass_kg_m2(q[cs] / np.maximum(u_perp, 1e-6), ps_c, tc_c) / 1e3
+    fp_var_km2 = (FOOTPRINT_CROSS_KM ** 2 + FOOTPRINT_ALONG_KM ** 2) / 24.0
+    sig_y_km = np.sqrt((_sigma_y_cls(xc, stab[cs]) / 1e3) ** 2 + fp_var_km2)
+    sig_along = sig_y_km / sin_t
+    peak = area / (np.sqrt(2 * np.pi) * sig_along)
+    fwu, fwv = fields.file_wind(cross_lat, cxyz)
+    # good soundings within 20 km of the crossing
+    good_per_frame = np.bincount(sf[sgood], minlength=nf) if n_s else np.zeros(nf, dtype=np.int64)
+    cum_good = np.concatenate([[0], np.cumsum(good_per_frame)])
+    lo_f = np.searchsorted(along, cross_along - COUNT_WINDOW_KM, side="left")
+    hi_f = np.searchsorted(along, cross_along + COUNT_WINDOW_KM, side="right")
+    n20 = cum_good[hi_f] - cum_good[lo_f]
+    # isolation: other sources' signal within 30 km vs this source's
+    tot_frame = np.bincount(p_frame, weights=fc_ppm, minlength=nf)
+    cum_tot = np.concatenate([[0.0], np.cumsum(tot_frame)])
+    lo_i = np.searchsorted(along, cross_along - ISOLATION_WINDOW_KM, side="left")
+    hi_i = np.searchsorted(along, cross_along + ISOLATION_WINDOW_KM, side="right")
+    total = cum_tot[hi_i] - cum_tot[lo_i]
+    own_o = fc_ppm[o]
+    cum_own = np.concatenate([[0.0], np.cumsum(own_o)])
+    key = ps_o.astype(np.int64) * (nf + 1) + pf_o
+    a = np.searchsorted(key, cs.astype(np.int64) * (nf + 1) + lo_i, side="left")
+    b = np.searchsorted(key, cs.astype(np.int64) * (nf + 1) + hi_i, side="left")
+    own = cum_own[b] - cum_own[a]
+    isolated = (total - own) <= ISOLATION_MAX_OTHER * np.maximum(own, 1e-30)
+
+    sid = src["source_id"].astype(str).to_numpy()[cand][cs]
+    inst = ctx["instrument"]
+    truth = pd.DataFrame({
+        "crossing_id": [f"{s}-{inst}-{orbit}" for s in sid],
+        "source_id": sid,
+        "instrument": inst,
+        "orbit": orbit,
+        "time_utc": pd.to_datetime(ORBIT_EPOCH + np.round(cross_t * 1e3).astype("timedelta64[ms]"), utc=True),
+        "emission_kg_s": q[cs],
+        "wind_u_m_s": wu[cs], "wind_v_m_s": wv[cs],
+        "file_wind_u_m_s": fwu, "file_wind_v_m_s": fwv,
+        "cross_latitude": cross_lat, "cross_longitude": cross_lon,
+        "downwind_km": xc, "peak_ppm": peak, "area_ppm_km": area, "sigma_along_km": sig_along,
+        "n_soundings_20km": n20.astype(int), "isolated": isolated,
+    })
+    return enh, truth.loc[keep].reset_index(drop=True)
+
+
+def _sigma_y_cls(x_km, stability) -> np.ndarray:
+    """sigma_y [m] per element with a per-element stability class."""
+    out = np.zeros(len(x_km))
+    for cls in np.unique(stability):
+        m = stability == cls
+        out[m] = physics.sigma_y_m(x_km[m], str(cls))
+    return out
+
+
+# ----------------------------------------------------------------------------- driver
+
+def constant_emission_kg_s(sources: pd.DataFrame, time_utc) -> np.ndarray:
+    """Flat temporal profile: the annual-mean emission of each source [kg/s]."""
+    return np.asarray(sources["emission_t_yr"], dtype=float) * 1000.0 / physics.SECONDS_PER_YEAR
+
+
+def _valid_sources(sources: pd.DataFrame, min_t_yr: float) -> tuple[pd.DataFrame, list[str]]:
+    missing = [c for c in ("source_id", "latitude", "longitude", "emission_t_yr") if c not in sources.columns]
+    if missing:
+        raise InputError("sources", f"missing columns {', '.join(missing)}")
+    lat = pd.to_numeric(sources["latitude"], errors="coerce").to_numpy(float)
+    lon = pd.to_numeric(sources["longitude"], errors="coerce").to_numpy(float)
+    emis = pd.to_numeric(sources["emission_t_yr"], errors="coerce").to_numpy(float)
+    bad = ~(np.isfinite(lat) & np.isfinite(lon) & np.isfinite(emis) & (np.abs(lat) <= 90) & (np.abs(lon) <= 360))
+    skipped = [f"sources:{sources['source_id'].iloc[i]}: no valid latitude/longitude/emission_t_yr, no plume simulated"
+               for i in np.flatnonzero(bad)]
+    keep = ~bad & (emis >= min_t_yr)
+    out = sources.loc[keep].reset_index(drop=True).copy()
+    out["latitude"], out["longitude"] = lat[keep], (lon[keep] + 180.0) % 360.0 - 180.0
+    return out, skipped
+
+
+def simulate(cfg: Config, sources: pd.DataFrame,
+             emission_kg_s: Callable[[pd.DataFrame, pd.Timestamp | np.ndarray], np.ndarray],
+             out_dir: Path, *, days: int | None = None, start: str | None = None, seed: int | None = None,
+             region: tuple[float, float, float, float] | None = None, progress: Callable | None = None,
+             noise: bool = True, background: bool = True, clear_sky: bool = False) -> SimulationResult:
+    """Simulate ``days`` days of OCO-2 Lite files from ``start`` into ``out_dir`` (see module doc).
+
+    ``region`` = (lon_min, lat_min, lon_max, lat_max) restricts the written
+    soundings and truth crossings. ``noise=False`` removes random noise,
+    correlated errors and footprint biases; ``background=False`` uses a flat
+    400 ppm background; ``clear_sky=True`` writes every sounding (no cloud
+    gaps). These switches exist for validating the plume physics.
+    ``progress(done_days, total_days)`` is called after each day.
+    """
+    sc = cfg.simulate
+    if sc.instrument.upper().replace("-", "") != "OCO2":
+        raise ValueError(f"[simulate] instrument {sc.instrument!r}: only the OCO-2 orbit is simulated")
+    days = int(sc.days if days is None else days)
+    start = str(sc.start if start is None else start)
+    seed = int(sc.seed if seed is None else seed)
+    try:
+        day0 = np.datetime64(start, "D")
+    except ValueError:
+        raise ValueError(f"[simulate] start {start!r} is not a date (YYYY-MM-DD)") from None
+    if days < 1:
+        raise ValueError(f"[simulate] days must be >= 1, got {days}")
+    if region is not None:
+        region = tuple(float(v) for v in region)
+        if not (len(region) == 4 and region[0] < region[2] and region[1] < region[3]):
+            raise ValueError(f"region {region} must be (lon_min, lat_min, lon_max, lat_max)")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    src, skipped = _valid_sources(sources, sc.min_emission_t_yr)
+    src_xyz = _unit_xyz(src["latitude"].to_numpy(), src["longitude"].to_numpy())
+    field_cache: dict[int, DayFields] = {}
+    epoch_day = ORBIT_EPOCH.astype("datetime64[D]")
+
+    def fields_for(node_t_s: float) -> DayFields:
+        ordinal = int(np.floor(node_t_s / 86400.0))
+        if ordinal not in field_cache:
+            field_cache[ordinal] = DayFields(seed, ordinal, sc.wind_error_rel)
+        return field_cache[ordinal]
+
+    ctx = {
+        "cfg": cfg, "seed": seed, "region": region, "noise": noise, "background": background,
+        "clear_sky": clear_sky, "land": load_land_mask(), "sources": src, "src_xyz": src_xyz,
+        "src_tree": cKDTree(src_xyz) if len(src) else None, "fields": fields_for,
+        "emission": emission_kg_s, "instrument": sc.instrument,
+        "fp_bias": np.random.default_rng([seed, 3]).normal(0.0, FOOTPRINT_BIAS_SD_PPM, N_FOOTPRINTS),
+    }
+    files, truths, track_rows = [], [], []
+    n_sound = 0
+    for d in range(days):
+        day = day0 + np.timedelta64(d, "D")
+        t_lo = float((day - epoch_day).astype(np.int64) * 86400)
+        t_hi = t_lo + 86400.0
+        o_lo = int(np.floor((t_lo - PERIOD_S / 4 - NODE_OFFSET_S) / PERIOD_S)) + ORBIT_AT_EPOCH
+        o_hi = int(np.ceil((t_hi + PERIOD_S / 4 - NODE_OFFSET_S) / PERIOD_S)) + ORBIT_AT_EPOCH
+        chunks = []
+        name = lite_filename(day, sc.instrument, sc.lite_version, production="190101000000")
+        for orbit in range(o_lo, o_hi + 1):
+            p = _simulate_pass(orbit, t_lo, t_hi, ctx)
+            if p is None:
+                continue
+            truths.append(p.truth)
+            cols = p.soundings
+            if len(cols["sounding_id"]):
+                chunks.append(cols)
+                gq = cols["xco2_quality_flag"] == 0
+                n_good = int(gq.sum())
+                ft = np.unique(cols["time"][gq])
+                track_rows.append({"instrument": sc.instrument, "orbit": orbit, "source_file": name,
+                                   "n_soundings": n_good, "track_km": _track_km(ft, p)})
+        if not chunks:
+            if progress:
+                progress(d + 1, days)
+            continue
+        columns = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+        n_sound += len(columns["sounding_id"])
+        attrs = {"simulated": "true", "simulator": f"builder.simulate {SIMULATOR_VERSION}", "seed": str(seed)}
+        files.append(write_lite(out_dir / name, columns, version=sc.lite_version, instrument=sc.instrument,
+                                attrs=attrs))
+        if progress:
+            progress(d + 1, days)
+    truth = pd.concat([t for t in truths if len(t)], ignore_index=True) if any(len(t) for t in truths) \
+        else pd.DataFrame(columns=TRUTH_COLUMNS)
+    truth = truth[TRUTH_COLUMNS].sort_values(["time_utc", "source_id"], kind="stable").reset_index(drop=True)
+    truth["time_utc"] = pd.to_datetime(truth["time_utc"], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    truth_path = out_dir / "truth.csv"
+    truth.to_csv(truth_path, index=False, float_format="%.6g")
+    tracks_path = out_dir / "tracks.csv"
+    tracks = pd.DataFrame(track_rows, columns=TRACKS_COLUMNS)
+    tracks.to_csv(tracks_path, index=False, float_format="%.3f")
+    end = day0 + np.timedelta64(days, "D")
+    meta = {
+        "simulated": True, "simulator_version": SIMULATOR_VERSION, "seed": seed,
+        "start": str(day0), "end": str(end), "days": days, "instrument": sc.instrument,
+        "lite_version": sc.lite_version, "region": list(region) if region else None,
+        "noise": noise, "background": background, "clear_sky": clear_sky,
+        "parameters": {
+            "noise_ppm": list(sc.noise_ppm), "wind_error_rel": sc.wind_error_rel,
+            "wind_dir_error_deg": WIND_DIR_ERROR_DEG, "min_emission_t_yr": sc.min_emission_t_yr,
+            "lat_band": list(sc.lat_band), "orbits_per_day": ORBITS_PER_DAY, "inclination_deg": INCLINATION_DEG,
+            "ascending_node_local_h": ASCENDING_NODE_LOCAL_H, "max_sza_deg": MAX_SZA_DEG,
+            "near_source_km": NEAR_SOURCE_KM, "regional_sd_ppm": REGIONAL_SD_PPM,
+            "regional_length_km": REGIONAL_LENGTH_KM, "footprint_bias_sd_ppm": FOOTPRINT_BIAS_SD_PPM,
+        },
+        "n_sources": int(len(src)), "n_files": len(files), "n_soundings": int(n_sound),
+        "n_crossings": int(len(truth)), "files": [f.name for f in files], "skipped": skipped,
+    }
+    (out_dir / "simulation.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+    return SimulationResult(files=files, truth_path=truth_path, tracks_path=tracks_path, n_soundings=int(n_sound),
+                            n_crossings=int(len(truth)), skipped=skipped)
+
+
+def _track_km(frame_times: np.ndarray, p: _Pass) -> float:
+    """Along-track km covered by good data: sum of the gaps between consecutive
+    good frames that are shorter than TRACK_GAP_KM, plus one frame per run."""
+    if len(frame_times) == 0:
+        return 0.0
+    speed = physics.EARTH_RADIUS_KM * 2 * np.pi / PERIOD_S   # ~6.75 km/s
+    gaps = np.diff(np.sort(frame_times)) * speed
+    runs = 1 + int((gaps > TRACK_GAP_KM).sum())
+    return float(gaps[gaps <= TRACK_GAP_KM].sum() + runs * FOOTPRINT_ALONG_KM)
