@@ -19,7 +19,6 @@ trusted, so a corrupt or foreign entry is recomputed.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import os
@@ -183,9 +182,9 @@ class ResultCache:
                 raise ValueError("foreign entry")
             frames = {}
             for name in TABLE_NAMES:
-                raw = (d / f"{name}.csv").read_bytes()
+                raw = (d / f"{name}.json").read_bytes()
                 if hashlib.sha256(raw).hexdigest() != meta["sha256"][name]:
-                    raise ValueError(f"{name}.csv checksum mismatch")
+                    raise ValueError(f"{name}.json checksum mismatch")
                 frames[name] = _read_typed(raw, meta["dtypes"][name])
             errors = [SkippedItem(**e) for e in meta.get("errors", [])]
             return FileResult(file=meta["file"], errors=errors, cached=True, **frames)
@@ -203,8 +202,12 @@ class ResultCache:
                 "errors": [e.__dict__ for e in res.errors]}
         for name in TABLE_NAMES:
             df = getattr(res, name)
-            raw = df.to_csv(index=False).encode("utf-8")
-            (tmp / f"{name}.csv").write_bytes(raw)
+            enc = df.copy()
+            for c in enc.columns:  # datetimes as exact int64 nanoseconds (NaT -> int64 min -> NaT)
+                if str(enc[c].dtype).startswith("datetime64"):
+                    enc[c] = enc[c].dt.as_unit("ns").astype("int64")
+            raw = enc.to_json(orient="split", index=False, double_precision=15).encode("utf-8")
+            (tmp / f"{name}.json").write_bytes(raw)
             meta["sha256"][name] = hashlib.sha256(raw).hexdigest()
             meta["dtypes"][name] = {c: str(t) for c, t in df.dtypes.items()}
         with open(tmp / "meta.json", "w", encoding="utf-8") as f:
@@ -220,23 +223,21 @@ class ResultCache:
 
 
 def _read_typed(raw: bytes, dtypes: dict[str, str]) -> pd.DataFrame:
-    if not raw.strip():
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in dtypes})
-    df = pd.read_csv(io.BytesIO(raw), keep_default_na=True, low_memory=False)
-    if list(df.columns) != list(dtypes):
+    """Inverse of the JSON "split" encoding used by :meth:`ResultCache.put` (keeps '' vs None)."""
+    data = json.loads(raw)
+    if data.get("columns") != list(dtypes):
         raise ValueError("column mismatch")
+    df = pd.DataFrame(data["data"], columns=data["columns"])
     for col, dt in dtypes.items():
         if dt.startswith("datetime64"):
-            df[col] = pd.to_datetime(df[col], utc=True, format="ISO8601")
-        elif dt == "bool":
-            df[col] = df[col].astype(bool)
-        elif dt == "object":
-            df[col] = df[col].astype(object).where(df[col].notna(), None) if df[col].isna().all() else df[col]
+            df[col] = pd.to_datetime(df[col].astype("int64"), unit="ns", utc=True).astype(dt)
+        elif dt in ("object", "str", "string"):
+            df[col] = df[col].astype(object)
         else:
             try:
                 df[col] = df[col].astype(dt)
             except (ValueError, TypeError):
-                pass
+                df[col] = pd.to_numeric(df[col], errors="coerce") if dt.startswith(("float", "int")) else df[col]
     return df
 
 

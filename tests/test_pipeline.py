@@ -109,7 +109,7 @@ def test_corrupt_cache_entry_is_recomputed(setup, damage):
     assert len(entries) == 3
     victim = entries[0]
     if damage == "flip":
-        f = victim / "detections.csv"
+        f = victim / "detections.json"
         raw = bytearray(f.read_bytes())
         raw[len(raw) // 2] ^= 0x55
         f.write_bytes(bytes(raw))
