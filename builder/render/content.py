@@ -1,0 +1,93 @@
+"""Markdown pages from content/*.md with a small front matter block.
+
+Format::
+
+    ---
+    title: Methods
+    order: 10
+    ---
+    Markdown text...
+
+Only ``key: value`` lines are allowed (title required, order an integer,
+include optional: "validation" appends the "how good is it" table from the
+run summary, "skipped" the list of skipped inputs). A
+malformed file raises ContentError naming the file; the renderer skips that
+page, records it and goes on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import markdown
+
+
+#: Generated sections a page may ask for with ``include:``.
+INCLUDES = {"", "validation", "skipped"}
+
+
+class ContentError(ValueError):
+    """A content file has malformed front matter."""
+
+
+@dataclass
+class ContentPage:
+    slug: str       # file stem -> URL <slug>/
+    title: str
+    order: int
+    html: str       # rendered body
+    source: Path
+    include: str = ""  # generated section appended: "validation" or "skipped"
+
+
+def parse_front_matter(text: str, path: Path) -> tuple[dict[str, str], str]:
+    """Split '---' front matter from the body; strict about the format."""
+    lines = text.lstrip("\ufeff").splitlines()
+    if not lines or lines[0].strip() != "---":
+        raise ContentError(f"{path}: missing front matter (the file must start with a '---' line)")
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+    except StopIteration:
+        raise ContentError(f"{path}: front matter is not closed by a '---' line") from None
+    meta: dict[str, str] = {}
+    for n, line in enumerate(lines[1:end], start=2):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        key, sep, value = line.partition(":")
+        if not sep or not key.strip().isidentifier():
+            raise ContentError(f"{path}:{n}: front matter line is not 'key: value': {line!r}")
+        meta[key.strip()] = value.strip().strip('"').strip("'")
+    if not meta.get("title"):
+        raise ContentError(f"{path}: front matter has no title")
+    if meta.get("include", "") not in INCLUDES:
+        raise ContentError(f"{path}: include must be one of {sorted(INCLUDES - {''})}, got {meta['include']!r}")
+    if "order" in meta:
+        try:
+            int(meta["order"])
+        except ValueError:
+            raise ContentError(f"{path}: order must be an integer, got {meta['order']!r}") from None
+    return meta, "\n".join(lines[end + 1:])
+
+
+def render_markdown(text: str) -> str:
+    """Markdown -> HTML (tables, fenced code, heading ids, footnotes)."""
+    return markdown.markdown(text, extensions=["tables", "fenced_code", "toc", "footnotes", "sane_lists"],
+                             extension_configs={"toc": {"permalink": False}}, output_format="html")
+
+
+def load_pages(content_dir: Path) -> tuple[list[ContentPage], list[str]]:
+    """All valid pages sorted by (order, slug), and the errors of skipped files."""
+    pages, errors = [], []
+    if not content_dir.is_dir():
+        return pages, errors
+    for path in sorted(content_dir.glob("*.md")):
+        try:
+            meta, body = parse_front_matter(path.read_text(encoding="utf-8"), path)
+        except (ContentError, UnicodeDecodeError) as exc:
+            errors.append(str(exc) if isinstance(exc, ContentError) else f"{path}: not UTF-8 text")
+            continue
+        pages.append(ContentPage(slug=path.stem, title=meta["title"], order=int(meta.get("order", 100)),
+                                 html=render_markdown(body), source=path, include=meta.get("include", "")))
+    pages.sort(key=lambda p: (p.order, p.slug))
+    return pages, errors

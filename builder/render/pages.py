@@ -1,0 +1,406 @@
+"""Every page of the atlas: context building and template rendering.
+
+Each ``*_pages`` function takes plain data (the Model) and writes its pages
+and files through the SiteWriter. Links are site paths turned into relative
+URLs by the template helper ``url()``; only 404.html and sitemap.xml use the
+absolute base URL.
+"""
+
+from __future__ import annotations
+
+import math
+import posixpath
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from builder.config import Config
+from builder.render import charts, maps, urls
+from builder.render.content import load_pages
+from builder.render.model import (Model, build_date, build_model, day_number, iso_day, kg_s_to_t_yr,
+                                  parse_alternatives, source_scatter_point, t_yr_to_kg_s, wind_text)
+from builder.render.writer import SiteWriter, detections_table, dumps, geojson, overpass_geojson
+from builder.results import BuildResult
+
+#: Site sections that content pages may not shadow.
+RESERVED = {"sources", "detections", "candidates", "downloads", "search", "assets", "pagefind", "404", "index"}
+
+
+def site_path(cfg: Config, folder: str) -> Path:
+    """A [site] folder resolved against the config's root."""
+    p = Path(folder)
+    return p if p.is_absolute() else (Path(cfg.paths.root) / p).resolve()
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _finite(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def num(v, fmt: str = ".3g", unit: str = "") -> str:
+    """A number or an em dash for missing values."""
+    if not _finite(v):
+        return "—"
+    text = format(v, fmt)
+    return f"{text} {unit}".strip()
+
+
+def pm(v, unc, fmt: str = ".3g", unit: str = "") -> str:
+    """'value ± unc unit' (or just the value)."""
+    if not _finite(v):
+        return "—"
+    if not _finite(unc):
+        return num(v, fmt, unit)
+    return f"{format(v, fmt)} ± {format(unc, '.2g')} {unit}".strip()
+
+
+def big(v) -> str:
+    """Thousands separators: 2,345,678."""
+    return f"{v:,.0f}" if _finite(v) else "—"
+
+
+def make_env(cfg: Config) -> jinja2.Environment:
+    """The Jinja2 environment (autoescape on; strict undefined catches template typos)."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(site_path(cfg, cfg.site.templates))),
+                             autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters.update(num=num, pm=pm, big=big, day=iso_day, tojson_safe=lambda o: Markup(dumps(o)))
+    env.globals.update(wind=wind_text, mt_yr=lambda kg_s: kg_s_to_t_yr(kg_s) / 1e6 if _finite(kg_s) else None)
+    return env
+
+
+class Renderer:
+    """Renders templates for pages at a given site path."""
+
+    def __init__(self, cfg: Config, env: jinja2.Environment, model: Model, nav: list[tuple[str, str]],
+                 writer: SiteWriter):
+        self.cfg, self.env, self.model, self.nav, self.writer = cfg, env, model, nav, writer
+        summary = model.result.summary
+        self.common = dict(site=cfg.site, summary=summary, simulated=bool(summary.get("simulated")),
+                           data_version=summary.get("data_version") or "", build_date=build_date(model.result))
+
+    def page(self, path: str, template: str, *, title: str, map_: maps.RenderedMap | None = None,
+             absolute: bool = False, **ctx) -> None:
+        """Render ``template`` for site path ``path`` (and its map script, if any)."""
+        root = urls.absolute(self.cfg.site.base_url, "") if absolute else urls.root_prefix(path)
+
+        def url(target: str) -> str:
+            return root + target if root or target else "./"
+        map_script = ""
+        if map_ is not None:
+            self.writer.write(posixpath.join(posixpath.dirname(urls.output_file(path)), "map.js"), map_.script)
+            map_script = "map.js"
+        html = self.env.get_template(template).render(
+            **self.common, **ctx, title=title, page_path=path, root=root, url=url, nav=self.nav,
+            map=map_, map_script=map_script, source_url=self.model.source_href, detection_href=urls.detection_page)
+        self.writer.page(urls.output_file(path), html)
+
+
+# --------------------------------------------------------------------------- data files
+
+
+def _index_rows(model: Model) -> list[list]:
+    """Compact rows for the sources table and the home map, sorted by emission (largest first)."""
+    rows = []
+    for s in sorted(model.sources, key=lambda s: (-(s.get("emission_t_yr") or 0), s["source_id"])):
+        sm = model.summary_by_id.get(s["source_id"], {})
+        rows.append([s["source_id"], s.get("name") or "", s.get("country") or "", s.get("kind") or "",
+                     s.get("fuel") or "", s.get("emission_t_yr"), s.get("latitude"), s.get("longitude"),
+                     sm.get("n_overpasses") or 0, sm.get("n_detections") or 0, sm.get("ratio_mean"),
+                     model.source_href(s["source_id"]) or ""])
+    return rows
+
+
+def write_data_files(model: Model, writer: SiteWriter) -> None:
+    """JSON files read by the home map and the sources table (assets/data/)."""
+    writer.json("assets/data/sources.json", dict(
+        columns=["id", "name", "country", "kind", "fuel", "emission_t_yr", "lat", "lon", "n_overpasses",
+                 "n_detections", "ratio_mean", "href"], rows=_index_rows(model)))
+    det_rows = [[d["detection_id"], d["latitude"], d["longitude"], 1 if d["source_id"] else 0,
+                 d.get("source_name") or "", d.get("emission_kg_s"), d.get("emission_unc_kg_s"),
+                 iso_day(d.get("time_utc")), urls.detection_page(d["detection_id"])] for d in model.detections]
+    writer.json("assets/data/detections.json", dict(
+        columns=["id", "lat", "lon", "attributed", "source_name", "emission_kg_s", "emission_unc_kg_s", "date",
+                 "href"], rows=det_rows))
+    cand_rows = [[c["candidate_id"], c["latitude"], c["longitude"], c.get("n_detections"), c.get("n_orbits"),
+                  c.get("mean_emission_kg_s"), "candidates/#" + urls.slugify(c["candidate_id"])]
+                 for c in model.candidates]
+    writer.json("assets/data/candidates.json", dict(
+        columns=["id", "lat", "lon", "n_detections", "n_orbits", "mean_emission_kg_s", "href"], rows=cand_rows))
+
+
+DOWNLOADS = [  # file, description
+    ("detections.csv", "Every detection: fitted Gaussian, emission (both methods) and attribution."),
+    ("detections.geojson", "Detections as points (same columns)."),
+    ("sources.csv", "Inventory sources with overpass/detection counts and the observed/inventory ratio."),
+    ("sources.geojson", "Sources as points (same columns)."),
+    ("overpasses.csv", "Every overpass of a source, detected or not (with upper limits)."),
+    ("overpasses.geojson", "Overpass track segments as lines (same columns)."),
+    ("candidates.csv", "Candidate new sources: recurrent unattributed detections."),
+    ("candidates.geojson", "Candidate new sources as points."),
+    ("summary.json", "Run summary (counts, period, validation) and the list of files, machine-readable."),
+]
+
+
+def write_downloads(model: Model, writer: SiteWriter) -> list[dict]:
+    """Bulk downloads (CSV + GeoJSON + summary.json) under downloads/; returns the file list."""
+    r = model.result
+    src = r.sources.merge(r.source_summary, on="source_id", how="left").sort_values("source_id", kind="stable")
+    det = detections_table(r.detections.sort_values("detection_id", kind="stable"))
+    ovp = r.overpasses.sort_values("overpass_id", kind="stable")
+    cand = r.candidates.sort_values("candidate_id", kind="stable")
+    for name, df in (("detections", det), ("sources", src), ("candidates", cand)):
+        writer.csv(f"downloads/{name}.csv", df)
+        writer.json(f"downloads/{name}.geojson", geojson(df))
+    writer.csv("downloads/overpasses.csv", ovp)
+    writer.json("downloads/overpasses.geojson", overpass_geojson(ovp))
+    files = [dict(name=n, description=d) for n, d in DOWNLOADS]
+    summary = dict(r.summary, skipped=[vars(s) for s in r.skipped], files=[f["name"] for f in files],
+                   n_sources=len(r.sources), n_source_pages=len(model.page_sources))
+    writer.json("downloads/summary.json", summary)
+    for f in files:
+        f["bytes"] = (writer.out_dir / "downloads" / f["name"]).stat().st_size
+    return files
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def home_page(rd: Renderer, model: Model) -> None:
+    s = model.result.summary
+    points = []
+    for sid in model.page_sources:
+        p = source_scatter_point(model, sid)
+        if p:
+            p["href"] = urls.relative("", urls.source_page(sid))
+            points.append(p)
+    n_det = s.get("n_detections", len(model.detections))
+    n_att = s.get("n_attributed", sum(1 for d in model.detections if d["source_id"]))
+    latest = [dict(d, href=urls.detection_page(d["detection_id"])) for d in
+              sorted(model.detections, key=lambda d: (d.get("time_utc") or "", d["detection_id"]), reverse=True)[:10]]
+    rd.page("", "home.html", title="Home", map_=maps.home_map("", rd.cfg.site.max_sources_home),
+            scatter=Markup(charts.observed_vs_inventory(points)), points=points, n_det=n_det, n_att=n_att,
+            share=(n_att / n_det) if n_det else None, latest=latest, n_sources=len(model.sources),
+            n_candidates=len(model.candidates))
+
+
+def sources_index(rd: Renderer, model: Model) -> None:
+    kinds = sorted({s.get("kind") or "" for s in model.sources} - {""})
+    countries = sorted({s.get("country") or "" for s in model.sources} - {""})
+    rd.page("sources/", "sources.html", title="Sources", kinds=kinds, countries=countries,
+            n_sources=len(model.sources), n_pages=len(model.page_sources))
+
+
+def _source_map(model: Model, source: dict, overpasses: list[dict], root: str) -> maps.RenderedMap:
+    m = maps.new_map("map_source", center=(source["latitude"], source["longitude"]), zoom=8)
+    pts = [(source["latitude"], source["longitude"])]
+    for o in overpasses:
+        seg = [[o["track_lat0"], o["track_lon0"]], [o["track_lat1"], o["track_lon1"]]]
+        if all(_finite(v) for v in sum(seg, [])):
+            color = maps.COLORS["track"] if o["detected"] else maps.COLORS["track_nodet"]
+            line = maps.folium.PolyLine(seg, color=color, weight=4, opacity=0.8,
+                                        dash_array=None if o["detected"] else "6 6")
+            maps.Tooltip("Tooltip", html=maps.label(
+                f"Orbit {o['orbit']} on {iso_day(o['time_utc'])}: {'detected' if o['detected'] else 'not detected'}")
+            ).add_to(line)
+            line.add_to(m)
+            pts += [tuple(seg[0]), tuple(seg[1])]
+        if _finite(o.get("cross_latitude")) and _finite(o.get("cross_longitude")):
+            maps.add_wind(m, o["cross_latitude"], o["cross_longitude"], o.get("wind_u_m_s") or math.nan,
+                          o.get("wind_v_m_s") or math.nan,
+                          f"Wind at orbit {o['orbit']}: {wind_text(o.get('wind_u_m_s'), o.get('wind_v_m_s'))}")
+    for d in model.detections_by_source.get(source["source_id"], []):
+        href = root + urls.detection_page(d["detection_id"])
+        maps.circle(m, d["latitude"], d["longitude"], maps.COLORS["attributed"], 7,
+                    f"Detection {d['detection_id']}: {pm(d.get('emission_kg_s'), d.get('emission_unc_kg_s'), unit='kg/s')}",
+                    maps.link_html(f"Detection on {iso_day(d.get('time_utc'))}", href))
+        pts.append((d["latitude"], d["longitude"]))
+    maps.circle(m, source["latitude"], source["longitude"], maps.COLORS["source"], 10,
+                f"{source['name']} ({num(source.get('emission_t_yr'), ',.0f', 't/yr')})", fill_opacity=0.9)
+    maps.fit(m, pts, 0.2)
+    return maps.render_map(m, root)
+
+
+def _overpass_rows(model: Model, overpasses: list[dict]) -> list[dict]:
+    rows = []
+    for o in overpasses:
+        d = model.detection_by_id.get(o["detection_id"]) if o["detection_id"] else None
+        rows.append(dict(o, date=iso_day(o["time_utc"]), day=day_number(o["time_utc"]), detection=d,
+                         gp=d.get("gp_emission_kg_s") if d else None, gp_unc=d.get("gp_emission_unc_kg_s") if d else None,
+                         detection_href=urls.detection_page(d["detection_id"]) if d else None))
+    return rows
+
+
+def source_pages(rd: Renderer, model: Model, progress: bool = False) -> None:
+    ids = model.page_sources
+    if progress:
+        from tqdm import tqdm
+        ids = tqdm(ids, desc="source pages", unit="page")
+    for sid in ids:
+        source = model.source_by_id[sid]
+        path = urls.source_page(sid)
+        slug = urls.slugify(sid)
+        overpasses = model.overpasses_by_source.get(sid, [])
+        rows = _overpass_rows(model, overpasses)
+        chart_rows = [dict(day=r["day"], date=r["date"], observed=r.get("emission_kg_s"),
+                           observed_unc=r.get("emission_unc_kg_s"), gp=r["gp"], gp_unc=r["gp_unc"],
+                           upper_limit=None if r["detected"] else r.get("upper_limit_kg_s"),
+                           inventory=r.get("inventory_kg_s")) for r in rows if r["day"] is not None]
+        dets = model.detections_by_source.get(sid, [])
+        ovp_df = model.result.overpasses[model.result.overpasses.source_id == sid].sort_values("time_utc", kind="stable")
+        rd.writer.csv(f"{path}{slug}-overpasses.csv", ovp_df)
+        rd.writer.json(f"{path}{slug}.json", dict(source=source, summary=model.summary_by_id.get(sid),
+                                                  overpasses=overpasses, detections=dets))
+        rd.page(path, "source.html", title=source.get("name") or sid, source=source,
+                ssum=model.summary_by_id.get(sid, {}), overpasses=rows, detections=dets,
+                map_=_source_map(model, source, overpasses, urls.root_prefix(path)),
+                chart=Markup(charts.emission_timeseries(chart_rows)) if chart_rows else None,
+                inventory_kg_s=t_yr_to_kg_s(source.get("emission_t_yr")), slug=slug)
+
+
+def _profile_points(model: Model, d: dict) -> list[dict]:
+    """Soundings relative to the plume centre (profile along_km is in the detection's along-track frame)."""
+    prof = model.profiles.get(d["detection_id"], [])
+    centre = d.get("along_km")
+    xs = [p["along_km"] for p in prof if p.get("along_km") is not None]
+    if xs and _finite(centre) and not (min(xs) - 1 <= centre <= max(xs) + 1) and min(xs) <= 0 <= max(xs):
+        centre = 0.0  # profile already centre-relative
+    centre = centre if _finite(centre) else 0.0
+    return [dict(x=p["along_km"] - centre, xco2=p["xco2_ppm"], unc=p.get("xco2_unc_ppm") or 0.0,
+                 lat=p.get("latitude"), lon=p.get("longitude")) for p in prof
+            if p.get("along_km") is not None and p.get("xco2_ppm") is not None]
+
+
+def _attribution_candidates(model: Model, d: dict) -> list[dict]:
+    out = []
+    if d["source_id"]:
+        out.append(dict(source_id=d["source_id"], score=d.get("attribution_score"), chosen=True))
+    for sid, score in parse_alternatives(d.get("alternatives")):
+        if sid != d["source_id"]:
+            out.append(dict(source_id=sid, score=score, chosen=False))
+    for c in out:
+        s = model.source_by_id.get(c["source_id"], {})
+        c.update(name=s.get("name") or c["source_id"], latitude=s.get("latitude"), longitude=s.get("longitude"),
+                 emission_t_yr=s.get("emission_t_yr"), href=model.source_href(c["source_id"]))
+    return out
+
+
+def _detection_map(d: dict, points: list[dict], cands: list[dict], root: str) -> maps.RenderedMap:
+    m = maps.new_map("map_detection", center=(d["latitude"], d["longitude"]), zoom=8)
+    track = [[p["lat"], p["lon"]] for p in points if _finite(p.get("lat")) and _finite(p.get("lon"))]
+    if track:
+        line = maps.folium.PolyLine(track, color=maps.COLORS["track"], weight=3, opacity=0.8)
+        maps.Tooltip("Tooltip", html=maps.label(f"OCO-2 track, orbit {d.get('orbit')}")).add_to(line)
+        line.add_to(m)
+    maps.add_wind(m, d["latitude"], d["longitude"], d.get("wind_u_m_s") or math.nan, d.get("wind_v_m_s") or math.nan,
+                  f"Wind: {wind_text(d.get('wind_u_m_s'), d.get('wind_v_m_s'))}")
+    color = maps.COLORS["attributed"] if d["source_id"] else maps.COLORS["unattributed"]
+    maps.circle(m, d["latitude"], d["longitude"], color, 8, f"Plume centre ({d['latitude']:.3f}, {d['longitude']:.3f})")
+    pts = [(d["latitude"], d["longitude"])] + [tuple(t) for t in track[:: max(1, len(track) // 20)]]
+    for c in cands:
+        if _finite(c.get("latitude")) and _finite(c.get("longitude")):
+            text = f"{c['name']} (score {num(c.get('score'), '.2f')})"
+            popup = maps.link_html(c["name"], root + c["href"]) if c.get("href") else ""
+            maps.circle(m, c["latitude"], c["longitude"], maps.COLORS["source"], 9 if c["chosen"] else 6, text, popup)
+            pts.append((c["latitude"], c["longitude"]))
+    maps.fit(m, pts, 0.15)
+    return maps.render_map(m, root)
+
+
+def detection_pages(rd: Renderer, model: Model) -> None:
+    for d in model.detections:
+        path = urls.detection_page(d["detection_id"])
+        points = _profile_points(model, d)
+        cands = _attribution_candidates(model, d)
+        fit = dict(amplitude_ppm=d.get("amplitude_ppm") or 0.0, sigma_km=d.get("sigma_km") or 1.0,
+                   slope_ppm_km=d.get("slope_ppm_km") or 0.0, intercept_ppm=d.get("intercept_ppm") or 0.0)
+        chart = Markup(charts.xco2_profile(points, fit)) if points else None
+        cand_id = model.candidate_of_detection.get(d["detection_id"])
+        rd.page(path, "detection.html", title=f"Detection {d['detection_id']}", d=d, chart=chart,
+                n_points=len(points), candidates=cands, candidate_id=cand_id,
+                candidate_anchor=urls.slugify(cand_id) if cand_id else "",
+                map_=_detection_map(d, points, cands, urls.root_prefix(path)))
+
+
+def detections_index(rd: Renderer, model: Model) -> None:
+    rows = [dict(d, href=urls.detection_page(d["detection_id"]), source_href=model.source_href(d["source_id"]))
+            for d in model.detections]
+    rd.page("detections/", "detections.html", title="Detections", rows=rows)
+
+
+def candidates_page(rd: Renderer, model: Model) -> None:
+    root = urls.root_prefix("candidates/")
+    m = maps.new_map("map_candidates")
+    pts = []
+    for c in model.candidates:
+        maps.circle(m, c["latitude"], c["longitude"], maps.COLORS["candidate"], 10,
+                    f"Candidate {c['candidate_id']}: {c.get('n_detections')} detections, {c.get('n_orbits')} orbits",
+                    maps.link_html(f"Candidate {c['candidate_id']}", "#" + urls.slugify(c["candidate_id"])))
+        pts.append((c["latitude"], c["longitude"]))
+        for did in c["members"]:
+            d = model.detection_by_id.get(did)
+            if d:
+                maps.circle(m, d["latitude"], d["longitude"], maps.COLORS["unattributed"], 5,
+                            f"Detection {did}", maps.link_html(f"Detection on {iso_day(d.get('time_utc'))}",
+                                                               root + urls.detection_page(did)))
+    if pts:
+        maps.fit(m, pts, 1.0)
+    rows = [dict(c, anchor=urls.slugify(c["candidate_id"]),
+                 members=[(did, urls.detection_page(did)) for did in c["members"]]) for c in model.candidates]
+    rd.page("candidates/", "candidates.html", title="Candidate new sources", rows=rows,
+            map_=maps.render_map(m, root))
+
+
+def content_pages(rd: Renderer, model: Model, pages) -> None:
+    validation = model.result.summary.get("validation")
+    for p in pages:
+        rd.page(f"{p.slug}/", "content.html", title=p.title, body=Markup(p.html), slug=p.slug,
+                validation=validation if p.include == "validation" else None,
+                skipped=model.result.skipped if p.include == "skipped" else None, include=p.include)
+
+
+def sitemap(cfg: Config, writer: SiteWriter) -> None:
+    """sitemap.xml with absolute URLs (only when site_url is configured) and robots.txt."""
+    if not cfg.site.site_url:
+        return
+    origin = cfg.site.site_url.rstrip("/")
+    locs = []
+    for page in sorted(writer.pages):
+        if page == "404.html":
+            continue
+        target = page[: -len("index.html")] if page.endswith("index.html") else page
+        locs.append(f"  <url><loc>{Markup.escape(origin + urls.absolute(cfg.site.base_url, target))}</loc></url>")
+    writer.write("sitemap.xml", '<?xml version="1.0" encoding="UTF-8"?>\n'
+                 '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + "\n".join(locs) + "\n</urlset>\n")
+    writer.write("robots.txt", f"User-agent: *\nAllow: /\nSitemap: {origin}{urls.absolute(cfg.site.base_url, 'sitemap.xml')}\n")
+
+
+def write_all(cfg: Config, result: BuildResult, writer: SiteWriter, vendor: list[dict], *,
+              progress: bool = False) -> list[str]:
+    """Write every page and data file; return the errors of skipped content files."""
+    model = build_model(result)
+    content, skipped = load_pages(site_path(cfg, cfg.site.content))
+    for p in [p for p in content if p.slug in RESERVED]:
+        skipped.append(f"{p.source}: the name {p.slug!r} is reserved for a generated section")
+        content.remove(p)
+    nav = [("", "Map"), ("sources/", "Sources"), ("detections/", "Detections"), ("candidates/", "Candidates")]
+    nav += [(f"{p.slug}/", p.title) for p in content] + [("downloads/", "Downloads"), ("search/", "Search")]
+    rd = Renderer(cfg, make_env(cfg), model, nav, writer)
+    write_data_files(model, writer)
+    files = write_downloads(model, writer)
+    home_page(rd, model)
+    sources_index(rd, model)
+    source_pages(rd, model, progress)
+    detections_index(rd, model)
+    detection_pages(rd, model)
+    candidates_page(rd, model)
+    content_pages(rd, model, content)
+    rd.page("downloads/", "downloads.html", title="Downloads", files=files, vendor=vendor,
+            n_sources=len(model.sources))
+    rd.page("search/", "search.html", title="Search")
+    rd.page("404.html", "404.html", title="Page not found", absolute=True)
+    sitemap(cfg, writer)
+    return skipped

@@ -1,0 +1,97 @@
+/* Map helpers for the atlas: local basemap and points loaded from JSON files.
+   Popups are built with DOM text nodes, never from HTML strings of data. */
+(function () {
+  "use strict";
+  var COLORS = {source: "#5b3f8c", attributed: "#c0392b", unattributed: "#d68910", candidate: "#117a65"};
+
+  function basemap(map, url) {
+    var pane = map.createPane("basemap");
+    pane.style.zIndex = 150;
+    fetch(url).then(function (r) { return r.json(); }).then(function (geo) {
+      L.geoJSON(geo, {pane: "basemap", interactive: false, attribution: "Natural Earth",
+        style: {color: "#9aa5b1", weight: 0.7, fillColor: "#eef1f4", fillOpacity: 1}}).addTo(map);
+    });
+  }
+
+  function el(tag, text, cls) {
+    var e = document.createElement(tag);
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    if (cls) { e.className = cls; }
+    return e;
+  }
+
+  function fmt(v, digits) {
+    return (v === null || v === undefined) ? "—" : Number(v).toPrecision(digits || 3);
+  }
+
+  function popup(title, lines, href, root) {
+    var box = el("div", null, "map-popup");
+    if (href) {
+      var a = el("a", title);
+      a.href = root + href;
+      box.appendChild(a);
+    } else {
+      box.appendChild(el("strong", title));
+    }
+    lines.forEach(function (t) { box.appendChild(el("div", t)); });
+    return box;
+  }
+
+  function radius(tYr) {
+    return Math.max(3, Math.min(14, 3 + 2.2 * Math.log10(Math.max(tYr || 1, 1e5) / 1e5)));
+  }
+
+  function sourceMarker(r, root) {
+    /* id, name, country, kind, fuel, emission_t_yr, lat, lon, n_overpasses, n_detections, ratio_mean, href */
+    var m = L.circleMarker([r[6], r[7]], {radius: radius(r[5]), color: COLORS.source, weight: 1,
+      fillColor: COLORS.source, fillOpacity: 0.55});
+    m.bindTooltip(el("span", r[1] || r[0]));
+    m.bindPopup(function () {
+      return popup(r[1] || r[0], [[r[3], r[4], r[2]].filter(Boolean).join(", "),
+        "Inventory: " + (r[5] ? Math.round(r[5]).toLocaleString("en") + " t/yr" : "—"),
+        "Overpasses: " + r[8] + ", detections: " + r[9]], r[11], root);
+    });
+    return m;
+  }
+
+  function detectionMarker(r, root) {
+    /* id, lat, lon, attributed, source_name, emission_kg_s, emission_unc_kg_s, date, href */
+    var c = r[3] ? COLORS.attributed : COLORS.unattributed;
+    var m = L.circleMarker([r[1], r[2]], {radius: 6, color: "#fff", weight: 1.5, fillColor: c, fillOpacity: 0.95});
+    m.bindTooltip(el("span", "Detection " + r[7] + (r[3] ? " → " + r[4] : " (unattributed)")));
+    m.bindPopup(function () {
+      return popup("Detection on " + r[7], [r[3] ? "Source: " + r[4] : "Unattributed",
+        "Emission: " + fmt(r[5]) + " ± " + fmt(r[6], 2) + " kg/s"], r[8], root);
+    });
+    return m;
+  }
+
+  function candidateMarker(r, root) {
+    /* id, lat, lon, n_detections, n_orbits, mean_emission_kg_s, href */
+    var m = L.circleMarker([r[1], r[2]], {radius: 9, color: COLORS.candidate, weight: 2,
+      fillColor: COLORS.candidate, fillOpacity: 0.35});
+    m.bindTooltip(el("span", "Candidate " + r[0]));
+    m.bindPopup(function () {
+      return popup("Candidate " + r[0], [r[3] + " detections on " + r[4] + " orbits",
+        "Mean emission: " + fmt(r[5]) + " kg/s"], r[6], root);
+    });
+    return m;
+  }
+
+  var MAKERS = {source: sourceMarker, detection: detectionMarker, candidate: candidateMarker};
+
+  function points(layer, url, kind, root, limit) {
+    fetch(root + url).then(function (r) { return r.json(); }).then(function (data) {
+      var rows = limit > 0 ? data.rows.slice(0, limit) : data.rows;
+      var make = MAKERS[kind];
+      var markers = rows.filter(function (r) {
+        return kind === "source" ? r[6] !== null && r[7] !== null : r[1] !== null && r[2] !== null;
+      }).map(function (r) { return make(r, root); });
+      if (layer.addLayers) { layer.addLayers(markers); } else { markers.forEach(function (m) { layer.addLayer(m); }); }
+      var container = layer._map && layer._map.getContainer();
+      if (container) { container.setAttribute("data-" + kind + "-count", String(markers.length)); }
+    });
+  }
+
+  window.AtlasMap = {basemap: basemap, points: points};
+})();

@@ -1,0 +1,87 @@
+"""Writing files: pages, JSON, CSV and GeoJSON, all deterministic.
+
+JSON is written with sorted keys, no NaN (-> null) and ``<``, ``>``, ``&``
+escaped as ``\\u003c`` etc., so a hostile string can never become markup even
+if a JSON file is served or embedded as HTML.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from builder.render.model import clean, records
+from builder.tables import DETECTIONS_CSV_LEAD
+
+
+class SiteWriter:
+    """Writes files under one output folder and counts them."""
+
+    def __init__(self, out_dir: Path):
+        self.out_dir = Path(out_dir)
+        self.n_files = 0
+        self.n_bytes = 0
+        self.pages: list[str] = []
+
+    def write(self, rel_path: str, text: str) -> Path:
+        path = self.out_dir / rel_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = text.encode("utf-8")
+        path.write_bytes(data)
+        self.n_files += 1
+        self.n_bytes += len(data)
+        return path
+
+    def page(self, rel_path: str, html: str) -> None:
+        self.write(rel_path, html)
+        self.pages.append(rel_path)
+
+    def json(self, rel_path: str, obj) -> None:
+        self.write(rel_path, dumps(obj) + "\n")
+
+    def csv(self, rel_path: str, df: pd.DataFrame) -> None:
+        self.write(rel_path, df.to_csv(index=False, lineterminator="\n"))
+
+
+def dumps(obj) -> str:
+    """Deterministic, markup-safe JSON."""
+    text = json.dumps(_clean_tree(obj), ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _clean_tree(obj):
+    if isinstance(obj, dict):
+        return {str(k): _clean_tree(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean_tree(v) for v in obj]
+    return clean(obj)
+
+
+def detections_table(df: pd.DataFrame) -> pd.DataFrame:
+    """detections.csv column order: the public lead columns, then the rest."""
+    lead = [c for c in DETECTIONS_CSV_LEAD if c in df.columns]
+    return df[lead + [c for c in df.columns if c not in lead]]
+
+
+def geojson(df: pd.DataFrame, lat: str = "latitude", lon: str = "longitude") -> dict:
+    """Point FeatureCollection with every other column as a property."""
+    features = []
+    for row in records(df):
+        props = {k: v for k, v in row.items() if k not in (lat, lon)}
+        geom = None
+        if row.get(lat) is not None and row.get(lon) is not None:
+            geom = {"type": "Point", "coordinates": [row[lon], row[lat]]}
+        features.append({"type": "Feature", "geometry": geom, "properties": props})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def overpass_geojson(df: pd.DataFrame) -> dict:
+    """Overpasses as track segments (LineString) with all columns as properties."""
+    features = []
+    for row in records(df):
+        coords = [[row.get("track_lon0"), row.get("track_lat0")], [row.get("track_lon1"), row.get("track_lat1")]]
+        geom = {"type": "LineString", "coordinates": coords} if None not in sum(coords, []) else None
+        features.append({"type": "Feature", "geometry": geom, "properties": row})
+    return {"type": "FeatureCollection", "features": features}
