@@ -8,8 +8,9 @@ source along the file wind. A detection at offset ``d`` from a source has
     downwind_km = d . w,   axis_offset_km = |d x w|      (w = wind unit vector)
 
 and the source is a *candidate* when ``-max_upwind_km <= downwind_km <= reach_km``
-and ``axis_offset_km <= axis_tolerance_km + downwind_km * tan(angle_unc_deg)``
-(the cone widens with distance because the wind direction is uncertain;
+and ``axis_offset_km <= axis_tolerance_km + downwind_km * tan(angle)`` with
+``angle = max(angle_unc_deg, atan(2 * 1 m/s / |u|))`` (the cone widens with
+distance because the wind direction is uncertain, more so in weak wind;
 cf. the upwind-cone attribution of the batch7 prototype built with
 F. Chevallier's guidance, and Zheng et al. 2020, ACP 20, 8501, who place
 the plume where the wind carries it from inventory locations).
@@ -17,7 +18,7 @@ the plume where the wind carries it from inventory locations).
 Ranking score in (0, 1], higher is better, a Gaussian pseudo-likelihood::
 
     score = exp(-0.5 * (z_axis**2 + z_time**2 + z_flux**2))
-    z_axis = axis_offset_km / tolerance_km
+    z_axis = 2 * axis_offset_km / tolerance_km   (the cone is a ~2-sigma gate)
     z_time = travel_h / TRAVEL_SCALE_H,      travel_h = downwind_km / (3.6 * |u|)
     z_flux = ln(Q_obs / Q_inv) / ln(FLUX_FACTOR_1SIGMA)
 
@@ -57,6 +58,10 @@ COUNT_WINDOW_KM = 20.0
 NOISE_WINDOW_KM = 50.0
 #: Along-track bin size [km] of the track geometry used for crossings.
 BIN_KM = 2.0
+#: 1-sigma vector error [m/s] of a reanalysis 10 m wind; sets the cone in weak wind.
+WIND_VECTOR_ERR_M_S = 1.0
+#: The cone never opens wider than this half-angle [deg].
+MAX_CONE_DEG = 70.0
 #: At most this many alternatives are listed per detection.
 MAX_ALTERNATIVES = 5
 
@@ -142,6 +147,16 @@ def _empty_attribution(out: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def cone_half_angle_rad(speed_m_s, cfg: Attribute) -> np.ndarray:
+    """Half-angle of the upwind cone: ``angle_unc_deg``, widened in weak wind where a
+    vector error of WIND_VECTOR_ERR_M_S (2 sigma) turns the direction by atan(2 e / |u|),
+    capped at MAX_CONE_DEG."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weak = np.arctan(2.0 * WIND_VECTOR_ERR_M_S / np.asarray(speed_m_s, dtype=float))
+    return np.clip(np.fmax(np.radians(cfg.angle_unc_deg), np.nan_to_num(weak, nan=0.0)), 0.0,
+                   np.radians(MAX_CONE_DEG))
+
+
 def _line_density_per_ppm_km(psurf_hpa, tcwv_kg_m2) -> np.ndarray:
     p = np.where(np.isfinite(psurf_hpa), psurf_hpa, P_STD_HPA)
     w = np.where(np.isfinite(tcwv_kg_m2), tcwv_kg_m2, 0.0)
@@ -177,7 +192,7 @@ def candidate_pairs(detections: pd.DataFrame, sources: pd.DataFrame, emission_kg
         wx, wy = u / speed, v / speed
     downwind = np.where(calm, np.nan, east * wx + north * wy)
     offset = np.where(calm, dist, np.abs(east * wy - north * wx))
-    tol = cfg.axis_tolerance_km + np.clip(np.nan_to_num(downwind), 0, None) * np.tan(np.radians(cfg.angle_unc_deg))
+    tol = cfg.axis_tolerance_km + np.clip(np.nan_to_num(downwind), 0, None) * np.tan(cone_half_angle_rad(speed, cfg))
     geo = np.where(calm, dist <= cfg.axis_tolerance_km,
                    (downwind >= -cfg.max_upwind_km) & (downwind <= cfg.reach_km) & (offset <= tol)
                    & (dist <= cfg.reach_km))
@@ -201,7 +216,7 @@ def candidate_pairs(detections: pd.DataFrame, sources: pd.DataFrame, emission_kg
         z_flux = np.where(have_obs, np.log(q_obs / inv_pos) / np.log(FLUX_FACTOR_1SIGMA), 0.0)
         travel_h = np.clip(np.nan_to_num(downwind), 0, None) / (3.6 * np.fmax(speed, 0.1))
     z_time = np.where(calm, 0.0, travel_h / TRAVEL_SCALE_H)
-    z_axis = np.where(calm, dist / cfg.axis_tolerance_km, offset / tol)
+    z_axis = np.where(calm, dist / cfg.axis_tolerance_km, 2.0 * offset / tol)  # the gate is ~2 sigma
     score = np.exp(-0.5 * (z_axis ** 2 + z_time ** 2 + z_flux ** 2))
     keep = explain
     return pd.DataFrame({"det": i[keep], "src": j[keep], "distance_km": dist[keep], "downwind_km": downwind[keep],

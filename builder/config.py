@@ -50,8 +50,9 @@ class Detect:
     min_significance: float = 4.0     #: amplitude / its standard error
     min_r2: float = 0.25              #: goodness of fit within +-4 sigma
     min_soundings_window: int = 100   #: soundings required in the window
-    min_soundings_core: int = 8       #: soundings within +-1 sigma of the centre
+    min_soundings_core: int = 5       #: soundings within +-1 sigma of the centre (+-2 km may hold a single 8-footprint frame)
     min_flank_soundings: int = 4      #: soundings in each of [-3s,-2s] and [2s,3s]
+    min_flank_km: float = 5.0         #: flank intervals are [2s, 2s + max(s, this)] (frames are 2.25 km apart)
     merge_km: float = 20.0            #: detections closer than this (and overlapping) are one plume
     refine: bool = True               #: nonlinear refinement of retained candidates
     scan_significance_margin: float = 0.5  #: scan candidates within this of min_significance are refined
@@ -75,12 +76,12 @@ class Quantify:
 class Attribute:
     reach_km: float = 150.0           #: max source-to-detection distance along the wind
     axis_tolerance_km: float = 8.0    #: base half-width around the plume axis
-    angle_unc_deg: float = 20.0       #: wind-direction error widening the tolerance with distance
+    angle_unc_deg: float = 35.0       #: half-angle of the upwind cone (~2 sigma of a 17-20 deg wind-direction error)
     overpass_min_downwind_km: float = 0.0  #: overpass counted if the track crosses the axis beyond this
     candidate_eps_km: float = 25.0    #: DBSCAN radius for recurrent unattributed detections
     candidate_min_orbits: int = 2     #: distinct orbits needed for a candidate new source
     max_upwind_km: float = 4.0        #: a source may lie this far downwind of the detection (location error)
-    calm_wind_m_s: float = 1.0        #: below: wind direction meaningless, any source within axis_tolerance_km
+    calm_wind_m_s: float = 0.5        #: below: wind direction meaningless, any source within axis_tolerance_km
     min_flux_fraction: float = 0.05   #: inventory must explain >= this share of the observed enhancement
     overpass_min_mt_yr: float = 1.0   #: sources with a smaller annual inventory get no overpass rows
     overpass_min_soundings: int = 30  #: good soundings within +-20 km of the axis crossing for an overpass

@@ -164,6 +164,10 @@ def validate(truth_dir: Path, detections_dir: Path, cfg=None) -> dict:
     Raises :class:`ValidationInputError` for a missing or malformed file.
     """
     truth_dir, detections_dir = Path(truth_dir), Path(detections_dir)
+    if truth_dir.is_file():  # the truth.csv itself was given
+        truth_dir = truth_dir.parent
+    if detections_dir.is_file():
+        detections_dir = detections_dir.parent
     min_snd = int(getattr(getattr(cfg, "attribute", None), "overpass_min_soundings", DEFAULT_MIN_SOUNDINGS))
     truth = _read(truth_dir / "truth.csv", TRUTH_COLUMNS)
     tracks = _read(truth_dir / "tracks.csv", ["orbit", "track_km"])

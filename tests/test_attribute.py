@@ -231,3 +231,15 @@ def test_candidates_cluster_recurrent_unattributed_detections():
     # requiring 3 orbits drops it
     assert len(find_candidates(d, Attribute(candidate_min_orbits=3))) == 0
     assert len(find_candidates(d.iloc[:0], Attribute())) == 0
+
+
+def test_weak_wind_widens_the_cone():
+    # source 20 km upwind and 30 km off the axis: outside the 35 deg cone at 5 m/s,
+    # inside the atan(2 m/s / 1 m/s) = 63 deg cone at 1 m/s
+    lat_off = 30.0 / 111.195
+    lon_up = 20.0 - 20.0 / (111.195 * np.cos(np.radians(51.0)))
+    src = sources_table([("W", 51.0 + lat_off, lon_up, 20.0)])
+    strong = attribute(dets(detection(51.0, 20.0, u=5.0)), src, inv_const, Attribute())
+    weak = attribute(dets(detection(51.0, 20.0, u=1.0)), src, inv_const, Attribute())
+    assert strong.iloc[0]["source_id"] == "" and weak.iloc[0]["source_id"] == "W"
+    assert weak.iloc[0]["source_axis_offset_km"] == pytest.approx(30.0, rel=0.03)
