@@ -78,6 +78,7 @@ class FileResult:
     digest: str = ""              #: computed digest in the file's algorithm ("" if not computed)
     last_modified: str = ""       #: HTTP Last-Modified of the server's answer, "" if none
     error: str = ""
+    denied: bool = False          #: failed with HTTP 401/403
 
 
 @dataclass
@@ -117,6 +118,10 @@ class _Retryable(Exception):
 
 class _Fatal(Exception):
     """A transfer error that another attempt will not fix (HTTP 4xx, wrong content)."""
+
+    def __init__(self, message: str, denied: bool = False):
+        super().__init__(message)
+        self.denied = denied  #: HTTP 401/403: the credentials are not accepted
 
 
 def _hasher(algorithm: str):
@@ -238,7 +243,7 @@ def _transfer(remote: RemoteFile, part: Path, session: requests.Session, timeout
                 raise _Retryable("server refused to resume; restarting from the first byte")
             if code in (401, 403):
                 hint = f"; {auth_hint}" if auth_hint else ""
-                raise _Fatal(f"HTTP {code} {r.reason}: access denied{hint}")
+                raise _Fatal(f"HTTP {code} {r.reason}: access denied{hint}", denied=True)
             if code == 429 or code >= 500:
                 raise _Retryable(f"HTTP {code} {r.reason}")
             if code >= 400 or code not in (200, 206):
@@ -288,7 +293,7 @@ def _download_one(remote: RemoteFile, out_dir: Path, session: requests.Session, 
             total += received
             break
         except _Fatal as exc:
-            return FileResult(remote.name, "failed", nbytes=total, error=str(exc))
+            return FileResult(remote.name, "failed", nbytes=total, error=str(exc), denied=exc.denied)
         except _Retryable as exc:
             total += exc.received
             error = str(exc)
@@ -307,12 +312,14 @@ def _download_one(remote: RemoteFile, out_dir: Path, session: requests.Session, 
 def download_files(files: Iterable[RemoteFile], out_dir: str | Path, settings: Fetch, *,
                    session_factory: Callable[[], requests.Session] = requests.Session,
                    threads: int | None = None, progress: bool | None = None, label: str = "fetch",
-                   auth_hint: str = "") -> FetchReport:
+                   auth_hint: str = "", stop_when_denied: bool = False) -> FetchReport:
     """Download ``files`` into ``out_dir`` in parallel: resumable, verified, atomic.
 
     ``session_factory`` makes one HTTP session per worker thread (e.g. an
     Earthdata-authenticated one). ``progress`` None = a bar on a terminal, log
-    lines otherwise. ``auth_hint`` is appended to 401/403 errors.
+    lines otherwise; failures are logged as they happen. ``auth_hint`` is
+    appended to 401/403 errors; with ``stop_when_denied`` (one server, one login)
+    the files not yet started after a 401/403 are not attempted.
     """
     files = list(files)
     out_dir = Path(out_dir)
@@ -320,8 +327,12 @@ def download_files(files: Iterable[RemoteFile], out_dir: str | Path, settings: F
     bar = _Progress(label, files, progress)
     local = threading.local()
     sessions: list[requests.Session] = []
+    denied = threading.Event()
 
     def work(remote: RemoteFile) -> FileResult:
+        if denied.is_set():
+            return FileResult(remote.name, "failed", error="not attempted: access was denied for another file",
+                              denied=True)
         if not hasattr(local, "session"):
             local.session = session_factory()
             sessions.append(local.session)
@@ -331,6 +342,8 @@ def download_files(files: Iterable[RemoteFile], out_dir: str | Path, settings: F
             result = FileResult(remote.name, "failed", error=_one_line(exc))
         if result.status == "failed":
             bar.log(f"FAILED {result.name}: {result.error}")
+            if result.denied and stop_when_denied:
+                denied.set()
         elif result.status == "downloaded":
             bar.log(f"downloaded {result.name} ({_size_text(result.path.stat().st_size)})")
         return result
@@ -470,8 +483,8 @@ def fetch_oco(instrument: str, start: str, end: str | None, out_dir: str | Path,
                                           + (f" matching {', '.join(only)}" if only else "")
                                           + " (nothing to fetch)"])
     report = download_files(files, out_dir, cfg.fetch, session_factory=auth.get_session, threads=threads,
-                            progress=progress, label=label,
-                            auth_hint=EARTHDATA_AUTH_HINT)
+                            progress=progress, label=label, auth_hint=EARTHDATA_AUTH_HINT,
+                            stop_when_denied=True)
     report.notes.append(f"{len(files)} granules of {short_name} v{version} from {first} to {last} in {out_dir}")
     return report
 
@@ -562,7 +575,7 @@ def fetch_inventories(cfg: Config, out_dir: str | Path | None = None, names: Ite
     next to it: source URL, licence, attribution, sha256 and HTTP Last-Modified.
     """
     settings = cfg.fetch
-    names = list(names) if names else list(INVENTORIES)
+    names = list(dict.fromkeys(names)) if names else list(INVENTORIES)
     unknown = [n for n in names if n not in INVENTORIES]
     if unknown:
         raise FetchError(f"unknown inventory {unknown[0]!r} (known: {', '.join(INVENTORIES)})")
@@ -624,7 +637,5 @@ def main_fetch(args: argparse.Namespace, cfg: Config) -> int:
         return 130
     for note in report.notes:
         print(f"{report.label}: {note}", file=sys.stderr)
-    for r in report.failed:
-        print(f"{report.label}: FAILED {r.name}: {r.error}", file=sys.stderr)
-    print(report.summary())
+    print(report.summary() + (" (failures listed above)" if report.failed else ""))
     return 0 if report.ok else 1

@@ -268,12 +268,13 @@ def test_checksum_mismatch_and_404_fail_alone_and_exit_nonzero(server, earthdata
 
 def test_rejected_token_gives_a_clear_credentials_error(server, earthdata, tmp_path, capsys):
     earthdata.setenv("EARTHDATA_TOKEN", "expired-token")
-    _publish_lite(server, tmp_path, DAYS[:2])
-    code = fetch.main_fetch(_args("oco2", "--start", DAYS[0], "--end", DAYS[1], "--out", str(tmp_path / "o")),
-                            _cfg(server, retries=3))
-    err = capsys.readouterr().err
+    _publish_lite(server, tmp_path, DAYS)
+    code = fetch.main_fetch(_args("oco2", "--start", DAYS[0], "--end", DAYS[2], "--out", str(tmp_path / "o"),
+                                  "--threads", "1"), _cfg(server, retries=3))
+    out, err = capsys.readouterr()
     assert code == 1 and "HTTP 401" in err and "NASA GESDISC DATA ARCHIVE" in err
-    assert len(_file_requests(server)) == 2             # a 401 is not retried
+    assert err.count("FAILED") == 1 and "0 downloaded, 0 already present, 3 failed" in out
+    assert len(_file_requests(server)) == 1             # not retried, and the other files not attempted
 
 
 def test_missing_credentials_stop_before_any_request(server, earthdata, tmp_path, capsys):
@@ -443,3 +444,51 @@ def test_a_corrupt_existing_file_is_replaced(server, earthdata, tmp_path):
     (out / name).write_bytes(b"\x89HDF truncated")
     report = fetch.fetch_oco("OCO-2", DAYS[0], None, out, _cfg(server), progress=False)
     assert report.count("downloaded") == 1 and (out / name).read_bytes() == data
+
+
+def test_a_complete_part_file_is_published_without_downloading_again(server, earthdata, tmp_path):
+    earthdata.setenv("EARTHDATA_TOKEN", TOKEN)
+    (name, data), = _publish_lite(server, tmp_path, DAYS[:1]).items()
+    out = tmp_path / "oco2"
+    out.mkdir()
+    (out / (name + ".part")).write_bytes(data)    # a run killed between the last byte and the rename
+    report = fetch.fetch_oco("OCO-2", DAYS[0], None, out, _cfg(server), progress=False)
+    assert report.ok and report.results[0].nbytes == 0 and (out / name).read_bytes() == data
+    assert _file_requests(server)[-1][1].get("Range") == f"bytes={len(data)}-"
+
+
+def test_an_html_login_page_is_not_taken_for_the_file(server, earthdata, tmp_path):
+    earthdata.setenv("EARTHDATA_TOKEN", TOKEN)
+    (name, _), = _publish_lite(server, tmp_path, DAYS[:1]).items()
+    route = next(iter(server["routes"].values()))
+    route.body, route.content_type = b"<html>Approve application</html>", "text/html; charset=utf-8"
+    report = fetch.fetch_oco("OCO-2", DAYS[0], None, tmp_path / "o", _cfg(server), progress=False)
+    assert "HTML page instead of the file" in report.failed[0].error
+    assert not (tmp_path / "o" / name).exists()
+
+
+def test_size_is_checked_when_cmr_gives_no_checksum(server, earthdata, tmp_path):
+    earthdata.setenv("EARTHDATA_TOKEN", TOKEN)
+    files = _publish_lite(server, tmp_path, DAYS[:2])
+    for granule in server["granules"]:
+        info = granule["umm"]["DataGranule"]["ArchiveAndDistributionInformation"][0]
+        del info["Checksum"]
+    server["granules"][0]["umm"]["DataGranule"]["ArchiveAndDistributionInformation"][0]["SizeInBytes"] += 1
+    report = fetch.fetch_oco("OCO-2", DAYS[0], DAYS[1], tmp_path / "o", _cfg(server), progress=False)
+    assert [r.status for r in report.results] == ["failed", "downloaded"]
+    name = sorted(files)[0]
+    assert report.failed[0].error == f"size {len(files[name])} B, expected {len(files[name]) + 1} B; file not kept"
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # earthaccess: DataGranule.size
+def test_granule_files_reads_size_and_checksum_from_umm():
+    from earthaccess.results import DataGranule
+
+    rec = _umm("a.nc4", "https://h/x/a.nc4", "2018-08-01", 10, "ab" * 16)
+    info = rec["umm"]["DataGranule"]["ArchiveAndDistributionInformation"][0]
+    (f,) = fetch.granule_files([DataGranule(rec)])
+    assert (f.url, f.name, f.size, f.checksum, f.algorithm) == ("https://h/x/a.nc4", "a.nc4", 10, "ab" * 16, "MD5")
+    del info["SizeInBytes"]                                  # "Size" in MB is rounded: not an exact size
+    assert fetch.granule_files([DataGranule(rec)])[0].size is None
+    info.update(Size=12, SizeUnit="B")
+    assert fetch.granule_files([DataGranule(rec)])[0].size == 12
