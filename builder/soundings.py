@@ -44,6 +44,12 @@ SEED_CSV_COLUMNS = [
 ]
 
 
+def _exc_line(exc: BaseException, path: Path) -> str:
+    """``Type: message`` on one line, without the folder of ``path`` (reasons are published on the site)."""
+    text = " ".join(str(exc).replace(str(path), path.name).split())
+    return f"{type(exc).__name__}: {text[:120]}" if text else type(exc).__name__
+
+
 class InputError(Exception):
     """A bad input file or row. ``str()`` is one line: which item and why."""
 
@@ -160,7 +166,11 @@ def _read_var(ds, name: str, n: int, required: bool, path: Path, group: str) -> 
         if required:
             raise InputError(path, f"variable {group + '/' if group else ''}{name} missing")
         return np.full(n, np.nan)
-    v = ds[name].values
+    try:
+        v = ds[name].values
+    except (OSError, RuntimeError, ValueError, KeyError) as exc:  # values are read lazily: corrupt chunks fail here
+        raise InputError(path, f"variable {group + '/' if group else ''}{name} unreadable, file corrupt? "
+                               f"({_exc_line(exc, path)})") from None
     if v.shape != (n,):
         raise InputError(path, f"variable {group + '/' if group else ''}{name} has shape {v.shape}, expected ({n},)")
     return v
@@ -186,7 +196,7 @@ def read_lite(path: str | Path, cfg: Ingest | None = None) -> list[Track]:
             if group and not required:
                 return None
             what = f"group {group!r} missing or unreadable" if group else "not a readable NetCDF4/HDF5 file"
-            raise InputError(path, f"{what} ({type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''})") from None
+            raise InputError(path, f"{what} ({_exc_line(exc, path)})") from None
         opened.append(ds)
         return ds
 
@@ -194,7 +204,10 @@ def read_lite(path: str | Path, cfg: Ingest | None = None) -> list[Track]:
         root = open_group(None)
         if "sounding_id" not in root.variables:
             raise InputError(path, "variable sounding_id missing (not an OCO Lite file?)")
-        sid = np.asarray(root["sounding_id"].values, dtype=np.int64)
+        try:
+            sid = np.asarray(root["sounding_id"].values, dtype=np.int64).ravel()
+        except (OSError, RuntimeError, ValueError, TypeError) as exc:
+            raise InputError(path, f"variable sounding_id unreadable, file corrupt? ({type(exc).__name__})") from None
         n = len(sid)
         snd = open_group("Sounding")
         met = open_group("Meteorology")
@@ -256,12 +269,14 @@ def read_seed_csv(path: str | Path, cfg: Ingest | None = None) -> list[Track]:
     try:
         raw = pd.read_csv(path, sep=";", low_memory=False)
     except (OSError, EOFError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InputError(path, f"not a readable ';'-separated CSV ({type(exc).__name__}: {str(exc)[:120]})") from None
+        raise InputError(path, f"not a readable ';'-separated CSV ({_exc_line(exc, path)})") from None
     missing = [c for c in ("sounding_id", "latitude", "longitude", "xco2", "xco2_uncert", "orbit",
                            "windspeed_u", "windspeed_v") if c not in raw.columns]
     if missing:
         hint = " (wrong separator? expected ';')" if len(raw.columns) == 1 else ""
         raise InputError(path, f"missing columns {', '.join(missing)}{hint}")
+    if raw.empty:
+        return []
     num = raw.apply(pd.to_numeric, errors="coerce")
     sid = num["sounding_id"]
     bad_id = sid.isna()
