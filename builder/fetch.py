@@ -280,9 +280,12 @@ def _download_one(remote: RemoteFile, out_dir: Path, session: requests.Session, 
     if dest.is_file() and _known(remote):
         ok, digest, _ = _verify(dest, remote)
         if ok:
+            progress.advance(dest.stat().st_size)  # counts towards the bar's total
             return FileResult(remote.name, "present", dest, digest=digest)
     part = dest.with_name(dest.name + ".part")
     total, modified = 0, ""
+    if part.exists():
+        progress.advance(part.stat().st_size)
     for attempt in range(settings.retries + 1):
         if attempt:
             time.sleep(settings.backoff_s * attempt)

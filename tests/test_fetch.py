@@ -492,3 +492,14 @@ def test_granule_files_reads_size_and_checksum_from_umm():
     assert fetch.granule_files([DataGranule(rec)])[0].size is None
     info.update(Size=12, SizeUnit="B")
     assert fetch.granule_files([DataGranule(rec)])[0].size == 12
+
+
+def test_atlas_fetch_command_line(server, tmp_path, capsys):
+    from builder.cli import main
+
+    keys, _ = _inventory_server(server, tmp_path)
+    toml = "[fetch]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in keys.items()) + 'inventories = "inv"\n'
+    (tmp_path / "atlas.toml").write_text(toml)
+    assert main(["--config", str(tmp_path / "atlas.toml"), "fetch", "inventories", "--only", "gppd"]) == 0
+    assert (tmp_path / "inv" / "global_power_plant_database_v_1_3.zip").is_file()
+    assert "inventories: 1 downloaded, 0 already present, 0 failed" in capsys.readouterr().out
