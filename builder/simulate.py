@@ -369,70 +369,89 @@ def _simulate_pass(orbit: int, t_lo: float, t_hi: float, ctx: dict) -> _Pass | N
     along = np.concatenate([[0.0], np.cumsum(np.where(contiguous[1:], step, FOOTPRINT_ALONG_KM))])
     fxyz = _unit_xyz(lat, lon)
 
-    # ---- footprints (frame-major, footprint 1..8)
-    off_km = (np.arange(N_FOOTPRINTS) - (N_FOOTPRINTS - 1) / 2.0) * FOOTPRINT_CROSS_KM
-    hr = np.radians(heading)[:, None]
-    d_east, d_north = off_km[None, :] * np.cos(hr), -off_km[None, :] * np.sin(hr)
-    k = np.pi / 180.0 * physics.EARTH_RADIUS_KM
-    s_lat = (lat[:, None] + d_north / k).ravel()
-    s_lon = ((lon[:, None] + d_east / (k * np.cos(np.radians(lat[:, None]))) + 180.0) % 360.0 - 180.0).ravel()
-    s_frame = np.repeat(np.arange(nf), N_FOOTPRINTS)
-    s_fp = np.tile(np.arange(1, N_FOOTPRINTS + 1), nf)
-    land = land_percent(ctx["land"], s_lat, s_lon)
-
-    # ---- yield: cloud pre-screen (absent from file), quality flag
+    # ---- random streams, drawn for the whole pass before any subsetting (determinism)
+    ns_all = nf * N_FOOTPRINTS
     clear_f = (0.6 * _along_field(rng, nf, 12.0, FOOTPRINT_ALONG_KM)
                + 0.8 * _along_field(rng, nf, 60.0, FOOTPRINT_ALONG_KM))
-    clear_s = clear_f[s_frame] + 0.45 * rng.normal(size=len(s_frame))      # total variance ~1.2
-    present = clear_s / np.sqrt(1.2025) < ndtri(clear_probability(s_lat))
-    if ctx["clear_sky"]:
-        present[:] = True
+    clear_white = rng.normal(size=ns_all)
+    q_frame = _along_field(rng, nf, 6.0, FOOTPRINT_ALONG_KM)
+    q_white = rng.normal(size=ns_all)
+    sigma_all = rng.uniform(cfg.noise_ppm[0], cfg.noise_ppm[1], size=ns_all)
+    eps_all = rng.normal(size=ns_all)
+    bad_bias_all = rng.normal(0.0, 1.0, size=ns_all)
+    regional_f = REGIONAL_SD_PPM * _along_field(rng, nf, REGIONAL_LENGTH_KM, FOOTPRINT_ALONG_KM)
+    synoptic_f = SYNOPTIC_SD_PPM * _along_field(rng, nf, SYNOPTIC_LENGTH_KM, FOOTPRINT_ALONG_KM)
+    psurf_noise_all = rng.normal(0.0, 1.0, size=ns_all)
+    tcwv_noise_all = rng.normal(0.0, 0.03, size=ns_all)
+
+    # ---- frames that may hold written soundings: land under the swath, or near a source
+    k = np.pi / 180.0 * physics.EARTH_RADIUS_KM
+    hr = np.radians(heading)
+    half = N_FOOTPRINTS / 2.0 * FOOTPRINT_CROSS_KM
+    edge_lat = half * np.sin(hr) / k
+    edge_lon = half * np.cos(hr) / (k * np.cos(np.radians(lat)))
+    mask = ctx["land"]
+    fkeep = (land_percent(mask, lat, lon) > 0) | (land_percent(mask, lat - edge_lat, lon + edge_lon) > 0) \
+        | (land_percent(mask, lat + edge_lat, lon - edge_lon) > 0)
     src_tree = ctx["src_tree"]
-    near = np.zeros(nf, dtype=bool)
     if src_tree is not None:
         d, _ = src_tree.query(fxyz, k=1, distance_upper_bound=_chord(NEAR_SOURCE_KM))
         near = np.isfinite(d)
+        fkeep |= near
+    else:
+        near = np.zeros(nf, dtype=bool)
+    kf = np.flatnonzero(fkeep)
+
+    # ---- footprints of those frames (frame-major, footprint 1..8), cross-track offsets
+    off_km = (np.arange(N_FOOTPRINTS) - (N_FOOTPRINTS - 1) / 2.0) * FOOTPRINT_CROSS_KM
+    hk = hr[kf, None]
+    d_east, d_north = off_km[None, :] * np.cos(hk), -off_km[None, :] * np.sin(hk)
+    s_lat = (lat[kf, None] + d_north / k).ravel()
+    s_lon = ((lon[kf, None] + d_east / (k * np.cos(np.radians(lat[kf, None]))) + 180.0) % 360.0 - 180.0).ravel()
+    s_frame = np.repeat(kf, N_FOOTPRINTS)
+    s_fp = np.tile(np.arange(1, N_FOOTPRINTS + 1), len(kf))
+    s_all = s_frame * N_FOOTPRINTS + s_fp - 1        # index into the whole-pass random streams
+    land = land_percent(mask, s_lat, s_lon)
+
+    # ---- yield: cloud pre-screen (cloudy soundings are absent from Lite files), quality flag
+    clear_s = clear_f[s_frame] + 0.45 * clear_white[s_all]      # total variance ~1.2
+    present = clear_s / np.sqrt(1.2025) < ndtri(clear_probability(s_lat))
+    if ctx["clear_sky"]:
+        present[:] = True
     present &= (land > 0) | near[s_frame]
     if region is not None:
         present &= (s_lat >= region[1]) & (s_lat <= region[3]) & (s_lon >= region[0]) & (s_lon <= region[2])
-    q_field = 0.7 * _along_field(rng, nf, 6.0, FOOTPRINT_ALONG_KM)[s_frame] + 0.7 * rng.normal(size=len(s_frame))
-    p_good = np.where(land >= 80, 0.55, np.where(land <= 20, 0.5, 0.25))
-    good = q_field / np.sqrt(0.98) < ndtri(p_good)
-    # random streams are drawn for the whole pass before any subsetting (determinism)
-    sigma_all = rng.uniform(cfg.noise_ppm[0], cfg.noise_ppm[1], size=len(s_frame))
-    eps_all = rng.normal(size=len(s_frame))
-    bad_bias_all = rng.normal(0.0, 1.0, size=len(s_frame))
-    regional_f = REGIONAL_SD_PPM * _along_field(rng, nf, REGIONAL_LENGTH_KM, FOOTPRINT_ALONG_KM)
-    synoptic_f = SYNOPTIC_SD_PPM * _along_field(rng, nf, SYNOPTIC_LENGTH_KM, FOOTPRINT_ALONG_KM)
-    psurf_noise_all = rng.normal(0.0, 1.0, size=len(s_frame))
-    tcwv_noise_all = rng.normal(0.0, 0.03, size=len(s_frame))
+    sel = np.flatnonzero(present)
+    sf = s_frame[sel]
+    sa = s_all[sel]
+    slat, slon = s_lat[sel], s_lon[sel]
+    sland = land[sel]
+    sfp = s_fp[sel]
+    q_field = 0.7 * q_frame[sf] + 0.7 * q_white[sa]
+    p_good = np.where(sland >= 80, 0.55, np.where(sland <= 20, 0.5, 0.25))
+    sgood = q_field / np.sqrt(0.98) < ndtri(p_good)
 
-    idx = np.flatnonzero(present)
-    sf = s_frame[idx]
-    slat, slon = s_lat[idx], s_lon[idx]
     sxyz = _unit_xyz(slat, slon)
     fields: DayFields = ctx["fields"](tn)
-    sland = land[idx]
     alt = terrain_altitude_m(sland, sxyz)
     psurf_prior = fields.psurf_hpa(alt, sxyz)
-    psurf = psurf_prior + psurf_noise_all[idx]          # retrieved: prior + ~1 hPa
+    psurf = psurf_prior + psurf_noise_all[sa]           # retrieved: prior + ~1 hPa
     tcwv = fields.tcwv_kg_m2(slat, alt, sxyz)
-    tcwv_ret = tcwv * (1.0 + tcwv_noise_all[idx])
+    tcwv_ret = tcwv * (1.0 + tcwv_noise_all[sa])
     fu, fv = fields.file_wind(slat, sxyz)
-    sgood = good[idx]
     st = t[sf]
 
     # ---- XCO2 without plumes
     if ctx["background"]:
         xco2 = background_xco2_ppm(slat, st)
     else:
-        xco2 = np.full(len(idx), BACKGROUND_OFF_PPM)
+        xco2 = np.full(len(sel), BACKGROUND_OFF_PPM)
     if ctx["noise"]:
-        sig = sigma_all[idx] * np.where(sgood, 1.0, 1.8)
-        xco2 = xco2 + regional_f[sf] + synoptic_f[sf] + ctx["fp_bias"][s_fp[idx] - 1] + sig * eps_all[idx] \
-            + np.where(sgood, 0.0, bad_bias_all[idx])
+        sig = sigma_all[sa] * np.where(sgood, 1.0, 1.8)
+        xco2 = xco2 + regional_f[sf] + synoptic_f[sf] + ctx["fp_bias"][sfp - 1] + sig * eps_all[sa] \
+            + np.where(sgood, 0.0, bad_bias_all[sa])
     else:
-        sig = sigma_all[idx] * np.where(sgood, 1.0, 1.8)
+        sig = sigma_all[sa] * np.where(sgood, 1.0, 1.8)
 
     # ---- plumes
     truth = pd.DataFrame(columns=TRUTH_COLUMNS)
@@ -441,10 +460,9 @@ def _simulate_pass(orbit: int, t_lo: float, t_hi: float, ctx: dict) -> _Pass | N
                              fields, ctx)
         xco2 = xco2 + enh
 
-    sid_time = ORBIT_EPOCH + (frame[sf] // FRAME_HZ).astype("timedelta64[s]")
-    stamp = pd.DatetimeIndex(sid_time).strftime("%Y%m%d%H%M%S").to_numpy().astype(np.int64)
+    stamp = _yyyymmddhhmmss(frame[sf] // FRAME_HZ)
     tenths = (frame[sf] % FRAME_HZ) * 10 // FRAME_HZ
-    sounding_id = stamp * 100 + tenths * 10 + s_fp[idx]
+    sounding_id = stamp * 100 + tenths * 10 + sfp
     epoch_unix = float((ORBIT_EPOCH - np.datetime64("1970-01-01T00:00:00", "s")).astype(np.int64))
     land_pct = sland.astype(float)
     lwi = np.where(land_pct >= 80, 0, np.where(land_pct <= 20, 1, 3)).astype(np.int8)
@@ -455,8 +473,8 @@ def _simulate_pass(orbit: int, t_lo: float, t_hi: float, ctx: dict) -> _Pass | N
         "xco2": xco2, "xco2_uncertainty": sig,
         "xco2_quality_flag": (~sgood).astype(np.int8),
         "solar_zenith_angle": solar_zenith_deg(st, slat, slon),
-        "orbit": np.full(len(idx), orbit, dtype=np.int32),
-        "footprint": s_fp[idx].astype(np.int8),
+        "orbit": np.full(len(sel), orbit, dtype=np.int32),
+        "footprint": sfp.astype(np.int8),
         "operation_mode": np.where(land_pct >= 50, 0, 1).astype(np.int8),
         "land_water_indicator": lwi,
         "land_fraction": land_pct,
@@ -470,6 +488,18 @@ def _simulate_pass(orbit: int, t_lo: float, t_hi: float, ctx: dict) -> _Pass | N
     return _Pass(columns, truth, t, along)
 
 
+def _yyyymmddhhmmss(sec_after_epoch: np.ndarray) -> np.ndarray:
+    """Integer YYYYMMDDhhmmss of seconds after ORBIT_EPOCH (vectorised, no string formatting)."""
+    ts = ORBIT_EPOCH + np.asarray(sec_after_epoch, dtype=np.int64).astype("timedelta64[s]")
+    day = ts.astype("datetime64[D]")
+    month = day.astype("datetime64[M]")
+    y = month.astype("datetime64[Y]").astype(np.int64) + 1970
+    mo = month.astype(np.int64) % 12 + 1
+    dd = (day - month).astype(np.int64) + 1
+    sod = (ts - day).astype(np.int64)
+    return ((((y * 100 + mo) * 100 + dd) * 100 + sod // 3600) * 100 + (sod // 60) % 60) * 100 + sod % 60
+
+
 def _plumes(orbit, t, lat, lon, heading, along, fxyz, sf, slat, slon, psurf, tcwv, sgood, fields: DayFields,
             ctx) -> tuple[np.ndarray, pd.DataFrame]:
     """Add every source's plume to the written soundings; find the crossings (truth rows)."""
@@ -479,26 +509,22 @@ def _plumes(orbit, t, lat, lon, heading, along, fxyz, sf, slat, slon, psurf, tcw
     n_s = len(sf)
     enh = np.zeros(n_s)
     ftree = cKDTree(fxyz)
-    cand_lists = ftree.query_ball_point(ctx["src_xyz"], r=_chord(PLUME_REACH_KM + 10.0)) \
-        if len(ctx["src_xyz"]) < 4 * nf else None
-    if cand_lists is None:  # many sources: first the candidates near a thinned track
-        thin = cKDTree(fxyz[::8])
-        cand = np.unique(np.concatenate([np.asarray(c, dtype=np.int64) for c in
-                                         thin.query_ball_point(ctx["src_xyz"], r=_chord(PLUME_REACH_KM + 20.0))
-                                         if c] or [np.zeros(0, np.int64)]))
-    else:
-        cand = np.flatnonzero([len(c) > 0 for c in cand_lists])
+    # candidates: sources within reach of a thinned track (vectorised nearest-neighbour query)
+    thin = cKDTree(fxyz[::4])
+    d_near, _ = thin.query(ctx["src_xyz"], k=1, distance_upper_bound=_chord(PLUME_REACH_KM + 15.0))
+    cand = np.flatnonzero(np.isfinite(d_near))
     if len(cand) == 0:
         return enh, pd.DataFrame(columns=TRUTH_COLUMNS)
-    lists = ftree.query_ball_point(ctx["src_xyz"][cand], r=_chord(PLUME_REACH_KM + 10.0))
-    counts = np.array([len(c) for c in lists])
+    lists = ftree.query_ball_point(ctx["src_xyz"][cand], r=_chord(PLUME_REACH_KM + 10.0), return_sorted=True)
+    counts = np.fromiter((len(c) for c in lists), dtype=np.int64, count=len(lists))
     keep = counts > 0
-    cand, lists, counts = cand[keep], [np.sort(np.asarray(c, dtype=np.int64)) for c, k in zip(lists, keep) if k], \
-        counts[keep]
+    cand, counts = cand[keep], counts[keep]
     if len(cand) == 0:
         return enh, pd.DataFrame(columns=TRUTH_COLUMNS)
+    lists = [c for c, k in zip(lists, keep) if k]
     p_src = np.repeat(np.arange(len(cand)), counts)      # index into cand
-    p_frame = np.concatenate(lists)
+    p_frame = np.concatenate(lists).astype(np.int64)       # pairs sorted by (source, frame)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     c_lat, c_lon = src["latitude"].to_numpy()[cand], src["longitude"].to_numpy()[cand]
     c_xyz = ctx["src_xyz"][cand]
     wu, wv = fields.wind(c_lat, c_xyz)
@@ -508,10 +534,10 @@ def _plumes(orbit, t, lat, lon, heading, along, fxyz, sf, slat, slon, psurf, tcw
     # emission at the time of closest approach (one call per pass)
     e, n = physics.local_enu_km(lat[p_frame], lon[p_frame], c_lat[p_src], c_lon[p_src])
     dist = np.hypot(e, n)
-    order = np.lexsort((dist, p_src))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = p_src[order][1:] != p_src[order][:-1]
-    closest_frame = p_frame[order][first]
+    dmin = np.minimum.reduceat(dist, starts)
+    is_min = dist <= dmin[p_src]
+    first_min = np.flatnonzero(is_min)[np.searchsorted(p_src[is_min], np.arange(len(cand)))]
+    closest_frame = p_frame[first_min]
     t_ca = ORBIT_EPOCH + np.round(t[closest_frame] * 1e3).astype("timedelta64[ms]")
     q = np.asarray(ctx["emission"](src.iloc[cand].reset_index(drop=True), t_ca.astype("datetime64[ns]")),
                    dtype=float)
@@ -521,18 +547,17 @@ def _plumes(orbit, t, lat, lon, heading, along, fxyz, sf, slat, slon, psurf, tcw
     x = e * ux[p_src] + n * uy[p_src]          # downwind [km]
     y = -e * uy[p_src] + n * ux[p_src]         # crosswind, left of the wind [km]
 
-    # ---- enhancement at frame centres (for isolation) with a standard column
-    std_ps = np.full(len(x), 1013.25)
-    std_tc = np.full(len(x), 25.0)
-    near_axis = (x > 0) & (x <= PLUME_REACH_KM)
-    fc_ppm = np.zeros(len(x))
-    if near_axis.any():
-        fc_ppm[near_axis] = plume_ppm(q[p_src[near_axis]], speed[p_src[near_axis]], x[near_axis], y[near_axis],
-                                      std_ps[near_axis], std_tc[near_axis], stab[p_src[near_axis]])
-
-    # ---- sounding enhancement: expand pairs to the written soundings of their frame
     sy_km = physics.sigma_y_m(np.maximum(x, 0.1), "B") / 1e3     # class B is the widest used
     reach = (x > -10.0) & (x <= PLUME_REACH_KM) & (np.abs(y) < 5.0 * sy_km + 10.0) & (q[p_src] > 0)
+    # ---- enhancement at frame centres (for isolation) with a standard column
+    fc_ppm = np.zeros(len(x))
+    near_axis = reach & (x > 0)
+    if near_axis.any():
+        na = np.flatnonzero(near_axis)
+        fc_ppm[na] = plume_ppm(q[p_src[na]], speed[p_src[na]], x[na], y[na], np.full(len(na), 1013.25),
+                               np.full(len(na), 25.0), stab[p_src[na]])
+
+    # ---- sounding enhancement: expand pairs to the written soundings of their frame
     if n_s and reach.any():
         f_start = np.searchsorted(sf, np.arange(nf))
         f_count = np.searchsorted(sf, np.arange(nf), side="right") - f_start
@@ -550,8 +575,7 @@ def _plumes(orbit, t, lat, lon, heading, along, fxyz, sf, slat, slon, psurf, tcw
             enh = np.bincount(snd, weights=val, minlength=n_s)
 
     # ---- crossings: y changes sign between consecutive frames, downwind
-    o = np.lexsort((p_frame, p_src))
-    ps_o, pf_o, x_o, y_o = p_src[o], p_frame[o], x[o], y[o]
+    ps_o, pf_o, x_o, y_o = p_src, p_frame, x, y
     nxt = (ps_o[1:] == ps_o[:-1]) & (pf_o[1:] == pf_o[:-1] + 1)
     flip = nxt & ((y_o[1:] > 0) != (y_o[:-1] > 0))
     i0 = np.flatnonzero(flip)
@@ -601,7 +625,7 @@ def _plumes(orbit, t, lat, lon, heading, along, fxyz, sf, slat, slon, psurf, tcw
     lo_i = np.searchsorted(along, cross_along - ISOLATION_WINDOW_KM, side="left")
     hi_i = np.searchsorted(along, cross_along + ISOLATION_WINDOW_KM, side="right")
     total = cum_tot[hi_i] - cum_tot[lo_i]
-    own_o = fc_ppm[o]
+    own_o = fc_ppm
     cum_own = np.concatenate([[0.0], np.cumsum(own_o)])
     key = ps_o.astype(np.int64) * (nf + 1) + pf_o
     a = np.searchsorted(key, cs.astype(np.int64) * (nf + 1) + lo_i, side="left")
