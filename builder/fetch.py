@@ -505,12 +505,14 @@ class InventorySpec:
     attribution: str
 
 
+#: The credit each provider asks for (GPPD: the citation in its README; EDGAR: its dataset page).
 INVENTORIES: dict[str, InventorySpec] = {
     "gppd": InventorySpec(
         "gppd_url", "gppd_sha256", "WRI Global Power Plant Database v1.3.0", "CC BY 4.0",
         "Global Energy Observatory, Google, KTH Royal Institute of Technology in Stockholm, Enipedia, "
-        "World Resources Institute (2021). Global Power Plant Database v1.3.0. "
-        "https://datasets.wri.org/dataset/globalpowerplantdatabase"),
+        "World Resources Institute. 2019. Global Power Plant Database. Published on Resource Watch and Google "
+        "Earth Engine. http://resourcewatch.org/ https://earthengine.google.com/ (version 1.3.0, 2021-06-02, "
+        "https://datasets.wri.org/dataset/globalpowerplantdatabase)"),
     "edgar": InventorySpec(
         "edgar_url", "edgar_sha256", "EDGAR v8.0 gridded CO2 emissions (TOTALS, {year})", "CC BY 4.0",
         "EDGAR (Emissions Database for Global Atmospheric Research) Community GHG Database v8.0, "
