@@ -22,9 +22,10 @@ Ranking score in (0, 1], higher is better, a Gaussian pseudo-likelihood::
     z_time = travel_h / TRAVEL_SCALE_H,      travel_h = downwind_km / (3.6 * |u|)
     z_flux = ln(Q_obs / Q_inv) / ln(FLUX_FACTOR_1SIGMA)
 
-``Q_obs`` is the detection's emission (or, if missing, the observed area A
-converted with the normal wind: Q = A * L1 * u_perp, L1 =
-physics.line_density_kg_m(1 ppm km)); ``Q_inv`` the source's inventory at the
+``Q_obs`` is the observed along-track area A converted with the normal wind,
+Q = A * L1 * u_perp (L1 = physics.line_density_kg_m(1 ppm km), u_perp floored
+at 0.34 |u| i.e. a 20 deg wind-track angle, and at 0.5 m/s; the detection's
+emission_kg_s when A is missing); ``Q_inv`` the source's inventory at the
 detection time. Equivalently z_flux compares the observed area with the
 expected one A_exp = Q_inv / (u_perp * L1). A source whose expected
 enhancement is below ``min_flux_fraction`` of the observed one cannot explain
@@ -199,7 +200,7 @@ def candidate_pairs(detections: pd.DataFrame, sources: pd.DataFrame, emission_kg
     i, j, dist, downwind, offset, tol, speed, calm = (a[geo] for a in (i, j, dist, downwind, offset, tol, speed, calm))
 
     inv = inventory_at(sources.iloc[j], detections["time_utc"].to_numpy()[i], emission_kg_s)
-    # observed emission (from quantify) or, failing that, area x line density x normal wind
+    # observed emission: area x line density x (floored) normal wind, else quantify's emission
     q_obs = _col(detections, "emission_kg_s")[i]
     area = _col(detections, "area_ppm_km")[i]
     u_perp = _col(detections, "wind_normal_m_s")[i]
@@ -208,7 +209,8 @@ def candidate_pairs(detections: pd.DataFrame, sources: pd.DataFrame, emission_kg
     u_perp = np.where(np.isfinite(u_perp), np.abs(u_perp), np.abs(du * np.cos(az) - dv * np.sin(az)))
     u_perp = np.fmax(u_perp, np.fmax(0.342 * speed, 0.5))  # wind within 20 deg of the track: floor
     l1 = _line_density_per_ppm_km(_col(detections, "psurf_hpa")[i], _col(detections, "tcwv_kg_m2")[i])
-    q_obs = np.where(np.isfinite(q_obs) & (q_obs > 0), q_obs, area * l1 * u_perp)
+    q_area = area * l1 * u_perp  # floored normal wind: robust where the wind is near the track
+    q_obs = np.where(np.isfinite(q_area) & (q_area > 0), q_area, q_obs)
     have_obs = np.isfinite(q_obs) & (q_obs > 0)
     inv_pos = np.where(np.isfinite(inv) & (inv > 0), inv, 1e-9)
     explain = ~have_obs | (inv_pos >= cfg.min_flux_fraction * np.where(have_obs, q_obs, 0.0))

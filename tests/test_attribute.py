@@ -35,7 +35,9 @@ def detection(lat, lon, u=5.0, v=0.0, emission_mt=20.0, det_id="OCO-2-100-1", or
                 "sounding_id": 2018080512300011, "time_utc": T0, "latitude": lat, "longitude": lon,
                 "wind_u_m_s": u, "wind_v_m_s": v, "track_azimuth_deg": 0.0, "psurf_hpa": 1000.0, "tcwv_kg_m2": 20.0,
                 "emission_kg_s": emission_mt * MT, "emission_unc_kg_s": 0.4 * emission_mt * MT, "noise_ppm": 0.8,
-                "sigma_km": 5.0, "area_ppm_km": 30.0})
+                "sigma_km": 5.0,
+                # the along-track area of that emission for a north-bound track (u_perp = |u|)
+                "area_ppm_km": emission_mt * MT / (physics.line_density_kg_m(1.0, 1000.0, 20.0) * max(abs(u), 0.5))})
     row.update(kw)
     return row
 
