@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from builder.config import ConfigError, load_config
+from builder.soundings import InputError
 
 log = logging.getLogger("atlas")
 
@@ -61,12 +62,12 @@ def cmd_detect(args, cfg) -> int:
     from builder.pipeline import run_core, write_tables
     from builder.soundings import find_input_files
 
-    skipped = []
-    sources, profiles = load_sources(cfg, skipped)
     files = [f for f in find_input_files(args.oco2) if f.name not in ("truth.csv", "tracks.csv")]
     if not files:
         print(f"error: no OCO Lite (.nc4) or CSV archive files under {args.oco2}", file=sys.stderr)
         return 2
+    skipped = []
+    sources, profiles = load_sources(cfg, skipped)
     core = run_core(cfg, files, sources, profiles.emission_kg_s, skipped, scheduler=args.scheduler,
                     use_cache=not args.no_cache)
     written = write_tables(core.result, args.out)
@@ -199,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (ConfigError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
+    except (ConfigError, InputError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
