@@ -61,7 +61,7 @@ from builder.litefmt import lite_filename, write_lite
 from builder.soundings import InputError
 
 #: Bump when the simulated output changes (the build caches simulations by it).
-SIMULATOR_VERSION = "1"
+SIMULATOR_VERSION = "2"
 
 # --- orbit and instrument (OCO-2 DPUG; Crisp et al. 2017; science-notes 4.4) ---
 ORBITS_PER_DAY = 233.0 / 16.0          #: 16-day, 233-orbit repeat cycle
@@ -94,7 +94,7 @@ LAND_MASK_PATH = Path(__file__).parent / "data" / "land_percent_0p05deg.npz"
 LAND_MASK_RES_DEG = 0.05
 
 # --- atmosphere ---
-XCO2_2018_PPM = 406.8                  #: 2018.6 global mean XCO2 (OCO-2 v11 / NOAA annual mean 2018: 408.7 surface)
+XCO2_2018_PPM = 407.0                  #: mid-2018 deseasonalised XCO2 (NOAA 2018 global surface mean 407.4 ppm)
 XCO2_GROWTH_PPM_YR = 2.4               #: NOAA global growth rate 2018 (2.4 ppm/yr)
 REGIONAL_SD_PPM = 0.4                  #: along-track correlated error (Baker et al. 2022: ~0.3-0.5 ppm)
 REGIONAL_LENGTH_KM = 22.0              #: its correlation length (Baker et al. 2022: ~20 km)
@@ -146,7 +146,17 @@ def derive_land_mask(out_path: str | Path = LAND_MASK_PATH) -> Path:
 
 
 def load_land_mask() -> np.ndarray:
-    """The shipped land-percent grid (uint8, 3600 x 7200, row 0 = 90N, col 0 = 180W)."""
+    """The shipped land-percent grid (uint8, 3600 x 7200, row 0 = 90N, col 0 = 180W).
+
+    If the shipped file is missing (e.g. an install without package data) it
+    is rebuilt once from ``global-land-mask`` when that package is installed."""
+    if not LAND_MASK_PATH.exists():
+        try:
+            LAND_MASK_PATH.parent.mkdir(parents=True, exist_ok=True)
+            derive_land_mask(LAND_MASK_PATH)
+        except (ImportError, OSError) as exc:
+            raise FileNotFoundError(f"{LAND_MASK_PATH}: land mask missing and cannot be rebuilt "
+                                    f"(pip install global-land-mask): {exc}") from None
     with np.load(LAND_MASK_PATH) as d:
         return d["land_percent"]
 
@@ -280,17 +290,26 @@ def terrain_altitude_m(land_pct, xyz) -> np.ndarray:
     return np.clip(400.0 + 450.0 * _TERRAIN(xyz), 0.0, 2500.0) * (np.asarray(land_pct) >= 50)
 
 
+#: Normalised mean seasonal XCO2 anomaly of the northern extratropics (mid-month,
+#: Jan..Dec): maximum in April-May, steep summer drawdown, minimum in September,
+#: the shape seen in TCCON and OCO-2 XCO2 at 40-60N (e.g. Wunch et al. 2013, ACP 13, 9447).
+SEASONAL_SHAPE = np.array([0.35, 0.5, 0.7, 0.95, 1.0, 0.6, -0.2, -0.85, -1.0, -0.7, -0.25, 0.1])
+
+
 def background_xco2_ppm(lat, t_s) -> np.ndarray:
-    """Large-scale XCO2 [ppm]: 2018 mean + 2.4 ppm/yr trend + seasonal cycle whose
-    amplitude grows northwards (0.5 ppm south, 3.5 ppm at 60N; maximum in
-    April-May, minimum in Sept., as in TCCON/OCO-2 climatologies) + a 1 ppm
-    inter-hemispheric gradient (north higher in the annual mean)."""
+    """Large-scale XCO2 [ppm]: 2018 mean + 2.4 ppm/yr trend + a 1 ppm
+    inter-hemispheric gradient (north higher in the annual mean) + the seasonal
+    cycle :data:`SEASONAL_SHAPE` with a half amplitude growing from 0.4 ppm
+    (south, tropics) to 3.6 ppm at 55N and beyond. In August 2018 this gives
+    ~404.5 ppm at northern mid-latitudes and ~406 ppm in the south."""
     lat = np.asarray(lat, dtype=float)
     year = 2018.58 + np.asarray(t_s) / physics.SECONDS_PER_YEAR
-    doy = (year % 1.0) * 365.25
-    amp = 0.5 + 3.0 * np.clip(lat / 60.0, 0.0, 1.0)
-    return (XCO2_2018_PPM + XCO2_GROWTH_PPM_YR * (year - 2018.58) + 0.5 * np.tanh(lat / 30.0)
-            + amp * np.cos(2 * np.pi * (doy - 115.0) / 365.25))
+    month = (year % 1.0) * 12.0 - 0.5                       # 0 = mid-January
+    i0 = np.floor(month).astype(int)
+    w = month - i0
+    shape = (1 - w) * SEASONAL_SHAPE[i0 % 12] + w * SEASONAL_SHAPE[(i0 + 1) % 12]
+    amp = 0.4 + 3.2 * np.clip(lat / 55.0, 0.0, 1.0)
+    return XCO2_2018_PPM + XCO2_GROWTH_PPM_YR * (year - 2018.58) + 0.5 * np.tanh(lat / 30.0) + amp * shape
 
 
 def _along_field(rng: np.random.Generator, n: int, length_km: float, step_km: float) -> np.ndarray:

@@ -68,7 +68,9 @@ def read_all(path: Path) -> pd.DataFrame:
 def test_files_readable_with_lite_layout(small_run):
     assert small_run.files, "no file written"
     for f in small_run.files:
-        assert sim.lite_filename(pd.Timestamp(f.name.split("_")[2]).date()) == f.name or f.name.startswith("oco2_LtCO2_")
+        day = pd.Timestamp("20" + f.name.split("_")[2])
+        assert f.name == sim.lite_filename(day.date(), "OCO-2", "11.1r", production="190101000000")
+        assert pd.Timestamp("2018-08-01") <= day < pd.Timestamp("2018-08-04")
         with netCDF4.Dataset(f) as ds:
             assert set(ds.groups) >= {"Sounding", "Meteorology", "Retrieval"}
             for name in ("sounding_id", "latitude", "longitude", "time", "xco2", "xco2_uncertainty",
@@ -223,6 +225,22 @@ def test_noise_free_crossings_match_emission(clean_run):
             assert (win.xco2_ppm - 400).max() == pytest.approx(r.peak_ppm, rel=0.35)
             checked += 1
     assert checked >= 3, f"only {checked} clean crossings checked"
+
+
+def test_isolation_flag(clean_run, tmp_path):
+    """Sparse sources are isolated; twin sources 6 km apart never are."""
+    truth = pd.read_csv(clean_run.truth_path)
+    assert len(truth) >= 10 and truth.isolated.mean() > 0.8
+    twin = SPARSE.copy()
+    twin["source_id"] = twin["source_id"] + "-b"
+    twin["latitude"] = twin["latitude"] + 6.0 / 111.2
+    calls = []
+    res = sim.simulate(Config(), pd.concat([SPARSE, twin], ignore_index=True), hourly_emission, tmp_path,
+                       days=16, start="2018-08-01", seed=5, region=WIDE, noise=False, background=False,
+                       progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (16, 16) and len(calls) == 16
+    t2 = pd.read_csv(res.truth_path)
+    assert len(t2) >= 10 and t2.isolated.mean() < 0.2
 
 
 def test_written_wind_error(clean_run):
