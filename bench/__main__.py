@@ -1,0 +1,141 @@
+"""``python -m bench [detect|e2e|all] [--orbits N] [--month] [--year] ...``
+
+detect  both detectors (ours, oco2peak 0.0.4) on the same simulated orbits:
+        soundings/s, ratio, true plume crossings found (within 15 km, same orbit)
+e2e     a simulated month (``--year``: 365 days) through build(): wall time per
+        stage, peak memory, pages/s, I/O floor, Dask LocalCluster with 1 and 2 workers
+all     both (default)
+
+Figures are printed and merged into bench/results.json (``--out``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from bench.common import RESULTS, WORK, machine, table, write_results
+
+log = logging.getLogger("bench")
+
+
+def _child(argv: list[str]) -> int:
+    from bench import e2e
+
+    kind, rest = argv[0], argv[1:]
+    out = Path(rest[rest.index("--json") + 1])
+    rest = rest[:rest.index("--json")]
+    if kind == "build":
+        e2e.child_build(Path(rest[0]), out, Path(rest[1]), render=rest[2] == "1")
+    elif kind == "dask":
+        e2e.child_dask(Path(rest[0]), out, Path(rest[1]), int(rest[2]), int(rest[3]))
+    else:
+        raise SystemExit(f"unknown child {kind}")
+    return 0
+
+
+def parse(argv):
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("what", nargs="?", choices=["detect", "e2e", "all"], default="all")
+    p.add_argument("--orbits", type=int, default=4, help="orbits given to both detectors (default 4)")
+    p.add_argument("--month", action="store_true", help="e2e on a simulated month (31 days; the default)")
+    p.add_argument("--year", action="store_true", help="e2e on a simulated year (365 days; long)")
+    p.add_argument("--days", type=int, default=None, help="e2e / detect input length in days (overrides)")
+    p.add_argument("--repeat", type=int, default=3, help="repeats of each key timing (default 3)")
+    p.add_argument("--ref-repeat", type=int, default=3, help="repeats of the reference run (default 3; 0 = skip)")
+    p.add_argument("--budget", type=float, default=60.0, help="reference time budget per run [s] (default 60)")
+    p.add_argument("--dense", action=argparse.BooleanOptionalAction, default=True,
+                   help="also compare on dense synthetic tracks (default on)")
+    p.add_argument("--synthetic", action="store_true", help="detect: synthetic tracks instead of builder.simulate")
+    p.add_argument("--workers", default="1,2", help="Dask LocalCluster sizes (default 1,2; '' = skip)")
+    p.add_argument("--dask-files", type=int, default=None, help="files for the Dask runs (default all)")
+    p.add_argument("--no-render", action="store_true")
+    p.add_argument("--no-floor", action="store_true", help="skip the I/O floor measurement")
+    p.add_argument("--quick", action="store_true", help="small and fast: 3 days, 1 repeat, 15 s budget")
+    p.add_argument("--out", type=Path, default=RESULTS)
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "_child":
+        return _child(argv[1:])
+    a = parse(argv)
+    logging.basicConfig(level=logging.INFO, format="bench: %(message)s", stream=sys.stderr)
+    logging.getLogger("atlas").setLevel(logging.WARNING)
+    if a.quick:
+        a.repeat, a.ref_repeat, a.budget = 1, 1, 15.0
+        a.days = a.days or 3
+    days = a.days or (365 if a.year else 31)
+    WORK.mkdir(parents=True, exist_ok=True)
+    m = machine()
+    print(f"machine: {m['processor']}, {m['cpu_count']} cores, load {m['loadavg_at_start']}, "
+          f"OPENBLAS_CORETYPE={m['OPENBLAS_CORETYPE']}, numpy {m['numpy']}, python {m['python']}")
+    if a.what in ("detect", "all"):
+        from bench.detect_bench import DETECT_HEADER, run_detect, summary_rows
+
+        t = time.perf_counter()
+        r = run_detect(orbits=a.orbits, source="synthetic" if a.synthetic else "simulated",
+                       days=min(days, 31), budget_s=a.budget, repeat=a.repeat, ref_repeat=a.ref_repeat,
+                       dense=a.dense and not a.synthetic, dense_budget_s=min(a.budget, 30.0))
+        r["bench_seconds"] = time.perf_counter() - t
+        print("\nDETECTION THROUGHPUT (same orbits, one run; soundings/s median (spread = (max-min)/median "
+              f"over {a.repeat} / {a.ref_repeat} runs); match within {r['match_km']:g} km, same orbit)")
+        print(table(summary_rows(r), DETECT_HEADER))
+        for key in ("simulated", "synthetic", "dense_synthetic"):
+            x = r.get(key)
+            if x and x.get("reference"):
+                print(f"  {x['label']}: reference tried {x['reference_windows_tried']} windows, fitted "
+                      f"{x['reference_windows_fitted']} (others < 400 soundings), "
+                      f"{1000 * x['reference_s_per_window_tried']:.1f} ms per window; ratio range "
+                      f"{x['ratio_range'][0]:,.0f}-{x['ratio_range'][1]:,.0f}x")
+        write_results("detect", _drop_frames(r), a.out)
+    if a.what in ("e2e", "all"):
+        from bench.e2e import run_e2e, stage_rows
+
+        workers = tuple(int(x) for x in a.workers.split(",") if x.strip())
+        t = time.perf_counter()
+        r = run_e2e(days=days, repeat=a.repeat, workers=workers, dask_files=a.dask_files, floor=not a.no_floor,
+                    render=not a.no_render)
+        r["bench_seconds"] = time.perf_counter() - t
+        print(f"\nEND TO END: {r['label']}: {r['n_files']} files, {r['n_orbits']} orbits, {r['n_soundings']:,} "
+              f"soundings, {r['n_detections']} detections, {r.get('n_pages')} pages; seconds over {a.repeat} runs")
+        print(table(stage_rows(r), ("stage", "median s", "range", "spread")))
+        mem = r["memory_per_file_mb"]
+        print(f"peak RSS {r['peak_rss_mb']['median']:.0f} MB (range {r['peak_rss_mb']['min']:.0f}-"
+              f"{r['peak_rss_mb']['max']:.0f}); RSS growth after the first quarter of files: "
+              f"{mem.get('mb_per_file') if mem.get('mb_per_file') is None else round(mem['mb_per_file'], 2)} MB/file")
+        if r.get("render_pages_per_s"):
+            print(f"render: {r['render_pages_per_s']['median']:,.0f} pages/s (HTML pages, without search index)")
+        f = r.get("io_floor")
+        if f:
+            rows = [(k, f"{f[k]['median']:.2f}", f"{f['n_soundings'] / f[k]['median']:,.0f}")
+                    for k in ("netcdf4_needed_vars", "xarray_needed_vars", "read_file_full", "detect")]
+            print(f"I/O floor over {f['n_files']} files ({f['bytes'] / 2**20:.0f} MB, {f['note']}):")
+            print(table(rows, ("step", "median s", "soundings/s")))
+        if r["dask"]:
+            rows = [(d["workers"], d["n_files"], f"{d['cluster_startup_seconds']:.1f}", f"{d['files_seconds']:.1f}",
+                     f"{d['soundings_per_s']:,.0f}", f"{d['soundings_per_s_per_worker']:,.0f}",
+                     f"{d['orbits_per_hour_per_worker']:,.0f}") for d in r["dask"]]
+            print("Dask LocalCluster (run_core, no cache; 1 thread per worker):")
+            print(table(rows, ("workers", "files", "startup s", "run_core files s", "soundings/s",
+                               "snd/s/worker", "orbits/h/worker")))
+        y = r["extrapolation_year"]
+        print(f"year (extrapolated, {y['method']}): {y['orbits']} orbits, ~{y['soundings']:,} soundings; "
+              + ", ".join(f"{k} {v:,.0f}" for k, v in y.items() if isinstance(v, float)))
+        write_results("e2e_year" if days >= 300 else "e2e", r, a.out)
+    print(f"\nwritten: {a.out}")
+    return 0
+
+
+def _drop_frames(r):
+    return json.loads(json.dumps(r, default=lambda o: None))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
