@@ -38,6 +38,8 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from builder import physics, tables
@@ -66,7 +68,9 @@ MAX_CONE_DEG = 70.0
 #: At most this many alternatives are listed per detection.
 MAX_ALTERNATIVES = 5
 
-_ATTR_OUT = [c for c in tables.ATTRIBUTION_COLUMNS if not c.startswith("gp_")]
+#: Added columns: the contract's (minus gp_*) plus site_source_ids ("id|id": the co-located
+#: sources whose summed inventory is inventory_kg_s, representative first).
+_ATTR_OUT = [c for c in tables.ATTRIBUTION_COLUMNS if not c.startswith("gp_")] + ["site_source_ids"]
 _NEEDED = ("latitude", "longitude", "wind_u_m_s", "wind_v_m_s", "time_utc")
 
 
@@ -137,9 +141,67 @@ def _usable_sources(sources: pd.DataFrame) -> pd.DataFrame:
     return sources.loc[np.isfinite(lat) & np.isfinite(lon)].reset_index(drop=True)
 
 
+class Sites:
+    """Sources closer than ``site_km`` (chained) form one site, e.g. the units of a plant:
+    a satellite plume cannot separate them. The site's representative is its largest
+    annual emitter (ties: smallest source_id); its inventory is the members' sum."""
+
+    def __init__(self, sources: pd.DataFrame, site_km: float):
+        n = len(sources)
+        self.sources = sources
+        if n == 0:
+            self.labels = np.zeros(0, dtype=int)
+        else:
+            pairs = cKDTree(_xyz(_col(sources, "latitude"), _col(sources, "longitude"))).query_pairs(
+                _chord(site_km), output_type="ndarray") if site_km > 0 else np.zeros((0, 2), dtype=int)
+            if len(pairs):
+                graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+                self.labels = connected_components(graph, directed=False)[1]
+            else:
+                self.labels = np.arange(n)
+        emis = np.nan_to_num(_col(sources, "emission_t_yr"), nan=0.0)
+        self.annual_t_yr = np.bincount(self.labels, weights=emis) if n else np.zeros(0)
+        order = pd.DataFrame({"lab": self.labels, "e": -emis, "sid": _ids(sources["source_id"]).to_numpy()
+                              if n else np.zeros(0, dtype=object)}).sort_values(["lab", "e", "sid"], kind="stable")
+        first = order.drop_duplicates("lab")
+        self.rep = np.empty(len(first), dtype=int)        # site label -> representative row
+        self.rep[first["lab"].to_numpy()] = first.index.to_numpy()
+        self.order = np.argsort(self.labels, kind="stable")
+        self.counts = np.bincount(self.labels) if n else np.zeros(0, dtype=int)
+        self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]]) if n else np.zeros(0, dtype=int)
+
+    def members(self, site: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(k, row): for each k-th requested site, every member row."""
+        site = np.asarray(site, dtype=int)
+        c = self.counts[site]
+        k = np.repeat(np.arange(len(site)), c)
+        offs = np.arange(c.sum()) - np.repeat(np.cumsum(c) - c, c)
+        return k, self.order[np.repeat(self.starts[site], c) + offs]
+
+    def inventory(self, site: np.ndarray, times, emission_kg_s: Callable, round_min: float = 0.0) -> np.ndarray:
+        """Summed inventory [kg/s] of each requested site at the matching time."""
+        k, rows = self.members(site)
+        t = pd.DatetimeIndex(_times(times))
+        vals = inventory_at(self.sources.iloc[rows], t[k], emission_kg_s, round_min)
+        out = np.bincount(k, weights=np.nan_to_num(vals), minlength=len(site))
+        bad = np.bincount(k, weights=~np.isfinite(vals), minlength=len(site)) > 0
+        return np.where(bad, np.nan, out)
+
+    def member_ids(self, site: np.ndarray) -> np.ndarray:
+        """'id|id|...' of each requested site's members (representative first)."""
+        k, rows = self.members(site)
+        sid = _ids(self.sources["source_id"]).to_numpy()
+        rep_first = rows != self.rep[np.asarray(site, dtype=int)][k]
+        df = pd.DataFrame({"k": k, "r": rep_first, "sid": sid[rows]}).sort_values(["k", "r", "sid"], kind="stable")
+        joined = df.groupby("k")["sid"].agg("|".join)
+        out = np.full(len(site), "", dtype=object)
+        out[joined.index.to_numpy()] = joined.to_numpy()
+        return out
+
+
 def _empty_attribution(out: pd.DataFrame) -> pd.DataFrame:
     for c in _ATTR_OUT:
-        if c in ("source_id", "source_name", "alternatives"):
+        if c in ("source_id", "source_name", "alternatives", "site_source_ids"):
             out[c] = pd.Series([""] * len(out), index=out.index, dtype=object)
         elif c == "n_candidates":
             out[c] = pd.Series(np.zeros(len(out), dtype=int), index=out.index)
@@ -167,23 +229,29 @@ def _line_density_per_ppm_km(psurf_hpa, tcwv_kg_m2) -> np.ndarray:
 # --------------------------------------------------------------------------- attribute
 
 def candidate_pairs(detections: pd.DataFrame, sources: pd.DataFrame, emission_kg_s: Callable,
-                    cfg: Attribute) -> pd.DataFrame:
-    """All (detection row, source row) pairs passing the upwind-cone test, with their score.
+                    cfg: Attribute, sites: Sites | None = None) -> pd.DataFrame:
+    """All (detection row, site) pairs passing the upwind-cone test, with their score.
 
-    Columns: det (row position), src (row position in ``sources``), distance_km,
-    downwind_km, axis_offset_km, tolerance_km, inventory_kg_s, score.
+    Geometry uses each site's representative. Columns: det (row position), src
+    (representative's row position in ``sources``), site, distance_km,
+    downwind_km, axis_offset_km, tolerance_km, inventory_kg_s (site sum), score.
     """
-    cols = ["det", "src", "distance_km", "downwind_km", "axis_offset_km", "tolerance_km", "inventory_kg_s", "score"]
+    cols = ["det", "src", "site", "distance_km", "downwind_km", "axis_offset_km", "tolerance_km", "inventory_kg_s",
+            "score"]
     if len(detections) == 0 or len(sources) == 0:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in cols})
+    sites = sites if sites is not None else Sites(sources, cfg.site_km)
     dlat, dlon = _col(detections, "latitude"), _col(detections, "longitude")
     ok = np.isfinite(dlat) & np.isfinite(dlon)
     slat, slon = _col(sources, "latitude"), _col(sources, "longitude")
     det_rows = np.flatnonzero(ok)
+    if not len(det_rows):
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in cols})
     dtree = cKDTree(_xyz(dlat[ok], dlon[ok]))
-    stree = cKDTree(_xyz(slat, slon))
+    stree = cKDTree(_xyz(slat[sites.rep], slon[sites.rep]))
     sp = dtree.sparse_distance_matrix(stree, _chord(cfg.reach_km), output_type="ndarray")
-    i, j = det_rows[sp["i"]], sp["j"].astype(int)
+    i, site = det_rows[sp["i"]], sp["j"].astype(int)
+    j = sites.rep[site]
     east, north = physics.local_enu_km(dlat[i], dlon[i], slat[j], slon[j])  # detection relative to source
     dist = physics.haversine_km(slat[j], slon[j], dlat[i], dlon[i])
     u, v = _col(detections, "wind_u_m_s")[i], _col(detections, "wind_v_m_s")[i]
@@ -197,9 +265,10 @@ def candidate_pairs(detections: pd.DataFrame, sources: pd.DataFrame, emission_kg
     geo = np.where(calm, dist <= cfg.axis_tolerance_km,
                    (downwind >= -cfg.max_upwind_km) & (downwind <= cfg.reach_km) & (offset <= tol)
                    & (dist <= cfg.reach_km))
-    i, j, dist, downwind, offset, tol, speed, calm = (a[geo] for a in (i, j, dist, downwind, offset, tol, speed, calm))
+    i, j, site, dist, downwind, offset, tol, speed, calm = (
+        a[geo] for a in (i, j, site, dist, downwind, offset, tol, speed, calm))
 
-    inv = inventory_at(sources.iloc[j], detections["time_utc"].to_numpy()[i], emission_kg_s)
+    inv = sites.inventory(site, detections["time_utc"].to_numpy()[i], emission_kg_s)
     # observed emission: area x line density x (floored) normal wind, else quantify's emission
     q_obs = _col(detections, "emission_kg_s")[i]
     area = _col(detections, "area_ppm_km")[i]
@@ -221,7 +290,8 @@ def candidate_pairs(detections: pd.DataFrame, sources: pd.DataFrame, emission_kg
     z_axis = np.where(calm, dist / cfg.axis_tolerance_km, 2.0 * offset / tol)  # the gate is ~2 sigma
     score = np.exp(-0.5 * (z_axis ** 2 + z_time ** 2 + z_flux ** 2))
     keep = explain
-    return pd.DataFrame({"det": i[keep], "src": j[keep], "distance_km": dist[keep], "downwind_km": downwind[keep],
+    return pd.DataFrame({"det": i[keep], "src": j[keep], "site": site[keep], "distance_km": dist[keep],
+                         "downwind_km": downwind[keep],
                          "axis_offset_km": offset[keep], "tolerance_km": tol[keep], "inventory_kg_s": inv[keep],
                          "score": score[keep]})
 
@@ -243,7 +313,8 @@ def attribute(detections: pd.DataFrame, sources: pd.DataFrame, emission_kg_s: Ca
         raise InputError("detections", f"missing column(s) {', '.join(missing)} needed for attribution")
     out = _empty_attribution(detections.copy())
     src = _usable_sources(sources)
-    pairs = candidate_pairs(detections, src, emission_kg_s, cfg)
+    sites = Sites(src, cfg.site_km)
+    pairs = candidate_pairs(detections, src, emission_kg_s, cfg, sites)
     if pairs.empty:
         return out
     pairs = pairs.sort_values(["det", "score", "distance_km"], ascending=[True, False, True], kind="stable")
@@ -261,6 +332,7 @@ def attribute(detections: pd.DataFrame, sources: pd.DataFrame, emission_kg_s: Ca
     out.loc[idx, "source_axis_offset_km"] = best["axis_offset_km"].to_numpy()
     out.loc[idx, "attribution_score"] = best["score"].to_numpy()
     out.loc[idx, "inventory_kg_s"] = best["inventory_kg_s"].to_numpy()
+    out.loc[idx, "site_source_ids"] = sites.member_ids(best["site"].to_numpy())
     counts = pairs.groupby("det").size()
     out.loc[out.index[counts.index.to_numpy()], "n_candidates"] = counts.to_numpy()
     alt = pairs.loc[(rank > 0) & (rank <= MAX_ALTERNATIVES)]
@@ -378,8 +450,10 @@ def find_overpasses(track: Track, detections: pd.DataFrame, sources: pd.DataFram
                     cfg: Config) -> pd.DataFrame:
     """Every source whose plume axis this track crosses within reach, detected or not.
 
-    Sources considered: annual inventory >= ``overpass_min_mt_yr`` plus every
-    source a detection of this track is attributed to. The wind is the mean file
+    Sites considered (:class:`Sites`: co-located units are one site, named by its
+    representative, with the summed inventory): summed annual inventory >=
+    ``overpass_min_mt_yr`` plus every site a detection of this track is
+    attributed to. The wind is the mean file
     wind within +-10 km of the crossing (iterated twice from the track point
     nearest the source). A crossing counts when ``overpass_min_downwind_km <=
     downwind <= reach_km`` and >= ``overpass_min_soundings`` good soundings lie
@@ -415,23 +489,31 @@ def find_overpasses(track: Track, detections: pd.DataFrame, sources: pd.DataFram
         dets = dets.drop_duplicates("source_id")
     else:
         dets = pd.DataFrame(columns=["source_id"])
+    sites = Sites(src, acfg.site_km)
+    sid_all = _ids(src["source_id"]).to_numpy()
+    # detections name the site representative; map any member id to it
+    rep_of = pd.Series(sid_all[sites.rep[sites.labels]], index=sid_all)
+    rep_of = rep_of[~rep_of.index.duplicated()]
+    if len(dets):
+        dets = dets.assign(source_id=_ids(dets["source_id"]).map(rep_of).fillna(_ids(dets["source_id"])))
+        dets = dets.drop_duplicates("source_id")
     det_ids = set(_ids(dets["source_id"]))
-    sid_all = _ids(src["source_id"])
-    big = _col(src, "emission_t_yr") >= acfg.overpass_min_mt_yr * 1e6
-    src = src.loc[big | sid_all.isin(det_ids).to_numpy()].reset_index(drop=True)
-    if len(src) == 0:
+    rep_ids = sid_all[sites.rep]
+    cand = (sites.annual_t_yr >= acfg.overpass_min_mt_yr * 1e6) | np.isin(rep_ids, list(det_ids))
+    site = np.flatnonzero(cand)
+    if len(site) == 0:
         return empty
     geo = _TrackGeometry(track)
-    slat, slon = _col(src, "latitude"), _col(src, "longitude")
+    slat, slon = _col(src, "latitude")[sites.rep[site]], _col(src, "longitude")[sites.rep[site]]
     dist, c = geo.tree.query(_xyz(slat, slon), distance_upper_bound=_chord(acfg.reach_km))
     near = np.isfinite(dist)
-    src, slat, slon, c = src.loc[near].reset_index(drop=True), slat[near], slon[near], c[near]
-    if len(src) == 0:
+    site, slat, slon, c = site[near], slat[near], slon[near], c[near]
+    if len(site) == 0:
         return empty
-    sid = _ids(src["source_id"]).to_numpy()
+    sid = rep_ids[site]
     # wind near the source's closest track point, then at the crossing (twice)
     wu, wv = geo.wind_at(geo.bin_along[c])
-    along_x = np.full(len(src), np.nan)
+    along_x = np.full(len(site), np.nan)
     for _ in range(2):
         along_x, down_x, he, hn, first, last = _crossings(geo, c, slat, slon, wu, wv, acfg.reach_km,
                                                           acfg.overpass_min_downwind_km)
@@ -448,9 +530,8 @@ def find_overpasses(track: Track, detections: pd.DataFrame, sources: pd.DataFram
     if not keep.any():
         return empty
     sel = np.flatnonzero(keep)
-    src = src.iloc[sel].reset_index(drop=True)
-    (sid, along_x, down_x, he, hn, first, last, wu, wv, n20, psurf, tcwv, noise, at, is_det) = (
-        a[sel] for a in (sid, along_x, down_x, he, hn, first, last, wu, wv, n20, psurf, tcwv, noise, at, is_det))
+    (site, sid, along_x, down_x, he, hn, first, last, wu, wv, n20, psurf, tcwv, noise, at, is_det) = (
+        a[sel] for a in (site, sid, along_x, down_x, he, hn, first, last, wu, wv, n20, psurf, tcwv, noise, at, is_det))
     cross_lat, cross_lon = geo.position_at(at)
     t_ns = np.interp(at, geo.along, geo.time_ns)
     times = pd.to_datetime(t_ns.astype("int64"), utc=True)
@@ -469,7 +550,7 @@ def find_overpasses(track: Track, detections: pd.DataFrame, sources: pd.DataFram
     l1 = _line_density_per_ppm_km(psurf, tcwv)
     upper = acfg.upper_limit_sigma * sigma_a * l1 * speed * sin_t
 
-    inv = inventory_at(src, times, emission_kg_s, round_min=10)
+    inv = sites.inventory(site, times, emission_kg_s, round_min=10)
     out = pd.DataFrame({
         "overpass_id": [f"{x}-{track.instrument}-{track.orbit}" for x in sid],
         "source_id": sid, "instrument": track.instrument, "orbit": int(track.orbit), "time_utc": times,

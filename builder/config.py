@@ -86,6 +86,7 @@ class Attribute:
     overpass_min_mt_yr: float = 1.0   #: sources with a smaller annual inventory get no overpass rows
     overpass_min_soundings: int = 30  #: good soundings within +-20 km of the axis crossing for an overpass
     upper_limit_sigma: float = 3.0    #: non-detection upper limit = this x the matched-filter flux error
+    site_km: float = 2.0              #: sources closer than this are one site (units of a plant): inventory summed
 
 
 @dataclass(frozen=True)

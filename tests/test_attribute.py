@@ -245,3 +245,22 @@ def test_weak_wind_widens_the_cone():
     weak = attribute(dets(detection(51.0, 20.0, u=1.0)), src, inv_const, Attribute())
     assert strong.iloc[0]["source_id"] == "" and weak.iloc[0]["source_id"] == "W"
     assert weak.iloc[0]["source_axis_offset_km"] == pytest.approx(30.0, rel=0.03)
+
+
+def test_colocated_units_form_one_site():
+    # two units 0.5 km apart (one plant) and a third 30 km away: the plant is one site,
+    # named by its larger unit, with the summed inventory
+    src = sources_table([("U1", 51.0, 19.6, 6.0), ("U2", 51.0, 19.607, 10.0), ("FAR", 51.0, 19.2, 1.5)])
+    out = attribute(dets(detection(51.0, 20.0, emission_mt=16.0)), src, inv_const, Attribute())
+    r = out.iloc[0]
+    assert r["source_id"] == "U2" and r["site_source_ids"] == "U2|U1"
+    assert r["inventory_kg_s"] == pytest.approx(16.0 * MT)
+    assert r["n_candidates"] == 2 and r["alternatives"].startswith("FAR:")
+    single = attribute(dets(detection(51.0, 20.0, emission_mt=16.0)), src, inv_const, Attribute(site_km=0.0))
+    assert single.iloc[0]["inventory_kg_s"] in (pytest.approx(6.0 * MT), pytest.approx(10.0 * MT))
+    assert single.iloc[0]["n_candidates"] == 3
+    # overpasses list the site once, with the summed inventory, detected via its representative
+    ovp = find_overpasses(make_track(), out, src, inv_const, Config())
+    row = ovp.set_index("source_id").loc["U2"]
+    assert "U1" not in set(ovp["source_id"]) and bool(row["detected"])
+    assert row["inventory_kg_s"] == pytest.approx(16.0 * MT) and row["ratio"] == pytest.approx(1.0)
