@@ -21,6 +21,12 @@ Matching rules (documented, used by every figure):
   least one detection matched it.
 - Emission error and 1-sigma coverage use, per detected crossing, the nearest
   matched detection, and only when it is attributed to the true source.
+- Co-located sources (units of one plant) cannot be told apart by a plume:
+  truth crossings of the same orbit within ``site_km`` of each other (and
+  within ``site_km`` in downwind distance) are merged into one *site
+  crossing* with the summed emission, like builder.attribute's sites. A
+  detection names the right source when its source_id (or any of its
+  site_source_ids) is one of the site's sources.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from builder.soundings import InputError
 MATCH_KM = 15.0
 MIN_PEAK_PPM = 0.2
 DEFAULT_MIN_SOUNDINGS = 30
+DEFAULT_SITE_KM = 2.0
 EMISSION_BINS_MT_YR = [("<5", 0.0, 5.0), ("5-10", 5.0, 10.0), ("10-20", 10.0, 20.0), (">20", 20.0, math.inf)]
 DOWNWIND_BINS_KM = [("0-10", -math.inf, 10.0), ("10-20", 10.0, 20.0), ("20-40", 20.0, 40.0), ("40-80", 40.0, 80.0),
                     (">80", 80.0, math.inf)]
@@ -133,6 +140,52 @@ def match(truth: pd.DataFrame, detections: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def merge_sites(truth: pd.DataFrame, site_km: float) -> pd.DataFrame:
+    """One row per site crossing (module rules); ``source_ids`` is a frozenset of member ids.
+
+    Position, downwind, wind and time come from the largest member; emission,
+    area and peak are summed; sigma and soundings are the members' maximum;
+    a site is isolated when any member is.
+    """
+    t = truth.reset_index(drop=True)
+    n = len(t)
+    key = t["orbit"].astype(str)
+    if "instrument" in t.columns:
+        key = t["instrument"].astype(str) + ":" + key
+    labels = np.arange(n)
+    if n and site_km > 0:
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+        from scipy.spatial import cKDTree
+
+        lat, lon = np.radians(_num(t, "cross_latitude")), np.radians(_num(t, "cross_longitude"))
+        xyz = np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
+        ok = np.isfinite(xyz).all(axis=1)
+        rows = np.flatnonzero(ok)
+        pairs = cKDTree(xyz[ok]).query_pairs(2 * np.sin(site_km / (2 * physics.EARTH_RADIUS_KM)),
+                                             output_type="ndarray") if len(rows) else np.zeros((0, 2), int)
+        a, b = rows[pairs[:, 0]], rows[pairs[:, 1]]
+        down = _num(t, "downwind_km")
+        same = (key.to_numpy()[a] == key.to_numpy()[b]) & (np.abs(down[a] - down[b]) <= site_km)
+        if same.any():
+            g = coo_matrix((np.ones(int(same.sum())), (a[same], b[same])), shape=(n, n))
+            labels = connected_components(g, directed=False)[1]
+    t["_site"] = labels
+    t["_e"] = _num(t, "emission_kg_s")
+    t["_iso"] = _bool(t["isolated"])
+    lead = t.sort_values(["_site", "_e"], ascending=[True, False], kind="stable").drop_duplicates("_site")
+    g = t.groupby("_site")
+    out = lead.set_index("_site").copy()
+    out["emission_kg_s"] = g["_e"].sum()
+    out["peak_ppm"] = g["peak_ppm"].apply(lambda x: pd.to_numeric(x, errors="coerce").sum())
+    out["sigma_along_km"] = g["sigma_along_km"].apply(lambda x: pd.to_numeric(x, errors="coerce").max())
+    out["n_soundings_20km"] = g["n_soundings_20km"].apply(lambda x: pd.to_numeric(x, errors="coerce").max())
+    out["isolated"] = g["_iso"].any()
+    out["source_ids"] = g["source_id"].apply(lambda x: frozenset(x.fillna("").astype(str)))
+    out["n_members"] = g.size()
+    return out.reset_index(drop=True).drop(columns=["_e", "_iso"])
+
+
 def _recall_bins(values: np.ndarray, detected: np.ndarray, bins) -> list[dict]:
     rows = []
     for name, lo, hi in bins:
@@ -177,6 +230,9 @@ def validate(truth_dir: Path, detections_dir: Path, cfg=None) -> dict:
         raise ValidationInputError(f"{truth_dir / 'truth.csv'}:row {int(np.flatnonzero(bad)[0]) + 2}",
                                    "orbit is not a number")
 
+    site_km = float(getattr(getattr(cfg, "attribute", None), "site_km", DEFAULT_SITE_KM))
+    n_rows = len(truth)
+    truth = merge_sites(truth, site_km)
     m = match(truth, dets)
     matched = m["truth"].to_numpy() >= 0
     n_truth = len(truth)
@@ -196,7 +252,11 @@ def validate(truth_dir: Path, detections_dir: Path, cfg=None) -> dict:
     # nearest matched detection per detected crossing
     best = m.loc[matched].sort_values(["truth", "distance_km"], kind="stable").drop_duplicates("truth")
     bi, bj = best["det"].to_numpy(), best["truth"].to_numpy()
-    right = _ids(dets["source_id"])[bi] == _ids(truth["source_id"])[bj]
+    det_sid = _ids(dets["source_id"])
+    det_site = _ids(dets["site_source_ids"]) if "site_source_ids" in dets.columns else np.full(len(dets), "")
+    members = truth["source_ids"].to_numpy()
+    right = np.array([bool(({det_sid[a]} | set(det_site[a].split("|"))) - {""} & members[b])
+                      for a, b in zip(bi, bj)], dtype=bool)
     det_e, det_u = _num(dets, "emission_kg_s")[bi], _num(dets, "emission_unc_kg_s")[bi]
     true_e = _num(truth, "emission_kg_s")[bj]
     flagged = np.zeros(len(bi), bool)
@@ -207,8 +267,8 @@ def validate(truth_dir: Path, detections_dir: Path, cfg=None) -> dict:
 
     result = {
         "rules": {"match_km": MATCH_KM, "match_sigma_factor": 2.0, "min_peak_ppm": MIN_PEAK_PPM,
-                  "min_soundings_20km": min_snd, "headline": HEADLINE},
-        "counts": {"n_truth": n_truth, "n_observed": int(observed.sum()), "n_detected": int(obs_det.sum()),
+                  "min_soundings_20km": min_snd, "site_km": site_km, "headline": HEADLINE},
+        "counts": {"n_truth_rows": n_rows, "n_truth": n_truth, "n_observed": int(observed.sum()), "n_detected": int(obs_det.sum()),
                    "n_detections": len(dets), "n_matched_detections": int(matched.sum()),
                    "n_false_positives": n_fp, "n_tracks": len(tracks), "track_km": track_km},
         "recall": _ratio(int(obs_det.sum()), int(observed.sum())),
@@ -263,7 +323,7 @@ def format_validation(result: dict) -> str:
         f"  match: same orbit, within max({rules['match_km']:g} km, {rules['match_sigma_factor']:g} sigma_along), "
         f"true peak >= {rules['min_peak_ppm']:g} ppm; observed: >= {rules['min_soundings_20km']} soundings "
         "within +-20 km",
-        f"  crossings {c['n_truth']}, observed {c['n_observed']}, detected {c['n_detected']}; "
+        f"  site crossings {c['n_truth']} (of {c['n_truth_rows']} source crossings), observed {c['n_observed']}, detected {c['n_detected']}; "
         f"detections {c['n_detections']}, matched {c['n_matched_detections']}, false {c['n_false_positives']}; "
         f"track {c['track_km']:.0f} km in {c['n_tracks']} tracks",
         "",

@@ -109,3 +109,21 @@ def test_bad_inputs_name_the_file(tmp_path):
     pd.DataFrame({"orbit": [1]}).to_csv(det_dir / "detections.csv", index=False)
     with pytest.raises(ValueError, match="detections.csv: missing column"):
         validate(truth_dir, det_dir)
+
+
+def test_colocated_units_are_one_site_crossing(tmp_path):
+    truth = [truth_row("U1", "U1", 7, 10.0, 4.0, 20.0, 30.0, 20.0, 1.0, 5.0, 100, False),
+             truth_row("U2", "U2", 7, 5.0, 4.0, 20.005, 30.0, 20.3, 0.5, 5.0, 100, False),
+             truth_row("V", "V", 7, 12.0, 4.0, 20.5, 30.0, 20.0, 1.0, 5.0, 100, True)]
+    dets = [det_row("d", 7, 20.01, 30.0, 16.5 * MT, 3 * MT, "U2")]
+    (tmp_path / "t").mkdir()
+    pd.DataFrame(truth).to_csv(tmp_path / "t" / "truth.csv", index=False)
+    pd.DataFrame({"orbit": [7], "track_km": [500.0]}).to_csv(tmp_path / "t" / "tracks.csv", index=False)
+    pd.DataFrame(dets).to_csv(tmp_path / "detections.csv", index=False)
+    r = validate(tmp_path / "t" / "truth.csv", tmp_path)
+    assert r["counts"]["n_truth_rows"] == 3 and r["counts"]["n_truth"] == 2
+    assert r["counts"]["n_detected"] == 1 and r["n_wrong_source"] == 0
+    assert r["emission"]["n"] == 1 and r["emission"]["median_rel_err"] == pytest.approx(0.1)
+    # without site merging the detection would be compared with one unit only
+    from builder.validate import merge_sites
+    assert len(merge_sites(pd.read_csv(tmp_path / "t" / "truth.csv"), 0.0)) == 3
