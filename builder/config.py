@@ -47,9 +47,9 @@ class Detect:
     sigma_km: tuple[float, ...] = (2.0, 3.0, 4.5, 6.5, 9.0, 13.0, 18.0)  #: plume widths scanned
     min_sigma_km: float = 2.0         #: narrower = single-footprint artefact
     max_sigma_km: float = 33.0        #: wider = synoptic feature (3 sigma <= window/2)
-    min_significance: float = 4.0     #: amplitude / its standard error
+    min_significance: float = 3.0     #: A / se(A), se honest (chi2 + correlated-noise inflation); 3.0 gives <0.05 false/1000 km on simulated noise
     min_r2: float = 0.25              #: goodness of fit within +-4 sigma
-    min_soundings_window: int = 100   #: soundings required in the window
+    min_soundings_window: int = 50    #: soundings required in the fit window
     min_soundings_core: int = 5       #: soundings within +-1 sigma of the centre (+-2 km may hold a single 8-footprint frame)
     min_flank_soundings: int = 4      #: soundings in each of [-3s,-2s] and [2s,3s]
     min_flank_km: float = 5.0         #: flank intervals are [2s, 2s + max(s, this)] (frames are 2.25 km apart)
@@ -57,8 +57,9 @@ class Detect:
     refine: bool = True               #: nonlinear refinement of retained candidates
     scan_significance_margin: float = 0.5  #: scan candidates within this of min_significance are refined
     default_noise_inflation: float = 1.5   #: se(A) inflation for correlated noise when a track is too short to measure it
-    window_sigmas: float = 0.0        #: >0: fit window half-length = this x sigma, within [min_window_km, window_km]
+    window_sigmas: float = 5.0        #: >0: fit window half-length = this x sigma, within [min_window_km, window_km] (0: always window_km)
     min_window_km: float = 40.0       #: shortest fit window when window_sigmas > 0
+    wide_min_significance: float = 1.0  #: with a local window, significance also required in the full window_km
 
 
 @dataclass(frozen=True)

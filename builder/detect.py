@@ -43,12 +43,22 @@ Quality filters (all configurable in ``[detect]``):
 * ``min_soundings_window`` soundings in the fit window (``window_km``);
 * ``min_soundings_core`` soundings within +-1 s of the centre;
 * ``min_flank_soundings`` soundings in each of [-3s, -2s] and [2s, 3s] (the
-  background must be sampled on both sides; Zheng et al. 2020);
-* ``min_sigma_km`` <= s <= ``max_sigma_km``;
+  background must be sampled on both sides; Zheng et al. 2020), the flank
+  intervals being at least ``min_flank_km`` long: OCO-2 frames are 2.25 km
+  apart, so a 2-km interval may hold no frame at all;
+* ``min_sigma_km`` <= s <= ``max_sigma_km``. The refinement bounds s below
+  at ``min_sigma_km``: a plume narrower than that (a power plant crossed
+  < ~15 km downwind, sigma_y ~ 1 km) is fitted with the narrowest trusted
+  width instead of being lost; its A is then biased high by
+  sqrt(2 s^2 / (s^2 + s_true^2)) (+20 % for s_true = 1.3 km at s = 2 km);
 * A > 0 (an enhancement, not a depletion);
 * significance A / se(A) >= ``min_significance`` with the honest se above;
 * R^2 >= ``min_r2`` and R > 0, R = Pearson correlation of the fitted curve and
   the data within +-4 s;
+* with a local window (``window_sigmas`` > 0), the same Gaussian fitted in
+  the full ``window_km`` window must also be positive with significance >=
+  ``wide_min_significance``: a local linear background alone would turn the
+  shoulders of a strong depletion into "plumes";
 * duplicates (other widths, neighbouring centres) closer than
   max(``merge_km``, s1 + s2) are merged, keeping the most significant.
 """
@@ -326,7 +336,7 @@ def refine_fit(x_km, y_ppm, w, centre_km, sigma_km, area, intercept, slope, cfg:
         J = np.stack([np.ones_like(x), x - c0, g, A * g * u / s, A * g * (u * u - 1) / s], axis=1)
         return J * sw[:, None]
 
-    s_lo, s_hi = 0.5 * cfg.min_sigma_km, 1.5 * cfg.max_sigma_km
+    s_lo, s_hi = cfg.min_sigma_km, 1.5 * cfg.max_sigma_km
     p0 = np.array([intercept, slope, area, centre_km, np.clip(sigma_km, s_lo * 1.01, s_hi * 0.99)])
     lb = [-np.inf, -np.inf, -np.inf, centre_km - max(2 * sigma_km, 5.0), s_lo]
     ub = [np.inf, np.inf, np.inf, centre_km + max(2 * sigma_km, 5.0), s_hi]
@@ -342,7 +352,27 @@ def refine_fit(x_km, y_ppm, w, centre_km, sigma_km, area, intercept, slope, cfg:
         return None
     if not np.all(np.isfinite(cov)):
         return None
-    return res.x, cov, float(np.sum(res.fun ** 2)), len(x)
+    p = res.x.copy()
+    p[4] = np.clip(p[4], s_lo, s_hi)      # the solver may stop a rounding error outside a bound
+    return p, cov, float(np.sum(res.fun ** 2)), len(x)
+
+
+def _fixed_fit_significance(x_km, y_ppm, w, centre_km, sigma_km, half_km) -> float:
+    """A / se(A) of the linear fit with fixed centre and width in a +-half_km
+    window (se scaled by the reduced chi^2 when > 1)."""
+    lo, hi = np.searchsorted(x_km, [centre_km - half_km, centre_km + half_km])
+    x, y, ww = x_km[lo:hi] - centre_km, y_ppm[lo:hi], w[lo:hi]
+    if len(x) < 6:
+        return np.nan
+    X = np.stack([np.ones_like(x), x, np.exp(-0.5 * (x / sigma_km) ** 2) / (SQRT_2PI * sigma_km)], axis=1)
+    N = (X * ww[:, None]).T @ X
+    try:
+        Ninv = np.linalg.inv(N)
+    except np.linalg.LinAlgError:
+        return np.nan
+    theta = Ninv @ ((X * ww[:, None]).T @ y)
+    red = max(float(np.sum(ww * (X @ theta - y) ** 2)) / max(len(x) - 3, 1), 1.0)
+    return float(theta[2] / np.sqrt(Ninv[2, 2] * red))
 
 
 # --------------------------------------------------------------------------- track geometry
@@ -400,8 +430,9 @@ def detect_track(track: Track, cfg: Detect) -> tuple[pd.DataFrame, pd.DataFrame]
     # filters evaluable on the scan
     C, SG = centres[:, None], sigmas[None, :]
     n_core = _counts(x, C - SG, C + SG)
-    n_left = _counts(x, C - 3 * SG, C - 2 * SG)
-    n_right = _counts(x, C + 2 * SG, C + 3 * SG)
+    FL = np.maximum(SG, cfg.min_flank_km)
+    n_left = _counts(x, C - 2 * SG - FL, C - 2 * SG)
+    n_right = _counts(x, C + 2 * SG, C + 2 * SG + FL)
     dof = np.maximum(scan["n"] - 3, 1)
     red_chi2 = np.maximum(scan["chi2"] / dof, 1.0)   # never below the retrieval's own error
     se_white = np.sqrt(scan["var_area_unit"] * red_chi2)
@@ -449,9 +480,13 @@ def detect_track(track: Track, cfg: Detect) -> tuple[pd.DataFrame, pd.DataFrame]
         hw = float(half_window_km(sig0, cfg))
         if (int(_counts(x, c - hw, c + hw)) < cfg.min_soundings_window
                 or nc_ < cfg.min_soundings_core
-                or _counts(x, c - 3 * sg, c - 2 * sg) < cfg.min_flank_soundings
-                or _counts(x, c + 2 * sg, c + 3 * sg) < cfg.min_flank_soundings):
+                or _counts(x, c - 2 * sg - max(sg, cfg.min_flank_km), c - 2 * sg) < cfg.min_flank_soundings
+                or _counts(x, c + 2 * sg, c + 2 * sg + max(sg, cfg.min_flank_km)) < cfg.min_flank_soundings):
             continue
+        if hw < cfg.window_km / 2 and cfg.wide_min_significance > -np.inf:
+            z_wide = _fixed_fit_significance(x, y, w, c, sg, cfg.window_km / 2) / k_inf
+            if not z_wide >= cfg.wide_min_significance:
+                continue
         lo, hi = np.searchsorted(x, [c - 4 * sg, c + 4 * sg])
         xs, ys = x[lo:hi], y[lo:hi]
         fitted = _model((icpt_c, m, A, c, sg), xs, c)[0]

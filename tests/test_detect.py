@@ -148,7 +148,7 @@ def test_steep_background_gives_unbiased_area():
         assert len(hit) == 1
         ratios.append(hit["area_ppm_km"].iloc[0] / 15.0)
     assert abs(np.mean(ratios) - 1.0) < 0.08
-    assert np.all(np.abs(det["slope_ppm_km"] - 0.03) < 0.005)
+    assert np.all(np.abs(det["slope_ppm_km"] - 0.03) < 0.01)
 
 
 def test_pure_noise_tracks_rarely_trigger():
@@ -177,9 +177,23 @@ def test_depletions_and_out_of_range_widths_are_rejected():
     assert det.empty                                  # negative amplitude
     det, _ = detect.detect_track(make_track(800, plumes=[(400.0, 200.0, 60.0)], noise_ppm=0.2, seed=1), cfg)
     assert not (np.abs(det["along_km"] - 400) < 30).any()   # synoptic-scale bump, sigma > max_sigma_km
-    narrow = dataclasses.replace(cfg, min_sigma_km=6.0)
-    det, _ = detect.detect_track(make_track(600, plumes=[(300.0, 10.0, 2.0)], noise_ppm=0.1, seed=1), narrow)
-    assert det.empty                                  # narrower than min_sigma_km
+    # a plume narrower than min_sigma_km is fitted at min_sigma_km (never reported narrower)
+    narrow = dataclasses.replace(cfg, min_sigma_km=3.0)
+    det, _ = detect.detect_track(make_track(600, plumes=[(300.0, 20.0, 1.5)], noise_ppm=0.3, seed=1), narrow)
+    assert len(det) == 1 and det["sigma_km"].iloc[0] == pytest.approx(3.0)
+
+
+def test_single_footprint_outliers_are_not_plumes():
+    """Single soundings 5 ppm off (one footprint of a frame) must not pass as plumes."""
+    n_found = 0
+    for seed in range(4):
+        tr = make_track(600, noise_ppm=0.6, seed=seed)
+        s = tr.soundings
+        i = int(np.searchsorted(s["along_km"].to_numpy(), 300.0))
+        s.loc[[i, i + 20], "xco2_ppm"] += 5.0
+        det, _ = detect.detect_track(tr, Detect())
+        n_found += int((np.abs(det["along_km"] - 300.0) < 10).sum())
+    assert n_found == 0
 
 
 def test_missing_flank_is_rejected():
