@@ -144,7 +144,7 @@ def _usable_sources(sources: pd.DataFrame) -> pd.DataFrame:
 class Sites:
     """Sources closer than ``site_km`` (chained) form one site, e.g. the units of a plant:
     a satellite plume cannot separate them. The site's representative is its largest
-    annual emitter (ties: smallest source_id); its inventory is the members' sum."""
+    annual emitter (ties: first in the table); its inventory is the members' sum."""
 
     def __init__(self, sources: pd.DataFrame, site_km: float):
         n = len(sources)
@@ -161,12 +161,12 @@ class Sites:
                 self.labels = np.arange(n)
         emis = np.nan_to_num(_col(sources, "emission_t_yr"), nan=0.0)
         self.annual_t_yr = np.bincount(self.labels, weights=emis) if n else np.zeros(0)
-        order = pd.DataFrame({"lab": self.labels, "e": -emis, "sid": _ids(sources["source_id"]).to_numpy()
-                              if n else np.zeros(0, dtype=object)}).sort_values(["lab", "e", "sid"], kind="stable")
-        first = order.drop_duplicates("lab")
+        # members sorted by site, then largest emission first, then table order
+        self.order = np.lexsort((np.arange(n), -emis, self.labels)) if n else np.zeros(0, dtype=int)
+        lab_sorted = self.labels[self.order]
+        first = np.flatnonzero(np.r_[True, lab_sorted[1:] != lab_sorted[:-1]]) if n else np.zeros(0, dtype=int)
         self.rep = np.empty(len(first), dtype=int)        # site label -> representative row
-        self.rep[first["lab"].to_numpy()] = first.index.to_numpy()
-        self.order = np.argsort(self.labels, kind="stable")
+        self.rep[lab_sorted[first]] = self.order[first]
         self.counts = np.bincount(self.labels) if n else np.zeros(0, dtype=int)
         self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]]) if n else np.zeros(0, dtype=int)
 
