@@ -138,6 +138,8 @@ def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = 
         "data_version": _data_version(files),
         "validation": None,
     })
+    if render:
+        skipped.extend(content_problems(cfg))
     work = cfg.path("work")
     write_tables(result, work)
     if truth_dir is not None:
@@ -161,6 +163,32 @@ def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = 
         times["render"] = time.perf_counter() - t
     return BuildReport(result=result, site_dir=out if render else None, core=core, seconds=times,
                        render_stats=stats)
+
+
+def content_problems(cfg: Config) -> list[SkippedItem]:
+    """Malformed content/*.md pages (the renderer leaves them out) as skipped inputs, so they are
+    listed on the data page, in summary.json and fail ``--strict`` like any other bad input."""
+    import re
+
+    from builder.render.content import load_pages
+    from builder.render.pages import RESERVED, site_path
+
+    folder = site_path(cfg, cfg.site.content)
+    pages, errors = load_pages(folder)
+    errors = list(errors) + [f"{p.source}: the name {p.slug!r} is reserved for a generated section"
+                             for p in pages if p.slug in RESERVED]
+    files = sorted(folder.glob("*.md"), key=lambda f: -len(str(f))) if folder.is_dir() else []
+    out = []
+    for text in errors:
+        f = next((f for f in files if text.startswith(str(f))), None)
+        if f is None:
+            out.append(SkippedItem(item="content", reason=text, stage="content"))
+            continue
+        m = re.match(r":(\d+)?:?\s*(.*)", text[len(str(f)):], re.S)
+        line, reason = (m.group(1), m.group(2)) if m else (None, text)
+        out.append(SkippedItem(item=f.name + (f":line {line}" if line else ""), reason=" ".join(reason.split()),
+                               stage="content"))
+    return out
 
 
 def _data_version(files: list[Path]) -> str:

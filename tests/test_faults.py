@@ -1,0 +1,486 @@
+"""Fault injection: bad observation files, bad inventory rows and bad content
+pages must each be skipped with one clear line (which item, why) in
+``result.skipped``, listed on the site's data page, make ``atlas build
+--strict`` exit non-zero, and never stop the rest of the build: good files
+still give their detections, no traceback reaches the user.
+
+The helpers at the top (config writer, plume files, hostile city list) are
+shared with test_crash_safety, test_reproducible and test_site_safety.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import io
+import json
+import shutil
+from pathlib import Path
+
+import markupsafe
+import numpy as np
+import pandas as pd
+import pytest
+
+from builder.litefmt import write_lite
+from tests.factories import lite_columns, seed_csv_frame, write_lite_file
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# ----------------------------------------------------------------------------- shared helpers
+
+#: Hostile / odd source names (cities CSV): they are valid rows and must be published escaped.
+HOSTILE_NAMES = [
+    "<script>alert(1)</script>",
+    '"onmouseover=alert(1) x="',
+    "<img src=x onerror=alert(1)>",
+    "</textarea></title><svg/onload=alert(1)>",
+    "'; alert(1); var x='",
+    "L" * 3000,
+    "北京 Zürich Łódź",
+]
+
+
+def toml_value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    return json.dumps(str(v))  # a JSON string is a valid TOML basic string
+
+
+def write_config(tmp: Path, *, extra_inventories=(), content: Path | None = None, search: bool = False,
+                 name: str = "atlas.toml", **sections) -> Path:
+    """An atlas.toml in ``tmp`` whose caches and outputs all live in ``tmp``; the embedded CoCO2
+    catalogue, templates and npm assets come from the repository."""
+    tmp = Path(tmp)
+    cfg = {
+        "paths": {"dataset": str(ROOT / "dataset"), "coco2": str(ROOT / "dataset" / "coco2"),
+                  "oco2": str(tmp / "oco2"), "simulated": str(tmp / "simulated"), "site": str(tmp / "site"),
+                  "cache": str(tmp / "cache"), "work": str(tmp / "work"),
+                  "extra_inventories": [str(e) for e in extra_inventories]},
+        "site": {"templates": str(ROOT / "templates"), "content": str(content or ROOT / "content"),
+                 "node_modules": str(ROOT / "node_modules"), "search": search},
+    }
+    for sec, values in sections.items():
+        cfg.setdefault(sec, {}).update(values)
+    text = "".join(f"[{sec}]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in vals.items()) + "\n"
+                   for sec, vals in cfg.items())
+    path = tmp / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+#: Plume files: (day, instrument, orbit, lat0, lon0, seed). Track runs north from (lat0, lon0);
+#: the plume sits 1014 km along track, its source 33 km upwind (wind u=3, v=-1 m/s).
+PLUMES = [
+    ("2018-08-01", "OCO-2", 21500, 10.0, 5.0, 1),
+    ("2018-08-02", "OCO-2", 21515, -20.0, 30.0, 2),
+    ("2018-08-03", "OCO-3", 3500, 25.0, -60.0, 3),
+]
+PLUME_ALONG_KM = 1014.0
+
+
+def plume_columns(day: str, orbit: int, lat0: float, lon0: float, seed: int, n_frames: int = 900) -> dict:
+    cols = lite_columns(n_frames=n_frames, start=f"{day}T12:00:00", orbit=orbit, lat0=lat0, lon0=lon0,
+                        noise_ppm=0.5, seed=seed)
+    along = np.repeat(np.arange(n_frames), 8) / 3.0 * 6.76
+    area, sigma = 40.0, 5.0
+    cols["xco2"] = cols["xco2"] + area / (sigma * np.sqrt(2 * np.pi)) * np.exp(-0.5 * ((along - PLUME_ALONG_KM) / sigma) ** 2)
+    return cols
+
+
+def plume_source(lat0: float, lon0: float) -> tuple[float, float]:
+    """Where the source of the plume of a track starting at (lat0, lon0) lies (33 km upwind)."""
+    return lat0 + PLUME_ALONG_KM / 111.195 + 0.1, lon0 - 0.3 / np.cos(np.radians(lat0 + 9.1))
+
+
+def write_plume_files(folder: Path, plumes=PLUMES) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for day, inst, orbit, lat0, lon0, seed in plumes:
+        out.append(write_lite_file(folder, day=day, instrument=inst,
+                                   columns=plume_columns(day, orbit, lat0, lon0, seed)))
+    return out
+
+
+def cities_frame(plumes=PLUMES, hostile: bool = True) -> pd.DataFrame:
+    """One city upwind of each plume (named 'Plume N'), plus the hostile names elsewhere."""
+    rows = []
+    for i, (_, _, _, lat0, lon0, _) in enumerate(plumes):
+        lat, lon = plume_source(lat0, lon0)
+        rows.append((f"Plume {i}", lat, lon, 3e7, "XX"))
+    if hostile:
+        for i, name in enumerate(HOSTILE_NAMES):
+            rows.append((name, -40.0 + i, 150.0 + i, 2e6, "YY"))
+    return pd.DataFrame(rows, columns=["name", "latitude", "longitude", "co2_t_yr", "country"])
+
+
+def plume_city_id(i: int) -> str:
+    return f"city-plume-{i}-xx"
+
+
+def run_cli(argv: list[str]) -> tuple[int, str, str]:
+    """builder.cli.main in-process; (exit code, stdout, stderr). Any exception escaping main fails the test."""
+    from builder import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+# ----------------------------------------------------------------------------- bad inputs
+
+
+def _variant(folder: Path, name: str, drop=(), **changes) -> str:
+    cols = plume_columns("2018-08-05", 21560, 40.0, 100.0, 9, n_frames=300)
+    n = len(cols["sounding_id"])
+    for k in drop:
+        cols.pop(k)
+    for k, v in changes.items():
+        cols[k] = v(cols, n) if callable(v) else v
+    write_lite(folder / name, cols)
+    return name
+
+
+def make_bad_observations(folder: Path, good: Path) -> dict[str, str]:
+    """Bad files beside the good ones: name -> words the skip reason must contain (any of, '|')."""
+    raw = good.read_bytes()
+    bad: dict[str, str] = {}
+
+    def put(name, data, why):
+        (folder / name).write_bytes(data)
+        bad[name] = why
+
+    put("oco2_LtCO2_180810_B11210Ar_truncated.nc4", raw[: len(raw) // 2], "not a readable|corrupt")
+    put("oco2_LtCO2_180811_B11210Ar_header-only.nc4", raw[:700], "not a readable|corrupt")
+    b = bytearray(raw)
+    mid = len(b) // 3
+    b[mid:mid + 4000] = bytes(x ^ 0xFF for x in b[mid:mid + 4000])
+    put("oco2_LtCO2_180812_B11210Ar_corrupt-chunk.nc4", bytes(b), "not a readable|corrupt|unreadable")
+    b = bytearray(raw)
+    b[-20000:-2000] = bytes(x ^ 0x5A for x in b[-20000:-2000])
+    put("oco2_LtCO2_180813_B11210Ar_corrupt-tail.nc4", bytes(b), "not a readable|corrupt|unreadable")
+    put("oco2_LtCO2_180814_B11210Ar_text.nc4", b"<html>404 Not Found</html>\n", "not a readable")
+    put("oco2_LtCO2_180815_B11210Ar_empty.nc4", b"", "not a readable")
+    put("oco2_LtCO2_180816_B11210Ar_hdf5-garbage.nc4", b"\x89HDF\r\n\x1a\n" + bytes(4000), "not a readable")
+    n_lite = {
+        _variant(folder, "oco2_LtCO2_180817_B11210Ar_no-meteorology.nc4",
+                 drop=("windspeed_u_met", "windspeed_v_met", "psurf_apriori_o2a")): "Meteorology",
+        _variant(folder, "oco2_LtCO2_180818_B11210Ar_no-sounding.nc4",
+                 drop=("orbit", "footprint", "operation_mode", "land_water_indicator", "land_fraction",
+                       "altitude")): "Sounding",
+        _variant(folder, "oco2_LtCO2_180819_B11210Ar_no-xco2.nc4", drop=("xco2",)): "xco2",
+        _variant(folder, "oco2_LtCO2_180820_B11210Ar_no-latitude.nc4", drop=("latitude",)): "latitude",
+        _variant(folder, "oco2_LtCO2_180821_B11210Ar_no-wind-v.nc4", drop=("windspeed_v_met",)): "windspeed_v_met",
+        _variant(folder, "oco2_LtCO2_180822_B11210Ar_fill-xco2.nc4", xco2=lambda c, n: np.full(n, np.nan)):
+            "no good-quality soundings",
+        _variant(folder, "oco2_LtCO2_180823_B11210Ar_absurd-xco2.nc4", xco2=lambda c, n: np.full(n, 1e30)):
+            "no good-quality soundings",
+        _variant(folder, "oco2_LtCO2_180824_B11210Ar_fill-coords.nc4", latitude=lambda c, n: np.full(n, np.nan),
+                 longitude=lambda c, n: np.full(n, np.nan)): "no good-quality soundings",
+        _variant(folder, "oco2_LtCO2_180825_B11210Ar_lat-95.nc4", latitude=lambda c, n: np.full(n, 95.0)):
+            "no good-quality soundings",
+        _variant(folder, "oco2_LtCO2_180826_B11210Ar_lon-400.nc4", longitude=lambda c, n: np.full(n, 400.0)):
+            "no good-quality soundings",
+        _variant(folder, "oco2_LtCO2_180827_B11210Ar_all-flagged.nc4",
+                 xco2_quality_flag=lambda c, n: np.ones(n, dtype=int)): "no good-quality soundings",
+        _variant(folder, "oco2_LtCO2_180828_B11210Ar_bad-ids-no-time.nc4",
+                 sounding_id=lambda c, n: np.zeros(n, dtype=np.int64), time=lambda c, n: np.full(n, np.nan)):
+            "no good-quality soundings",
+    }
+    bad.update(n_lite)
+    write_lite(folder / "oco2_LtCO2_180829_B11210Ar_zero-soundings.nc4",
+               {k: v[:0] for k, v in lite_columns().items()})
+    bad["oco2_LtCO2_180829_B11210Ar_zero-soundings.nc4"] = "no good-quality soundings"
+    # duplicate of a good file under another name
+    dup = folder / "oco2_LtCO2_180801_B11210Ar_copy-of-first.nc4"
+    shutil.copyfile(good, dup)
+    bad[dup.name] = "duplicate"
+    # CSV archives
+    df = seed_csv_frame(lite_columns(noise_ppm=0.5, start="2018-08-06T12:00:00", orbit=21575, lat0=-5.0, lon0=70.0))
+    df.to_csv(folder / "archive_comma.csv", index=False)
+    bad["archive_comma.csv"] = "separator"
+    df.drop(columns=["xco2", "orbit"]).to_csv(folder / "archive_missing_columns.csv", sep=";", index=False)
+    bad["archive_missing_columns.csv"] = "missing columns"
+    df.head(0).to_csv(folder / "archive_header_only.csv", sep=";", index=False)
+    bad["archive_header_only.csv"] = "no good-quality soundings"
+    (folder / "archive_binary.csv").write_bytes(bytes(range(256)) * 20)
+    bad["archive_binary.csv"] = "not a readable|missing columns"
+    (folder / "archive_broken.csv.bz2").write_bytes(b"BZh9" + b"garbage" * 50)
+    bad["archive_broken.csv.bz2"] = "not a readable"
+    return bad
+
+
+#: Files whose data are partly bad but still usable: they must NOT crash, nor be skipped.
+def make_partly_bad_observations(folder: Path) -> list[str]:
+    names = [
+        _variant(folder, "oco2_LtCO2_180830_B11210Ar_nan-wind.nc4",
+                 windspeed_u_met=lambda c, n: np.full(n, np.nan), windspeed_v_met=lambda c, n: np.full(n, np.nan)),
+        _variant(folder, "oco2_LtCO2_180831_B11210Ar_some-nan.nc4",
+                 latitude=lambda c, n: np.where(np.arange(n) % 7 == 0, np.nan, c["latitude"]),
+                 xco2=lambda c, n: np.where(np.arange(n) % 5 == 0, np.nan, c["xco2"]),
+                 windspeed_u_met=lambda c, n: np.where(np.arange(n) % 3 == 0, np.nan, c["windspeed_u_met"])),
+    ]
+    df = seed_csv_frame(plume_columns("2018-08-07", 21590, -30.0, -60.0, 4, n_frames=300)).astype(object)
+    df.loc[::5, "latitude"] = "abc"
+    df.loc[::7, "xco2"] = ""
+    df.loc[3, "sounding_id"] = "x"
+    df.to_csv(folder / "archive_mixed.csv", sep=";", index=False)
+    return names + ["archive_mixed.csv"]
+
+
+#: cities.csv rows: (name, lat, lon, co2_t_yr) -> expected reason words (None = valid row)
+BAD_CITY_ROWS = [
+    (("No Lat", "", 4.0, 1e6), "latitude"),
+    (("Bad Lat", 999, 4.0, 1e6), "latitude"),
+    (("South Pole Minus", -91, 4.0, 1e6), "latitude"),
+    (("Bad Lon", 10, "abc", 1e6), "longitude"),
+    (("Far Lon", 10, 540, 1e6), "longitude"),
+    (("Negative", 10, 4.0, -5), "negative"),
+    (("Lots", 10, 4.0, "lots"), "emission"),
+    (("Empty Emission", 10, 4.0, ""), "population|emission"),
+    (("Plume 0", 11, 5.0, 1e6), "duplicate"),
+    (("", 12, 5.0, 1e6), "name"),
+]
+
+
+def write_cities(path: Path, with_bad: bool = True) -> list[tuple[str, str]]:
+    """cities.csv with the plume cities, hostile names and bad rows; returns [(item, reason words)]."""
+    df = cities_frame()
+    expected = []
+    if with_bad:
+        rows = []
+        for (name, lat, lon, co2), why in BAD_CITY_ROWS:
+            rows.append({"name": name, "latitude": lat, "longitude": lon, "co2_t_yr": co2, "country": "XX"})
+            expected.append((f"{path.name}:row {len(df) + len(rows) + 1}", why))
+        df = pd.concat([df.astype(object), pd.DataFrame(rows, dtype=object)], ignore_index=True)
+    df.to_csv(path, index=False)
+    return expected
+
+
+def write_gppd(path: Path) -> list[tuple[str, str]]:
+    """A GPPD file with hostile ids/names, a non-fossil plant and bad rows."""
+    df = pd.DataFrame({
+        "gppd_idnr": ["<img src=x onerror=alert(2)>", "../../etc/passwd", "WIND1", "OK1", "OK1", "NOCAP"],
+        "name": ["<script>alert(2)</script>", "Traversal", "Windy", "Fine", "Fine again", "No capacity"],
+        "latitude": [-45.0, -46.0, -47.0, -48.0, -49.0, "x"],
+        "longitude": [170.0, 171.0, 172.0, 173.0, 174.0, 175.0],
+        "primary_fuel": ["Coal", "Gas", "Wind", "Oil", "Oil", "Coal"],
+        "capacity_mw": [100, 200, 300, 400, 500, ""],
+        "country": ["<b>NZL</b>", "NZL", "NZL", "NZL", "NZL", "NZL"],
+    })
+    df.to_csv(path, index=False)
+    return [(path.name, "non-fossil"), (f"{path.name}:row 6", "duplicate"), (f"{path.name}:row 7", "capacity|latitude")]
+
+
+BAD_CONTENT = {
+    "nofront.md": ("# No front matter\n\ntext\n", "front matter"),
+    "unclosed.md": ("---\ntitle: Unclosed\n\nbody never closes\n", "not closed"),
+    "badline.md": ("---\ntitle: Bad\nthis is not a key value line\n---\nbody\n", "key: value"),
+    "notitle.md": ("---\norder: 3\n---\nbody\n", "title"),
+    "badorder.md": ("---\ntitle: Bad order\norder: soon\n---\nbody\n", "order"),
+    "badinclude.md": ("---\ntitle: Bad include\ninclude: everything\n---\nbody\n", "include"),
+    "latin1.md": ("---\ntitle: Caf\xe9\n---\ncaf\xe9\n".encode("latin-1"), "UTF-8"),
+}
+#: Valid page whose Markdown body holds raw HTML with script: must not reach the site as live markup.
+RAW_HTML_PAGE = ("rawhtml.md", "---\ntitle: Raw HTML\norder: 99\n---\nHello <script>alert('content')</script>\n\n"
+                 "<img src=x onerror=alert('content')>\n\n<a href=\"javascript:alert('content')\">click</a>\n")
+
+
+def make_content(folder: Path, bad: bool = True) -> list[tuple[str, str]]:
+    shutil.copytree(ROOT / "content", folder)
+    if not bad:
+        return []
+    for name, (text, _) in BAD_CONTENT.items():
+        (folder / name).write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    (folder / RAW_HTML_PAGE[0]).write_text(RAW_HTML_PAGE[1], encoding="utf-8")
+    return [(name, why) for name, (_, why) in BAD_CONTENT.items()]
+
+
+# ----------------------------------------------------------------------------- the faulty build
+
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("faulty")
+    obs = tmp / "oco2"
+    good = write_plume_files(obs)
+    partly = make_partly_bad_observations(obs)
+    bad_files = make_bad_observations(obs, good[0])
+    bad_rows = write_cities(tmp / "cities.csv") + write_gppd(tmp / "gppd.csv")
+    (tmp / "cities_no_columns.csv").write_text("town,size\nX,3\n", encoding="utf-8")
+    entries = [f"cities:{tmp / 'cities.csv'}", f"gppd:{tmp / 'gppd.csv'}", f"cities:{tmp / 'cities_no_columns.csv'}",
+               f"cities:{tmp / 'does_not_exist.csv'}", f"bogus:{tmp / 'cities.csv'}", "no-colon-at-all"]
+    bad_rows += [("cities_no_columns.csv", "missing city columns"), ("does_not_exist.csv", "not found"),
+                 (f"bogus:{tmp / 'cities.csv'}", "kind:path"), ("no-colon-at-all", "kind:path")]
+    bad_content = make_content(tmp / "content")
+    cfg = write_config(tmp, extra_inventories=entries, content=tmp / "content")
+    code, out, err = run_cli(["--config", str(cfg), "build", "--strict"])
+    summary = json.loads((tmp / "work" / "summary.json").read_text())
+    return dict(tmp=tmp, cfg=cfg, code=code, out=out, err=err, summary=summary, good=good, partly=partly,
+                bad_files=bad_files, bad_rows=bad_rows, bad_content=bad_content,
+                detections=pd.read_csv(tmp / "work" / "detections.csv"))
+
+
+def _items(summary) -> list[dict]:
+    return summary["skipped"]
+
+
+def _matching(skipped: list[dict], item: str) -> list[dict]:
+    return [s for s in skipped if s["item"] == item]
+
+
+def _assert_clear(s: dict, tmp: Path):
+    reason = s["reason"]
+    assert reason and "\n" not in reason and "\r" not in reason, s
+    assert len(reason) < 300, s
+    assert "Traceback" not in reason, s
+    assert str(tmp) not in reason and str(tmp) not in s["item"] or s["item"].startswith("bogus:"), \
+        f"reason leaks a build-machine path: {s}"
+
+
+def test_build_survives_and_strict_fails(faulty):
+    assert faulty["code"] != 0, "--strict must exit non-zero when inputs were skipped"
+    assert "Traceback" not in faulty["err"] + faulty["out"]
+    assert (faulty["tmp"] / "site" / "index.html").is_file(), "the build must complete and publish the site"
+    n_bad = len(faulty["bad_files"]) + len(faulty["bad_rows"]) + len(faulty["bad_content"])
+    print(f"bad inputs tried: {len(faulty['bad_files'])} observation files, {len(faulty['bad_rows'])} inventory "
+          f"rows/entries, {len(faulty['bad_content'])} content pages, {len(faulty['partly'])} partly-bad files, "
+          f"{len(HOSTILE_NAMES) + 3} hostile names; total {n_bad}")
+    assert n_bad >= 45
+
+
+def test_each_bad_file_is_one_clear_skip(faulty):
+    skipped = _items(faulty["summary"])
+    for name, why in faulty["bad_files"].items():
+        hits = _matching(skipped, name)
+        assert len(hits) == 1, f"{name}: expected one skip line, got {hits}"
+        s = hits[0]
+        assert s["stage"] == "ingest"
+        assert any(w.lower() in s["reason"].lower() for w in why.split("|")), (name, s)
+        _assert_clear(s, faulty["tmp"])
+        # and the user sees it on stderr, one line naming the file
+        lines = [ln for ln in faulty["err"].splitlines() if name in ln]
+        assert len(lines) == 1, (name, lines)
+
+
+def test_partly_bad_files_are_used_not_skipped(faulty):
+    skipped = _items(faulty["summary"])
+    for name in faulty["partly"]:
+        assert not _matching(skipped, name), f"{name} has usable soundings and must not be skipped"
+    tracks = pd.read_csv(faulty["tmp"] / "work" / "tracks.csv")
+    assert set(faulty["partly"]) <= set(tracks["source_file"]), "partly-bad files must contribute tracks"
+
+
+def test_good_files_still_give_their_detections(faulty):
+    det = faulty["detections"]
+    for i, path in enumerate(faulty["good"]):
+        mine = det[det["source_file"] == path.name]
+        assert len(mine) >= 1, f"good file {path.name} lost its detection"
+        assert plume_city_id(i) in set(mine["source_id"].astype(str)), mine[["detection_id", "source_id"]]
+    assert "OCO-3" in set(det["instrument"]), "the OCO-3 file beside the OCO-2 files must be processed"
+    assert faulty["summary"]["n_files"] >= len(faulty["good"]) + len(faulty["partly"])
+
+
+def test_each_bad_inventory_row_is_one_clear_skip(faulty):
+    skipped = _items(faulty["summary"])
+    for item, why in faulty["bad_rows"]:
+        hits = _matching(skipped, item)
+        assert len(hits) == 1, f"{item}: expected one skip line, got {hits}"
+        assert hits[0]["stage"] == "inventory"
+        assert any(w.lower() in hits[0]["reason"].lower() for w in why.split("|")), hits[0]
+        _assert_clear(hits[0], faulty["tmp"])
+
+
+def test_hostile_names_are_kept_as_sources(faulty):
+    sources = json.loads((faulty["tmp"] / "site" / "assets" / "data" / "sources.json").read_text(encoding="utf-8")) \
+        if (faulty["tmp"] / "site" / "assets" / "data" / "sources.json").exists() else None
+    text = json.dumps(sources) if sources is not None else ""
+    # the valid rows with odd names are sources, not skips
+    skipped = _items(faulty["summary"])
+    assert not [s for s in skipped if s["item"].startswith("cities.csv:row") and
+                int(s["item"].rsplit(" ", 1)[1]) <= 2 + len(PLUMES) + len(HOSTILE_NAMES) - 1]
+    if sources is not None:
+        assert "Zürich" in text or "Z\\u00fcrich" in text
+
+
+def test_data_page_lists_every_skip(faulty):
+    site = faulty["tmp"] / "site"
+    page = site / "data" / "index.html"
+    assert page.is_file(), "the data page is missing"
+    text = page.read_text(encoding="utf-8")
+    for s in _items(faulty["summary"]):
+        assert str(markupsafe.escape(s["item"])) in text or html.escape(s["item"]) in text, \
+            f"data page does not list skipped {s['item']!r}"
+
+
+def test_malformed_content_pages_are_skipped_and_reported(faulty):
+    """A bad Markdown page is left out of the site and reported like any other bad input
+    (result.skipped, the data page, --strict)."""
+    site = faulty["tmp"] / "site"
+    skipped = _items(faulty["summary"])
+    for name, why in faulty["bad_content"]:
+        stem = name[:-3]
+        assert not (site / stem / "index.html").exists(), f"{name} has malformed front matter but was published"
+        hits = [s for s in skipped if name in s["item"]]
+        assert len(hits) == 1, f"{name}: not reported in result.skipped (summary.json): {hits}"
+        assert any(w.lower() in hits[0]["reason"].lower() for w in why.split("|")), hits[0]
+
+
+def test_raw_html_in_content_is_not_live(faulty):
+    """Markdown pages are repository content, but raw HTML in them must still not run:
+    no inline script, no event handler attribute, no javascript: link."""
+    page = faulty["tmp"] / "site" / "rawhtml" / "index.html"
+    assert page.is_file()
+    text = page.read_text(encoding="utf-8")
+    assert "<script>alert('content')</script>" not in text
+    assert "onerror=alert('content')" not in text
+    assert 'href="javascript:' not in text
+
+
+def test_strict_exits_zero_when_nothing_skipped(tmp_path):
+    obs = tmp_path / "oco2"
+    write_plume_files(obs, PLUMES[:1])
+    write_cities(tmp_path / "cities.csv", with_bad=False)
+    cfg = write_config(tmp_path, extra_inventories=[f"cities:{tmp_path / 'cities.csv'}"])
+    code, out, err = run_cli(["--config", str(cfg), "build", "--strict"])
+    assert "Traceback" not in err
+    assert code == 0, err
+    assert "0 inputs skipped" in out
+    assert json.loads((tmp_path / "work" / "summary.json").read_text())["skipped"] == []
+
+
+def test_detect_command_strict_and_no_traceback(tmp_path):
+    obs = tmp_path / "in"
+    write_plume_files(obs, PLUMES[:1])
+    (obs / "oco2_LtCO2_180814_B11210Ar_text.nc4").write_bytes(b"not netcdf")
+    cfg = write_config(tmp_path)
+    code, out, err = run_cli(["--config", str(cfg), "detect", "--oco2", str(obs), "--out", str(tmp_path / "o"),
+                              "--strict"])
+    assert code != 0 and "Traceback" not in err
+    assert "oco2_LtCO2_180814_B11210Ar_text.nc4" in err
+    det = pd.read_csv(tmp_path / "o" / "detections.csv")
+    assert len(det) >= 1
+
+
+@pytest.mark.parametrize("argv,msg", [
+    (["build", "--oco2", "/nonexistent/folder/x"], None),
+    (["validate", "--truth", "/nonexistent/t", "--detections", "/nonexistent/d"], None),
+])
+def test_missing_folders_give_one_line_not_traceback(tmp_path, argv, msg):
+    cfg = write_config(tmp_path)
+    code, out, err = run_cli(["--config", str(cfg)] + argv)
+    assert "Traceback" not in err + out
+
+
+def test_bad_config_is_one_line(tmp_path):
+    (tmp_path / "atlas.toml").write_text("[paths]\nsite = 3\nnot valid toml [[[\n", encoding="utf-8")
+    code, out, err = run_cli(["--config", str(tmp_path / "atlas.toml"), "build"])
+    assert code == 2 and "Traceback" not in err and err.strip().count("\n") == 0
+    (tmp_path / "atlas.toml").write_text("[nosuchsection]\nx = 1\n", encoding="utf-8")
+    code, out, err = run_cli(["--config", str(tmp_path / "atlas.toml"), "build"])
+    assert code == 2 and "nosuchsection" in err
