@@ -111,9 +111,9 @@ def test_source_page_content(site):
     body = html.split("Every overpass", 1)[1].split("</table>", 1)[0]
     assert body.count("<tr") == len(ovp) + 1  # header + one row per overpass, detected or not
     ul = ovp.upper_limit_kg_s.dropna().iloc[0]
-    assert f"&lt; {ul:.3g}" in body  # non-detection shown as an upper limit
+    assert f"&lt; {charts.sig(ul)}" in body  # non-detection shown as an upper limit
     det = r.detections[r.detections.source_id == "coco2-1001"].iloc[0]
-    assert f"{det.gp_emission_kg_s:.3g} ±" in html and f"{det.emission_kg_s:.3g} ±" in html  # both methods
+    assert f"{charts.sig(det.gp_emission_kg_s)} ±" in html and f"{charts.sig(det.emission_kg_s)} ±" in html  # both methods
     assert '<svg class="chart"' in html and 'href="../../detections/' in html
     assert (out / "sources/coco2-1001/coco2-1001-overpasses.csv").read_text().count("\n") == len(ovp) + 1
 

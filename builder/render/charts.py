@@ -24,6 +24,16 @@ def _f(v: float) -> str:
     return f"{v:.1f}".rstrip("0").rstrip(".")
 
 
+def sig(v: float, n: int = 3) -> str:
+    """``v`` rounded to ``n`` significant digits, without exponent notation (1234 -> "1,230")."""
+    if not math.isfinite(v):
+        return "—"
+    if v == 0:
+        return "0"
+    digits = n - 1 - math.floor(math.log10(abs(v)))
+    return f"{round(v, digits):,.{max(digits, 0)}f}"
+
+
 def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
         return [lo]
@@ -144,12 +154,18 @@ class Svg:
             d = "M" + "L".join(f"{_f(a)} {_f(b)}" for a, b in pts)
             self.add(f'<path class="{cls}" d="{d}"/>')
 
-    def legend(self, items: list[tuple[str, str]], x: float, y: float) -> None:
-        """Legend entries (css class, label) stacked from (x, y)."""
-        for i, (cls, label) in enumerate(items):
-            yy = y + 16 * i
-            self.add(f'<rect class="{cls} legend-key" x="{_f(x)}" y="{_f(yy - 8)}" width="10" height="10"/>'
-                     f'<text class="legend" x="{_f(x + 15)}" y="{_f(yy + 1)}">{escape(label)}</text>')
+    def legend(self, items: list[tuple[str, str]]) -> None:
+        """Legend entries (css class, label) in rows below the plot (the SVG grows to fit)."""
+        x, y = PAD_L, self.height + 6
+        self.height += 22
+        for cls, label in items:
+            width = 26 + 7.2 * len(label)
+            if x + width > self.width - PAD_R and x > PAD_L:
+                x, y = PAD_L, y + 18
+                self.height += 18
+            self.add(f'<rect class="{cls} legend-key" x="{_f(x)}" y="{_f(y)}" width="10" height="10"/>'
+                     f'<text class="legend" x="{_f(x + 15)}" y="{_f(y + 9)}">{escape(label)}</text>')
+            x += width
 
     def render(self, css_class: str = "chart") -> str:
         return (f'<svg class="{css_class}" viewBox="0 0 {self.width} {self.height}" role="img" '
@@ -183,9 +199,10 @@ def observed_vs_inventory(points: list[dict]) -> str:
         if _ok(unc) and unc > 0:
             low = max(p["observed"] - unc, lo)
             svg.errorbar(px, y(low), y(p["observed"] + unc))
-        tip = f'{p["label"]}: observed {p["observed"]:.3g} ± {unc if _ok(unc) else float("nan"):.2g} kg/s, inventory {p["inventory"]:.3g} kg/s'
+        tip = (f'{p["label"]}: observed {sig(p["observed"])}' + (f' ± {sig(unc, 2)}' if _ok(unc) else "")
+               + f' kg/s, inventory {sig(p["inventory"])} kg/s')
         svg.point(px, py, tip, "obs", href=p.get("href", ""))
-    svg.legend([("obs", "Source (mean of detections, ±1σ)"), ("one-to-one", "1:1 line")], PAD_L + 10, PAD_T + 14)
+    svg.legend([("obs", "Source (mean of detections, ±1σ)"), ("one-to-one", "1:1 line")])
     return svg.render()
 
 
@@ -226,19 +243,19 @@ def emission_timeseries(rows: list[dict]) -> str:
     for r in rows:
         px = x(r["day"])
         if _ok(r.get("inventory")):
-            svg.point(px, y(r["inventory"]), f'{r["date"]}: inventory {r["inventory"]:.3g} kg/s', "inv", shape="square")
+            svg.point(px, y(r["inventory"]), f'{r["date"]}: inventory {sig(r["inventory"])} kg/s', "inv", shape="square")
         if _ok(r.get("observed")):
             unc = r["observed_unc"] if _ok(r.get("observed_unc")) else 0.0
             svg.errorbar(px - 5, y(max(r["observed"] - unc, ylo)), y(r["observed"] + unc))
-            svg.point(px - 5, y(r["observed"]), f'{r["date"]}: cross-sectional flux {r["observed"]:.3g} ± {unc:.2g} kg/s', "obs")
+            svg.point(px - 5, y(r["observed"]), f'{r["date"]}: cross-sectional flux {sig(r["observed"])} ± {sig(unc, 2)} kg/s', "obs")
         if _ok(r.get("gp")):
             unc = r["gp_unc"] if _ok(r.get("gp_unc")) else 0.0
             svg.errorbar(px + 5, y(max(r["gp"] - unc, ylo)), y(r["gp"] + unc), "err gp-err")
-            svg.point(px + 5, y(r["gp"]), f'{r["date"]}: Gaussian plume {r["gp"]:.3g} ± {unc:.2g} kg/s', "gp")
+            svg.point(px + 5, y(r["gp"]), f'{r["date"]}: Gaussian plume {sig(r["gp"])} ± {sig(unc, 2)} kg/s', "gp")
         if _ok(r.get("upper_limit")):
-            svg.point(px, y(r["upper_limit"]), f'{r["date"]}: not detected, emission < {r["upper_limit"]:.3g} kg/s', "ul", shape="down")
+            svg.point(px, y(r["upper_limit"]), f'{r["date"]}: not detected, emission < {sig(r["upper_limit"])} kg/s', "ul", shape="down")
     svg.legend([("obs", "Cross-sectional flux ±1σ"), ("gp", "Gaussian plume ±1σ"), ("inv", "Inventory at overpass hour"),
-                ("ul", "Upper limit (not detected)")], PAD_L + 10, PAD_T + 14)
+                ("ul", "Upper limit (not detected)")])
     return svg.render()
 
 
@@ -282,6 +299,5 @@ def xco2_profile(soundings: list[dict], fit: dict) -> str:
         svg.add(f'<circle class="snd" cx="{_f(x_top(s["x"]))}" cy="{_f(y_top(s["xco2"]))}" r="2.6" data-tip="{escape(tip)}">'
                 f'<title>{escape(tip)}</title></circle>')
         svg.add(f'<circle class="res" cx="{_f(x_bot(s["x"]))}" cy="{_f(y_bot(r))}" r="2"/>')
-    svg.legend([("snd", "Soundings"), ("fit-line", "Gaussian + linear background"), ("bg-line", "Background")],
-               PAD_L + 10, PAD_T + 14)
+    svg.legend([("snd", "Soundings"), ("fit-line", "Gaussian + linear background"), ("bg-line", "Background")])
     return svg.render("chart profile")

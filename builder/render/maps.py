@@ -99,7 +99,7 @@ class JsonLayer(folium.map.Layer):
     """A plain (unclustered) layer filled from a JSON points file."""
 
     def __init__(self, name: str, url: str, kind: str, root: str, show: bool = True):
-        super().__init__(name=name, show=show)
+        super().__init__(name=name, overlay=True, show=show)
         self._name = "JsonLayer"
         self.url, self.kind, self.root = url, kind, root
 
@@ -122,7 +122,7 @@ class RenderedMap:
 def new_map(name: str, center=(20.0, 0.0), zoom: int = 2) -> AtlasMap:
     """An empty map with the local basemap and a fullscreen button."""
     m = AtlasMap(location=list(center), zoom_start=zoom, tiles=None, prefer_canvas=True, control_scale=True,
-                 world_copy_jump=True, min_zoom=1)
+                 world_copy_jump=True, minZoom=1, maxZoom=14)
     m._name = name
     Basemap("Basemap", url=BASEMAP).add_to(m)
     AtlasFullscreen(position="topleft").add_to(m)

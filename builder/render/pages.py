@@ -40,21 +40,21 @@ def _finite(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def num(v, fmt: str = ".3g", unit: str = "") -> str:
-    """A number or an em dash for missing values."""
+def num(v, fmt: str = "sig3", unit: str = "") -> str:
+    """A number (3 significant digits by default, or a format spec) or an em dash when missing."""
     if not _finite(v):
         return "—"
-    text = format(v, fmt)
+    text = charts.sig(v, 3) if fmt == "sig3" else format(v, fmt)
     return f"{text} {unit}".strip()
 
 
-def pm(v, unc, fmt: str = ".3g", unit: str = "") -> str:
-    """'value ± unc unit' (or just the value)."""
+def pm(v, unc, fmt: str = "sig3", unit: str = "") -> str:
+    """'value ± unc unit' (or just the value); the uncertainty has 2 significant digits."""
     if not _finite(v):
         return "—"
     if not _finite(unc):
         return num(v, fmt, unit)
-    return f"{format(v, fmt)} ± {format(unc, '.2g')} {unit}".strip()
+    return f"{num(v, fmt)} ± {charts.sig(unc, 2)} {unit}".strip()
 
 
 def big(v) -> str:

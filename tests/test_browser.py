@@ -1,0 +1,151 @@
+"""The rendered fixture site in headless Chromium: maps, tables, charts, search,
+no console errors, no failed requests and no request leaving 127.0.0.1.
+
+Screenshots go to test-artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from builder.config import load_config
+from builder.render import render_site, urls
+from builder.render.fixture import demo_result
+from builder.render.serve import start
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "test-artifacts"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory):
+    out = tmp_path_factory.mktemp("browser-site")
+    render_site(load_config(REPO / "atlas.toml"), demo_result(), out)
+    server, stop = start(out, 0, lambda: None, [], interval=60)
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    stop.set()
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+class Watch:
+    """Records console errors, page errors, failed requests and requested hosts."""
+
+    def __init__(self, page):
+        self.errors: list[str] = []
+        self.failed: list[str] = []
+        self.hosts: set[str] = set()
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("requestfailed", lambda r: self.failed.append(r.url))
+        page.on("request", lambda r: self.hosts.add(urlparse(r.url).hostname or r.url.split(":", 1)[0]))
+
+    def check(self):
+        assert self.errors == []
+        assert self.failed == []
+        assert self.hosts <= {"127.0.0.1", "data"}, self.hosts
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1200, "height": 900})
+    pg = ctx.new_page()
+    pg.set_default_timeout(15000)
+    watch = Watch(pg)
+    yield pg, watch
+    ctx.close()
+
+
+def shot(pg, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_home_map_shows_sources_and_detections(page, base_url):
+    pg, watch = page
+    pg.goto(base_url)
+    r = demo_result()
+    container = pg.locator("#map_home_001")
+    pg.wait_for_selector("#map_home_001[data-source-count][data-detection-count][data-candidate-count]")
+    assert container.get_attribute("data-source-count") == str(len(r.sources))
+    assert container.get_attribute("data-detection-count") == str(len(r.detections))
+    pg.wait_for_selector(".marker-cluster, .leaflet-overlay-pane canvas")
+    assert pg.locator(".leaflet-control-layers-overlays label").count() == 3
+    assert pg.locator(".leaflet-control-zoom-fullscreen, .leaflet-control-fullscreen").count() >= 1
+    assert pg.locator("svg.chart circle.obs").count() >= 3
+    assert "Simulated observations" in pg.locator(".banner").inner_text()
+    pg.wait_for_timeout(500)
+    shot(pg, "home")
+    watch.check()
+
+
+def test_source_page_map_table_chart(page, base_url):
+    pg, watch = page
+    pg.goto(base_url + urls.source_page("coco2-1001"))
+    pg.wait_for_selector(".leaflet-container .leaflet-overlay-pane canvas, .leaflet-container svg")
+    rows = pg.locator("section:has(#ovp-h) tbody tr")
+    r = demo_result()
+    assert rows.count() == int((r.overpasses.source_id == "coco2-1001").sum())
+    assert pg.locator("svg.chart circle.obs").count() == 2 and pg.locator("svg.chart path.ul").count() == 1
+    pg.locator("svg.chart circle.obs").first.hover()
+    assert pg.locator(".chart-tip").is_visible() and "kg/s" in pg.locator(".chart-tip").inner_text()
+    pg.wait_for_timeout(500)
+    shot(pg, "source")
+    watch.check()
+
+
+def test_evil_source_page_runs_no_script(page, base_url):
+    pg, watch = page
+    dialogs = []
+    pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    pg.goto(base_url + urls.source_page("coco2-1002"))
+    pg.wait_for_selector(".leaflet-container")
+    assert pg.locator("h1").inner_text().startswith('<script>alert(1)</script>"onmouseover=')
+    pg.goto(base_url + "sources/")
+    pg.wait_for_selector("#sources-table tbody tr")
+    pg.fill("#f-text", "alert")
+    assert pg.locator("#sources-table tbody tr").count() == 1
+    pg.wait_for_timeout(300)
+    assert dialogs == []
+    watch.check()
+
+
+def test_detection_page_profile_chart(page, base_url):
+    pg, watch = page
+    did = demo_result().detections.detection_id.iloc[0]
+    pg.goto(base_url + urls.detection_page(did))
+    pg.wait_for_selector(".leaflet-container")
+    assert pg.locator("svg.chart.profile").is_visible()
+    assert pg.locator("svg.chart.profile circle.snd").count() > 20
+    pg.wait_for_timeout(500)
+    shot(pg, "detection")
+    watch.check()
+
+
+@pytest.mark.parametrize("query,expected", [("Matimba", "Matimba"), ("coco2-1001", "Bełchatów"), ("JPN", "Tokyo"),
+                                            ("OCO-2-22001-2018080711300044", "orbit 22001")])
+def test_search_finds_sources(page, base_url, query, expected):
+    pg, watch = page
+    pg.goto(base_url + "search/?q=" + query)
+    pg.wait_for_selector(".pagefind-ui__result-link")
+    titles = pg.locator(".pagefind-ui__result-link").all_inner_texts()
+    assert any(expected in t for t in titles), titles
+    watch.check()
