@@ -281,10 +281,11 @@ def candidate_pairs(detections: pd.DataFrame, sources: pd.DataFrame, emission_kg
     q_area = area * l1 * u_perp  # floored normal wind: robust where the wind is near the track
     q_obs = np.where(np.isfinite(q_area) & (q_area > 0), q_area, q_obs)
     have_obs = np.isfinite(q_obs) & (q_obs > 0)
-    inv_pos = np.where(np.isfinite(inv) & (inv > 0), inv, 1e-9)
-    explain = ~have_obs | (inv_pos >= cfg.min_flux_fraction * np.where(have_obs, q_obs, 0.0))
+    have_inv = np.isfinite(inv)  # unknown (e.g. no time): no flux term; known zero: cannot explain a plume
+    inv_pos = np.where(have_inv & (inv > 0), inv, 1e-9)
+    explain = ~have_obs | ~have_inv | (inv_pos >= cfg.min_flux_fraction * np.where(have_obs, q_obs, 0.0))
     with np.errstate(invalid="ignore", divide="ignore"):
-        z_flux = np.where(have_obs, np.log(q_obs / inv_pos) / np.log(FLUX_FACTOR_1SIGMA), 0.0)
+        z_flux = np.where(have_obs & have_inv, np.log(q_obs / inv_pos) / np.log(FLUX_FACTOR_1SIGMA), 0.0)
         travel_h = np.clip(np.nan_to_num(downwind), 0, None) / (3.6 * np.fmax(speed, 0.1))
     z_time = np.where(calm, 0.0, travel_h / TRAVEL_SCALE_H)
     z_axis = np.where(calm, dist / cfg.axis_tolerance_km, 2.0 * offset / tol)  # the gate is ~2 sigma

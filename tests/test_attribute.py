@@ -264,3 +264,13 @@ def test_colocated_units_form_one_site():
     row = ovp.set_index("source_id").loc["U2"]
     assert "U1" not in set(ovp["source_id"]) and bool(row["detected"])
     assert row["inventory_kg_s"] == pytest.approx(16.0 * MT) and row["ratio"] == pytest.approx(1.0)
+
+
+def test_unknown_time_skips_flux_term_but_zero_inventory_cannot_explain():
+    src = sources_table([("A", 51.0, 19.6, 20.0)])
+    row = detection(51.0, 20.0)
+    row["time_utc"] = pd.NaT
+    out = attribute(dets(row), src, inv_const, Attribute())
+    assert out.iloc[0]["source_id"] == "A" and np.isnan(out.iloc[0]["inventory_kg_s"])
+    off = attribute(dets(detection(51.0, 20.0)), src, lambda df, t: np.zeros(len(df)), Attribute())
+    assert off.iloc[0]["source_id"] == ""
