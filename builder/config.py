@@ -98,6 +98,7 @@ class Simulate:
     instrument: str = "OCO-2"
     noise_ppm: tuple[float, float] = (0.5, 1.0)  #: per-sounding noise range
     wind_error_rel: float = 0.25      #: written wind differs from the true wind by this (1 sigma)
+    wind_dir_error_deg: float = 17.0  #: 1-sigma direction error of the written wind (smooth over ~600 km)
     min_emission_t_yr: float = 1e5    #: sources below this emit no simulated plume (invisible anyway)
     lat_band: tuple[float, float] = (-60.0, 75.0)  #: latitudes with soundings
     lite_version: str = "11.1r"

@@ -101,7 +101,7 @@ REGIONAL_LENGTH_KM = 22.0              #: its correlation length (Baker et al. 2
 SYNOPTIC_SD_PPM = 0.3
 SYNOPTIC_LENGTH_KM = 400.0
 FOOTPRINT_BIAS_SD_PPM = 0.1            #: residual footprint striping after bias correction
-WIND_DIR_ERROR_DEG = 17.0              #: 1-sigma direction error of the file wind
+WIND_DIR_ERROR_DEG = 17.0              #: default 1-sigma direction error of the file wind
 WIND_ERROR_LENGTH_KM = 600.0           #: scale over which the file-wind error is coherent
 MIN_WIND_M_S = 1.0
 MAX_WIND_M_S = 12.0
@@ -242,7 +242,8 @@ class _ModeField:
 class DayFields:
     """The day's weather: true wind, file-wind error, pressure and water vapour anomalies."""
 
-    def __init__(self, seed: int, day_ordinal: int, wind_error_rel: float):
+    def __init__(self, seed: int, day_ordinal: int, wind_error_rel: float,
+                 wind_dir_error_deg: float = WIND_DIR_ERROR_DEG):
         rng = np.random.default_rng([seed, 1, day_ordinal])
         self.u_modes = _ModeField(rng, (1500.0, 5000.0))
         self.v_modes = _ModeField(rng, (1500.0, 5000.0))
@@ -251,6 +252,7 @@ class DayFields:
         self.psurf_anom = _ModeField(rng, (2000.0, 6000.0))
         self.tcwv_anom = _ModeField(rng, (1000.0, 4000.0))
         self.wind_error_rel = wind_error_rel
+        self.wind_dir_error_deg = wind_dir_error_deg
 
     def wind(self, lat, xyz) -> tuple[np.ndarray, np.ndarray]:
         """True plume-layer wind [m/s]: zonal mean (-3.5 m/s trades, +3.5 m/s
@@ -265,10 +267,11 @@ class DayFields:
 
     def file_wind(self, lat, xyz) -> tuple[np.ndarray, np.ndarray]:
         """The wind written to the file: true wind with a smooth relative speed
-        error (1 sigma wind_error_rel) rotated by a smooth direction error (1 sigma 17 deg)."""
+        error (1 sigma wind_error_rel) rotated by a smooth direction error
+        (1 sigma wind_dir_error_deg, default 17 deg)."""
         u, v = self.wind(lat, xyz)
         f = np.clip(1.0 + self.wind_error_rel * self.speed_err(xyz), 0.2, 3.0)
-        a = np.radians(WIND_DIR_ERROR_DEG) * self.dir_err(xyz)
+        a = np.radians(self.wind_dir_error_deg) * self.dir_err(xyz)
         c, s = np.cos(a), np.sin(a)
         return f * (c * u - s * v), f * (s * u + c * v)
 
@@ -742,7 +745,7 @@ def simulate(cfg: Config, sources: pd.DataFrame,
     def fields_for(node_t_s: float) -> DayFields:
         ordinal = int(np.floor(node_t_s / 86400.0))
         if ordinal not in field_cache:
-            field_cache[ordinal] = DayFields(seed, ordinal, sc.wind_error_rel)
+            field_cache[ordinal] = DayFields(seed, ordinal, sc.wind_error_rel, sc.wind_dir_error_deg)
         return field_cache[ordinal]
 
     ctx = {
@@ -803,7 +806,7 @@ def simulate(cfg: Config, sources: pd.DataFrame,
         "noise": noise, "background": background, "clear_sky": clear_sky,
         "parameters": {
             "noise_ppm": list(sc.noise_ppm), "wind_error_rel": sc.wind_error_rel,
-            "wind_dir_error_deg": WIND_DIR_ERROR_DEG, "min_emission_t_yr": sc.min_emission_t_yr,
+            "wind_dir_error_deg": sc.wind_dir_error_deg, "min_emission_t_yr": sc.min_emission_t_yr,
             "lat_band": list(sc.lat_band), "orbits_per_day": ORBITS_PER_DAY, "inclination_deg": INCLINATION_DEG,
             "ascending_node_local_h": ASCENDING_NODE_LOCAL_H, "max_sza_deg": MAX_SZA_DEG,
             "near_source_km": NEAR_SOURCE_KM, "regional_sd_ppm": REGIONAL_SD_PPM,

@@ -4,6 +4,7 @@ physics against the truth table, wind errors, bad input."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import netCDF4
@@ -46,8 +47,10 @@ SPARSE = grid_sources(6.0, 5.0, region=WIDE)
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("sim")
+    t0 = time.process_time()
     res = sim.simulate(Config(), grid_sources(), hourly_emission, out, days=3, start="2018-08-01", seed=11,
                        region=REGION)
+    res.cpu_s = time.process_time() - t0
     return res
 
 
@@ -93,6 +96,12 @@ def test_files_readable_with_lite_layout(small_run):
     meta = json.loads((small_run.truth_path.parent / "simulation.json").read_text())
     assert meta["simulated"] is True and meta["seed"] == 11 and meta["start"] == "2018-08-01"
     assert meta["end"] == "2018-08-04"
+
+
+def test_small_test_set_is_fast(small_run):
+    """A test set (a region around a few sources, 3 days) costs well under 5 s of CPU."""
+    assert small_run.cpu_s < 5.0
+    assert 1000 < small_run.n_soundings < 200_000
 
 
 def test_truth_and_tracks_tables(small_run):
@@ -245,7 +254,8 @@ def test_isolation_flag(clean_run, tmp_path):
 
 def test_written_wind_error(clean_run):
     cfg = Config()
-    fields = sim.DayFields(seed=9, day_ordinal=4, wind_error_rel=cfg.simulate.wind_error_rel)
+    fields = sim.DayFields(seed=9, day_ordinal=4, wind_error_rel=cfg.simulate.wind_error_rel,
+                           wind_dir_error_deg=cfg.simulate.wind_dir_error_deg)
     rng = np.random.default_rng(0)
     lat = np.degrees(np.arcsin(rng.uniform(-0.8, 0.9, 4000)))
     lon = rng.uniform(-180, 180, 4000)
@@ -257,7 +267,8 @@ def test_written_wind_error(clean_run):
     rel = fspeed / speed - 1
     assert 0.6 * cfg.simulate.wind_error_rel < rel.std() < 1.4 * cfg.simulate.wind_error_rel
     ang = np.degrees(np.angle((fu + 1j * fv) / (u + 1j * v)))
-    assert 10 < ang.std() < 25 and abs(ang.mean()) < 5
+    d = cfg.simulate.wind_dir_error_deg
+    assert 0.6 * d < ang.std() < 1.4 * d and abs(ang.mean()) < 5
     # the error is smooth: nearly the same 20 km away
     lat2 = lat + 20 / 111.2
     fu2, fv2 = fields.file_wind(lat2, sim._unit_xyz(lat2, lon))
