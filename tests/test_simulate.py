@@ -311,3 +311,21 @@ def test_config_section_loads(tmp_path):
     p.write_text("[simulate]\nseed = 3\ndays = 2\nwind_error_rel = 0.1\n")
     cfg = load_config(p)
     assert cfg.simulate.seed == 3 and cfg.simulate.days == 2 and cfg.simulate.wind_error_rel == 0.1
+
+
+def test_ground_track_repeat_cycle_and_inclination():
+    orbit = 21700
+    t = sim.node_time_s(orbit) + np.linspace(-sim.PERIOD_S / 2, sim.PERIOD_S / 2, 2001)
+    lat, lon = sim.ground_track(t, orbit)
+    lat16, lon16 = sim.ground_track(t + 16 * 86400.0, orbit + 233)
+    np.testing.assert_allclose(lat16, lat, atol=1e-6)
+    np.testing.assert_allclose((lon16 - lon + 180) % 360 - 180, 0, atol=1e-6)
+    assert abs(lat.max() - (180 - sim.INCLINATION_DEG)) < 0.05     # 81.8 deg turning latitude
+    # one day later the track is not the same (adjacent tracks ~24.7 deg apart at the node)
+    lat1, lon1 = sim.ground_track(t + 86400.0, orbit + 15)
+    assert np.abs((lon1 - lon + 180) % 360 - 180).max() > 1.0
+    # ascending (northbound) on the day side, ~6.75 km/s ground speed
+    day = np.abs(t - sim.node_time_s(orbit)) < 600
+    assert np.all(np.diff(lat[day]) > 0)
+    v = physics.haversine_km(lat[:-1], lon[:-1], lat[1:], lon[1:]) / np.diff(t)
+    assert 6.3 < np.median(v) < 7.2
