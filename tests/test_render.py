@@ -322,3 +322,13 @@ def test_serve_injects_reload_and_rebuilds(site, tmp_path):
 def test_config_site_fields_documented():
     names = {f.name for f in dataclasses.fields(config().site)}
     assert {"templates", "content", "node_modules", "search"} <= names
+
+
+def test_raw_html_in_markdown_is_not_live():
+    from builder.render.content import render_markdown
+    html = render_markdown("Hi <script>alert(1)</script> <img src=x onerror=alert(2)> CO<sub>2</sub>\n\n"
+                           "[a](javascript:alert(3)) [b](https://doi.org/10.5194/x) ![c](https://example.org/i.png)\n\n"
+                           "`<b>code</b>`\n")
+    assert "<script" not in html and "onerror" not in html and "javascript:" not in html
+    assert "CO<sub>2</sub>" in html and 'href="https://doi.org/10.5194/x"' in html
+    assert 'src="https://example.org' not in html and "<code>&lt;b&gt;code&lt;/b&gt;</code>" in html
