@@ -30,7 +30,9 @@ Physical choices (each documented where it is made):
   >= cfg.simulate.min_emission_t_yr, emission at the overpass time from the
   inventory temporal profiles, Pasquill-Gifford class from the wind speed,
   converted to ppm with the sounding's written psurf/tcwv
-  (:func:`builder.physics.ppm_from_co2_mass_kg_m2`), averaged over the footprint.
+  (:func:`builder.physics.ppm_from_co2_mass_kg_m2`), averaged over the footprint,
+  scaled per crossing by a ~10 % turbulent factor (Galkowski et al. 2025); the
+  truth's area/peak include it, its emission does not.
 - Wind: a smooth random daily field (zonal-mean trades/westerlies + a few
   large-scale modes, 1-12 m/s). The wind written to the file (GEOS FP-IT
   stand-in) has a smooth relative speed error (cfg.simulate.wind_error_rel) and
@@ -61,7 +63,7 @@ from builder.litefmt import lite_filename, write_lite
 from builder.soundings import InputError
 
 #: Bump when the simulated output changes (the build caches simulations by it).
-SIMULATOR_VERSION = "3"
+SIMULATOR_VERSION = "4"
 
 # --- orbit and instrument (OCO-2 DPUG; Crisp et al. 2017; science-notes 4.4) ---
 ORBITS_PER_DAY = 233.0 / 16.0          #: 16-day, 233-orbit repeat cycle
@@ -104,6 +106,7 @@ FOOTPRINT_BIAS_SD_PPM = 0.1            #: residual footprint striping after bias
 WIND_DIR_ERROR_DEG = 17.0              #: default 1-sigma direction error of the file wind
 WIND_ERROR_LENGTH_KM = 600.0           #: scale over which the file-wind error is coherent
 MIN_WIND_M_S = 1.0
+PLUME_TURBULENCE_SD = 0.10             #: lognormal sd of the line density at the track (Galkowski et al. 2025)
 MAX_WIND_M_S = 12.0
 SCALE_HEIGHT_M = 8434.0
 
@@ -566,6 +569,13 @@ def _plumes(orbit, t, lat, lon, heading, along, fxyz, sf, slat, slon, psurf, tcw
     if q.shape != (len(cand),):
         raise ValueError(f"emission_kg_s returned shape {q.shape}, expected ({len(cand)},)")
     q = np.where(np.isfinite(q) & (q > 0), q, 0.0)
+    # turbulent variability: the plume's line density at the track differs from
+    # Q/u by ~10 % (1 sigma; Galkowski et al. 2025, ACP 25, 13831). One factor per
+    # (orbit, source), drawn for every source so it does not depend on the day split.
+    q_true = q
+    if ctx["noise"]:
+        turb = np.random.default_rng([ctx["seed"], 4, orbit]).normal(0.0, PLUME_TURBULENCE_SD, len(ctx["src_xyz"]))
+        q = q * np.exp(turb[cand] - PLUME_TURBULENCE_SD ** 2 / 2)
     x = e * ux[p_src] + n * uy[p_src]          # downwind [km]
     y = -e * uy[p_src] + n * ux[p_src]         # crosswind, left of the wind [km]
 
@@ -628,7 +638,7 @@ def _plumes(orbit, t, lat, lon, heading, along, fxyz, sf, slat, slon, psurf, tcw
     alt_c = terrain_altitude_m(land_c, cxyz)
     ps_c = fields.psurf_hpa(alt_c, cxyz)
     tc_c = fields.tcwv_kg_m2(cross_lat, alt_c, cxyz)
-    # along-track integral of the plume = Q / u_perp (line density, Zheng et al. 2020)
+    # along-track integral of the (turbulence-scaled) plume = Q / u_perp (line density, Zheng et al. 2020)
     area = physics.ppm_from_co2_mass_kg_m2(q[cs] / np.maximum(u_perp, 1e-6), ps_c, tc_c) / 1e3
     fp_var_km2 = (FOOTPRINT_CROSS_KM ** 2 + FOOTPRINT_ALONG_KM ** 2) / 24.0
     sig_y_km = np.sqrt((_sigma_y_cls(xc, stab[cs]) / 1e3) ** 2 + fp_var_km2)
@@ -663,7 +673,7 @@ def _plumes(orbit, t, lat, lon, heading, along, fxyz, sf, slat, slon, psurf, tcw
         "instrument": inst,
         "orbit": orbit,
         "time_utc": pd.to_datetime(ORBIT_EPOCH + np.round(cross_t * 1e3).astype("timedelta64[ms]"), utc=True),
-        "emission_kg_s": q[cs],
+        "emission_kg_s": q_true[cs],
         "wind_u_m_s": wu[cs], "wind_v_m_s": wv[cs],
         "file_wind_u_m_s": fwu, "file_wind_v_m_s": fwv,
         "cross_latitude": cross_lat, "cross_longitude": cross_lon,
@@ -714,7 +724,7 @@ def simulate(cfg: Config, sources: pd.DataFrame,
 
     ``region`` = (lon_min, lat_min, lon_max, lat_max) restricts the written
     soundings and truth crossings. ``noise=False`` removes random noise,
-    correlated errors and footprint biases; ``background=False`` uses a flat
+    correlated errors, footprint biases and plume turbulence; ``background=False`` uses a flat
     400 ppm background; ``clear_sky=True`` writes every sounding (no cloud
     gaps). These switches exist for validating the plume physics.
     ``progress(done_days, total_days)`` is called after each day.

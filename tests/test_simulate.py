@@ -329,3 +329,17 @@ def test_ground_track_repeat_cycle_and_inclination():
     assert np.all(np.diff(lat[day]) > 0)
     v = physics.haversine_km(lat[:-1], lon[:-1], lat[1:], lon[1:]) / np.diff(t)
     assert 6.3 < np.median(v) < 7.2
+
+
+def test_turbulence_scales_truth_area_not_emission(clean_run, tmp_path):
+    """With noise on, each crossing's line density varies ~10 % around Q/u (same geometry, same emission)."""
+    res = sim.simulate(Config(), SPARSE, hourly_emission, tmp_path, days=16, start="2018-08-01", seed=5,
+                       region=WIDE)
+    clean = pd.read_csv(clean_run.truth_path).set_index("crossing_id")
+    noisy = pd.read_csv(res.truth_path).set_index("crossing_id")
+    both = clean.index.intersection(noisy.index)
+    assert len(both) >= 10 and len(both) == len(clean)
+    np.testing.assert_allclose(noisy.loc[both, "emission_kg_s"], clean.loc[both, "emission_kg_s"], rtol=1e-5)
+    np.testing.assert_allclose(noisy.loc[both, "downwind_km"], clean.loc[both, "downwind_km"], rtol=1e-5)
+    ratio = np.log(noisy.loc[both, "area_ppm_km"] / clean.loc[both, "area_ppm_km"])
+    assert 0.04 < ratio.std() < 0.2 and abs(ratio.mean()) < 0.08
