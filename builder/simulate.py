@@ -362,8 +362,6 @@ def plume_ppm(emission_kg_s, speed_m_s, x_km, y_km, psurf_hpa, tcwv_kg_m2, stabi
 class _Pass:
     soundings: dict[str, np.ndarray]
     truth: pd.DataFrame
-    frame_t_s: np.ndarray      # frames of the pass kept for counting track length
-    frame_along_km: np.ndarray
 
 
 def _simulate_pass(orbit: int, t_lo: float, t_hi: float, ctx: dict) -> _Pass | None:
@@ -511,7 +509,7 @@ def _simulate_pass(orbit: int, t_lo: float, t_hi: float, ctx: dict) -> _Pass | N
         "tcwv": tcwv_ret, "tcwv_apriori": tcwv,
         "tcwv_uncertainty": 0.5 + 0.02 * tcwv,
     }
-    return _Pass(columns, truth, t, along)
+    return _Pass(columns, truth)
 
 
 def _yyyymmddhhmmss(sec_after_epoch: np.ndarray) -> np.ndarray:
@@ -787,7 +785,7 @@ def simulate(cfg: Config, sources: pd.DataFrame,
                 n_good = int(gq.sum())
                 ft = np.unique(cols["time"][gq])
                 track_rows.append({"instrument": sc.instrument, "orbit": orbit, "source_file": name,
-                                   "n_soundings": n_good, "track_km": _track_km(ft, p)})
+                                   "n_soundings": n_good, "track_km": _track_km(ft)})
         if not chunks:
             if progress:
                 progress(d + 1, days)
@@ -830,7 +828,7 @@ def simulate(cfg: Config, sources: pd.DataFrame,
                             n_crossings=int(len(truth)), skipped=skipped)
 
 
-def _track_km(frame_times: np.ndarray, p: _Pass) -> float:
+def _track_km(frame_times: np.ndarray) -> float:
     """Along-track km covered by good data: sum of the gaps between consecutive
     good frames that are shorter than TRACK_GAP_KM, plus one frame per run."""
     if len(frame_times) == 0:
