@@ -205,6 +205,25 @@ class Sites:
         return out
 
 
+_STR_COLUMNS = {"overpass_id", "source_id", "instrument", "detection_id", "candidate_id", "detection_ids"}
+_INT_COLUMNS = {"orbit", "n_soundings", "n_detections", "n_orbits", "n_overpasses"}
+
+
+def typed_empty(columns: list[str]) -> pd.DataFrame:
+    """An empty table whose columns have the dtypes of a filled one (so concatenation keeps them)."""
+    def series(c):
+        if c in _STR_COLUMNS:
+            return pd.Series(dtype=object)
+        if c in _INT_COLUMNS:
+            return pd.Series(dtype="int64")
+        if c == "detected":
+            return pd.Series(dtype=bool)
+        if c.startswith("time_utc") or c.endswith("_time_utc"):
+            return pd.Series(dtype="datetime64[ns, UTC]")
+        return pd.Series(dtype=float)
+    return pd.DataFrame({c: series(c) for c in columns})
+
+
 def _empty_attribution(out: pd.DataFrame) -> pd.DataFrame:
     for c in _ATTR_OUT:
         if c in ("source_id", "source_name", "alternatives", "site_source_ids"):
@@ -564,7 +583,7 @@ def find_overpasses(track: Track, detections: pd.DataFrame, sources: pd.DataFram
     quantify.min_wind_track_angle_deg).
     """
     acfg = cfg.attribute
-    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in tables.OVERPASS_COLUMNS})
+    empty = typed_empty(tables.OVERPASS_COLUMNS)
     s = track.soundings
     src = _usable_sources(sources)
     if s is None or len(s) < 2 or len(src) == 0:
@@ -702,7 +721,7 @@ def find_candidates(detections_all: pd.DataFrame, cfg: Attribute) -> pd.DataFram
     """
     from sklearn.cluster import DBSCAN
 
-    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in tables.CANDIDATE_COLUMNS})
+    empty = typed_empty(tables.CANDIDATE_COLUMNS)
     if detections_all is None or len(detections_all) < 2:
         return empty
     d = detections_all

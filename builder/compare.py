@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from builder import physics, tables
+from builder.attribute import typed_empty
 
 
 def _ids(series: pd.Series) -> pd.Series:
@@ -63,7 +64,7 @@ def compare(overpasses: pd.DataFrame, detections: pd.DataFrame, sources: pd.Data
     detected overpasses. Missing inventory_kg_s falls back to the annual mean of
     ``sources`` (emission_t_yr). Sorted by source_id.
     """
-    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in tables.SOURCE_SUMMARY_COLUMNS})
+    empty = typed_empty(tables.SOURCE_SUMMARY_COLUMNS)
     ovp = overpasses if overpasses is not None else pd.DataFrame()
     if len(ovp):
         ovp = ovp.assign(source_id=_ids(ovp["source_id"]))
