@@ -206,7 +206,7 @@ class ResultCache:
             for c in enc.columns:  # datetimes as exact int64 nanoseconds (NaT -> int64 min -> NaT)
                 if str(enc[c].dtype).startswith("datetime64"):
                     enc[c] = enc[c].dt.as_unit("ns").astype("int64")
-            raw = enc.to_json(orient="split", index=False, double_precision=15).encode("utf-8")
+            raw = _encode_split(enc)
             (tmp / f"{name}.json").write_bytes(raw)
             meta["sha256"][name] = hashlib.sha256(raw).hexdigest()
             meta["dtypes"][name] = {c: str(t) for c, t in df.dtypes.items()}
@@ -222,6 +222,20 @@ class ResultCache:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _encode_split(df: pd.DataFrame) -> bytes:
+    """``{"columns", "data"}`` JSON with exact floats (Python's shortest round-trip repr; NaN and
+    Infinity kept): pandas' to_json keeps at most 15 digits, so a cached result would differ from
+    a fresh one in the last digits and the site would depend on whether the cache was used."""
+    def scalar(o):
+        if isinstance(o, np.generic):
+            return o.item()
+        raise TypeError(f"cannot cache a {type(o).__name__}")
+
+    rows = df.astype(object).to_numpy().tolist()
+    return json.dumps({"columns": [str(c) for c in df.columns], "data": rows}, default=scalar,
+                      ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def _read_typed(raw: bytes, dtypes: dict[str, str]) -> pd.DataFrame:
     """Inverse of the JSON "split" encoding used by :meth:`ResultCache.put` (keeps '' vs None)."""
     data = json.loads(raw)
@@ -231,8 +245,10 @@ def _read_typed(raw: bytes, dtypes: dict[str, str]) -> pd.DataFrame:
     for col, dt in dtypes.items():
         if dt.startswith("datetime64"):
             df[col] = pd.to_datetime(df[col].astype("int64"), unit="ns", utc=True).astype(dt)
-        elif dt in ("object", "str", "string"):
+        elif dt == "object":
             df[col] = df[col].astype(object)
+        elif dt in ("str", "string"):  # pandas' string dtypes: restore them, a fresh result has them
+            df[col] = df[col].astype(dt)
         else:
             try:
                 df[col] = df[col].astype(dt)
