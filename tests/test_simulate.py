@@ -343,3 +343,20 @@ def test_turbulence_scales_truth_area_not_emission(clean_run, tmp_path):
     np.testing.assert_allclose(noisy.loc[both, "downwind_km"], clean.loc[both, "downwind_km"], rtol=1e-5)
     ratio = np.log(noisy.loc[both, "area_ppm_km"] / clean.loc[both, "area_ppm_km"])
     assert 0.04 < ratio.std() < 0.2 and abs(ratio.mean()) < 0.08
+
+
+@pytest.mark.slow
+def test_default_month_scale(tmp_path):
+    """The default month over the embedded catalogue: 2-4 M soundings in < 60 s of CPU."""
+    from builder.inventory import read_coco2
+
+    root = Path(__file__).resolve().parents[1]
+    sources, profiles = read_coco2(root / "dataset" / "coco2")
+    t0 = time.process_time()
+    res = sim.simulate(Config(), sources, profiles.emission_kg_s, tmp_path)
+    cpu = time.process_time() - t0
+    assert len(res.files) == Config().simulate.days
+    assert 2e6 <= res.n_soundings <= 4e6, res.n_soundings
+    assert cpu < 60.0, cpu
+    tracks = pd.read_csv(res.tracks_path)
+    assert 0.4 < tracks.n_soundings.sum() / res.n_soundings < 0.65
