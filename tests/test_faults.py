@@ -122,6 +122,43 @@ def plume_city_id(i: int) -> str:
     return f"city-plume-{i}-xx"
 
 
+#: Small simulated set: 2 days of OCO-2 over eastern China (CoCO2 sources, ~200 truth crossings/day, a few
+#: thousand soundings) plus the plume files; truth.csv makes the build validate itself.
+SIM_REGION = (108.0, 28.0, 122.0, 42.0)
+
+
+def make_small_inputs(folder: Path, days: int = 2) -> Path:
+    """Simulated Lite files + truth.csv + the plume files in ``folder``; returns ``folder``."""
+    from builder.build import load_sources
+    from builder.config import load_config
+    from builder.simulate import simulate
+
+    folder = Path(folder)
+    cfg = load_config(None, paths={"coco2": str(ROOT / "dataset" / "coco2")})
+    sources, profiles = load_sources(cfg, [])
+    simulate(cfg, sources, profiles.emission_kg_s, folder, days=days, region=SIM_REGION)
+    write_plume_files(folder)
+    return folder
+
+
+def tree_diff(a: Path, b: Path, limit: int = 20) -> list[str]:
+    """Files only in one tree or differing (with the first differing line), as readable lines."""
+    fa = {p.relative_to(a).as_posix() for p in Path(a).rglob("*") if p.is_file()}
+    fb = {p.relative_to(b).as_posix() for p in Path(b).rglob("*") if p.is_file()}
+    out = [f"only in {a.name}: {x}" for x in sorted(fa - fb)] + [f"only in {b.name}: {x}" for x in sorted(fb - fa)]
+    for rel in sorted(fa & fb):
+        x, y = (Path(a) / rel).read_bytes(), (Path(b) / rel).read_bytes()
+        if x == y:
+            continue
+        lx, ly = x.splitlines(), y.splitlines()
+        i = next((i for i, (p, q) in enumerate(zip(lx, ly)) if p != q), min(len(lx), len(ly)))
+        p = lx[i] if i < len(lx) else b"<EOF>"
+        q = ly[i] if i < len(ly) else b"<EOF>"
+        j = next((j for j, (u, v) in enumerate(zip(p, q)) if u != v), min(len(p), len(q)))
+        out.append(f"differs: {rel} line {i + 1} col {j + 1}: {p[max(0, j - 60):j + 60]!r} != {q[max(0, j - 60):j + 60]!r}")
+    return out[:limit] + ([f"... {len(out) - limit} more"] if len(out) > limit else [])
+
+
 def run_cli(argv: list[str]) -> tuple[int, str, str]:
     """builder.cli.main in-process; (exit code, stdout, stderr). Any exception escaping main fails the test."""
     from builder import cli
