@@ -220,6 +220,7 @@ def test_overpasses_empty_inputs():
     for out in (find_overpasses(empty_track, dets(), overpass_sources(), inv_const, Config()),
                 find_overpasses(make_track(), dets(), sources_table([]), inv_const, Config())):
         assert len(out) == 0 and list(out.columns) == tables.OVERPASS_COLUMNS
+        assert out["upper_limit_kg_s"].dtype == float and out["detected"].dtype == bool
 
 
 # --------------------------------------------------------------------------- candidates
