@@ -30,6 +30,11 @@ detection time. Equivalently z_flux compares the observed area with the
 expected one A_exp = Q_inv / (u_perp * L1). A source whose expected
 enhancement is below ``min_flux_fraction`` of the observed one cannot explain
 the plume and is not a candidate (so tiny sources do not hide new ones).
+
+Co-located sources (closer than ``site_km``, e.g. the units of one plant) are
+one *site* (:class:`Sites`): geometry uses its largest unit, which names it
+(source_id), and ``Q_inv``/inventory_kg_s is the sum over its units
+(``site_source_ids`` lists them), since one plume cannot be split between them.
 """
 
 from __future__ import annotations
