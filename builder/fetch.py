@@ -221,7 +221,7 @@ def _body_chunks(r: requests.Response):
 
 
 def _transfer(remote: RemoteFile, part: Path, session: requests.Session, timeout_s: float,
-              progress: _Progress, auth_hint: str) -> tuple[int, str]:
+              progress: _Progress, auth_hint: str, stop: threading.Event) -> tuple[int, str]:
     """One HTTP attempt appending to ``part`` from its current size: (bytes received, Last-Modified)."""
     offset = part.stat().st_size if part.exists() else 0
     if remote.size is not None and offset > remote.size:
@@ -262,6 +262,8 @@ def _transfer(remote: RemoteFile, part: Path, session: requests.Session, timeout
             expected = int(length) if length and length.isdigit() else None
             with open(part, "ab" if offset else "wb") as f:
                 for chunk in _body_chunks(r):
+                    if stop.is_set():  # Ctrl-C in the main thread: keep the .part for the next run
+                        raise KeyboardInterrupt
                     f.write(chunk)
                     received += len(chunk)
                     progress.advance(len(chunk))
@@ -274,7 +276,7 @@ def _transfer(remote: RemoteFile, part: Path, session: requests.Session, timeout
 
 
 def _download_one(remote: RemoteFile, out_dir: Path, session: requests.Session, settings: Fetch,
-                  progress: _Progress, auth_hint: str) -> FileResult:
+                  progress: _Progress, auth_hint: str, stop: threading.Event) -> FileResult:
     """Fetch one file into ``out_dir`` unless it is already there and verified."""
     dest = out_dir / remote.name
     if dest.is_file() and _known(remote):
@@ -292,7 +294,7 @@ def _download_one(remote: RemoteFile, out_dir: Path, session: requests.Session, 
         if part.exists():
             progress.log(f"resuming {remote.name} at byte {part.stat().st_size}")
         try:
-            received, modified = _transfer(remote, part, session, settings.timeout_s, progress, auth_hint)
+            received, modified = _transfer(remote, part, session, settings.timeout_s, progress, auth_hint, stop)
             total += received
             break
         except _Fatal as exc:
@@ -331,8 +333,11 @@ def download_files(files: Iterable[RemoteFile], out_dir: str | Path, settings: F
     local = threading.local()
     sessions: list[requests.Session] = []
     denied = threading.Event()
+    stop = threading.Event()  # set on Ctrl-C: running transfers end at their next chunk
 
     def work(remote: RemoteFile) -> FileResult:
+        if stop.is_set():
+            return FileResult(remote.name, "failed", error="not attempted: interrupted")
         if denied.is_set():
             return FileResult(remote.name, "failed", error="not attempted: access was denied for another file",
                               denied=True)
@@ -340,7 +345,10 @@ def download_files(files: Iterable[RemoteFile], out_dir: str | Path, settings: F
             local.session = session_factory()
             sessions.append(local.session)
         try:
-            result = _download_one(remote, out_dir, local.session, settings, bar, auth_hint)
+            result = _download_one(remote, out_dir, local.session, settings, bar, auth_hint, stop)
+        except KeyboardInterrupt:
+            stop.set()
+            raise
         except OSError as exc:  # disk full, permissions: this file fails, the others go on
             result = FileResult(remote.name, "failed", error=_one_line(exc))
         if result.status == "failed":
@@ -351,10 +359,14 @@ def download_files(files: Iterable[RemoteFile], out_dir: str | Path, settings: F
             bar.log(f"downloaded {result.name} ({_size_text(result.path.stat().st_size)})")
         return result
 
+    pool = ThreadPoolExecutor(max_workers=max(1, threads or settings.threads))
     try:
-        with ThreadPoolExecutor(max_workers=max(1, threads or settings.threads)) as pool:
-            results = list(pool.map(work, files))
+        results = list(pool.map(work, files))
+    except KeyboardInterrupt:
+        stop.set()
+        raise
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # files not started are not started
         bar.close()
         for s in sessions:
             s.close()
@@ -410,6 +422,10 @@ def earthdata_login(settings: Fetch):
             raise FetchError(f"cannot reach Earthdata Login: {_one_line(exc)}") from None
         if auth is not None and auth.authenticated:
             return auth
+    halves = [v for v in ("EARTHDATA_USERNAME", "EARTHDATA_PASSWORD") if not os.environ.get(v)]
+    if "environment" in settings.login_strategies and len(halves) == 1:
+        raise CredentialsError(f"{halves[0]} is not set (EARTHDATA_USERNAME and EARTHDATA_PASSWORD go together); "
+                               f"{EARTHDATA_HELP}")
     raise CredentialsError(f"no Earthdata credentials found: {EARTHDATA_HELP}")
 
 

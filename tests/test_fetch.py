@@ -123,7 +123,7 @@ def earthdata(monkeypatch, tmp_path):
 
 
 def _cfg(server, **fetch_keys):
-    keys = {"cmr_url": server["base"] + "/search/", "retries": 0, "backoff_s": 0.0, "timeout_s": 5.0, "threads": 3}
+    keys = {"cmr_url": server["base"] + "/search/", "retries": 0, "backoff_s": 0.0, "timeout_s": 20.0, "threads": 3}
     return load_config(None, fetch={**keys, **fetch_keys})
 
 
@@ -503,3 +503,33 @@ def test_atlas_fetch_command_line(server, tmp_path, capsys):
     assert main(["--config", str(tmp_path / "atlas.toml"), "fetch", "inventories", "--only", "gppd"]) == 0
     assert (tmp_path / "inv" / "global_power_plant_database_v_1_3.zip").is_file()
     assert "inventories: 1 downloaded, 0 already present, 0 failed" in capsys.readouterr().out
+
+
+def test_half_set_environment_is_named(server, earthdata, capsys):
+    earthdata.setenv("EARTHDATA_USERNAME", "alice")
+    assert fetch.main_fetch(_args("oco2", "--start", "2018-08"), _cfg(server)) == 2
+    assert "EARTHDATA_PASSWORD is not set" in capsys.readouterr().err and server["log"] == []
+
+
+def test_ctrl_c_stops_the_run_and_starts_no_other_file(server, tmp_path):
+    keys, _ = _inventory_server(server, tmp_path)
+    started = []
+
+    class Interrupted:
+        def get(self, url, **kw):
+            started.append(url)
+            raise KeyboardInterrupt
+
+        def close(self):
+            pass
+
+    files = [fetch.RemoteFile(f"{server['base']}/f{i}", f"f{i}") for i in range(6)]
+    with pytest.raises(KeyboardInterrupt):
+        fetch.download_files(files, tmp_path / "o", _cfg(server).fetch, session_factory=Interrupted, threads=2,
+                             progress=False)
+    assert 1 <= len(started) <= 2 and not list((tmp_path / "o").iterdir())
+    started.clear()
+    with pytest.raises(KeyboardInterrupt):
+        fetch.download_files(files, tmp_path / "o", _cfg(server).fetch, session_factory=Interrupted, threads=1,
+                             progress=False)
+    assert len(started) == 1
