@@ -29,7 +29,9 @@ emission_kg_s when A is missing); ``Q_inv`` the source's inventory at the
 detection time. Equivalently z_flux compares the observed area with the
 expected one A_exp = Q_inv / (u_perp * L1). A source whose expected
 enhancement is below ``min_flux_fraction`` of the observed one cannot explain
-the plume and is not a candidate (so tiny sources do not hide new ones).
+the plume and is not a candidate (so tiny sources do not hide new ones). A
+detection whose best candidate scores below ``min_score`` stays unattributed
+(its candidates are still listed in ``alternatives``).
 
 Co-located sources (closer than ``site_km``, e.g. the units of one plant) are
 one *site* (:class:`Sites`): geometry uses its largest unit, which names it
@@ -353,7 +355,11 @@ def attribute(detections: pd.DataFrame, sources: pd.DataFrame, emission_kg_s: Ca
     names = src["name"].fillna("").astype(str).to_numpy() if "name" in src.columns else np.full(len(src), "")
     pairs["sid"] = sid[pairs["src"].to_numpy()]
     rank = pairs.groupby("det").cumcount().to_numpy()
-    best = pairs.loc[rank == 0]
+    # a best match scoring below min_score is too unlikely: the detection stays unattributed
+    # (and may become a candidate new source); its weak candidates are still listed
+    top = pairs["score"].groupby(pairs["det"]).transform("max").to_numpy()
+    attributed = top >= cfg.min_score
+    best = pairs.loc[(rank == 0) & attributed]
     rows = best["det"].to_numpy()
     idx = out.index[rows]
     out.loc[idx, "source_id"] = best["sid"].to_numpy()
@@ -366,7 +372,7 @@ def attribute(detections: pd.DataFrame, sources: pd.DataFrame, emission_kg_s: Ca
     out.loc[idx, "site_source_ids"] = sites.member_ids(best["site"].to_numpy())
     counts = pairs.groupby("det").size()
     out.loc[out.index[counts.index.to_numpy()], "n_candidates"] = counts.to_numpy()
-    alt = pairs.loc[(rank > 0) & (rank <= MAX_ALTERNATIVES)]
+    alt = pairs.loc[np.where(attributed, (rank > 0) & (rank <= MAX_ALTERNATIVES), rank < MAX_ALTERNATIVES)]
     if len(alt):
         text = alt["sid"] + ":" + alt["score"].map(lambda s: f"{s:.3g}")
         joined = text.groupby(alt["det"]).agg("|".join)

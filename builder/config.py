@@ -88,6 +88,7 @@ class Attribute:
     overpass_min_soundings: int = 30  #: good soundings within +-20 km of the axis crossing for an overpass
     upper_limit_sigma: float = 3.0    #: non-detection upper limit = this x the matched-filter flux error
     site_km: float = 2.0              #: sources closer than this are one site (units of a plant): inventory summed
+    min_score: float = 1e-3           #: best candidate scoring below this: detection left unattributed (-> candidates)
 
 
 @dataclass(frozen=True)

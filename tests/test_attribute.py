@@ -285,3 +285,15 @@ def test_unknown_time_skips_flux_term_but_zero_inventory_cannot_explain():
     assert out.iloc[0]["source_id"] == "A" and np.isnan(out.iloc[0]["inventory_kg_s"])
     off = attribute(dets(detection(51.0, 20.0)), src, lambda df, t: np.zeros(len(df)), Attribute())
     assert off.iloc[0]["source_id"] == ""
+
+
+def test_min_score_leaves_unlikely_matches_unattributed():
+    # a weak-wind detection 140 km downwind of a small source: geometrically possible, physically unlikely
+    src = sources_table([("FAR", 51.0, 18.0, 2.0)])
+    d = dets(detection(51.0, 20.0, u=1.0, emission_mt=30.0))
+    loose = attribute(d, src, inv_const, Attribute(min_score=0.0, min_flux_fraction=0.0))
+    assert loose.iloc[0]["source_id"] == "FAR" and loose.iloc[0]["attribution_score"] < 1e-3
+    strict = attribute(d, src, inv_const, Attribute(min_flux_fraction=0.0))
+    r = strict.iloc[0]
+    assert r["source_id"] == "" and np.isnan(r["attribution_score"]) and r["n_candidates"] == 1
+    assert r["alternatives"].startswith("FAR:")
