@@ -20,8 +20,8 @@ PAD_L, PAD_R, PAD_T, PAD_B = 64, 16, 16, 48
 
 
 def _f(v: float) -> str:
-    """Compact, deterministic coordinate text."""
-    return f"{v:.1f}".rstrip("0").rstrip(".")
+    """Deterministic coordinate text (0.1 px is plenty)."""
+    return f"{v:.1f}"
 
 
 def sig(v: float, n: int = 3) -> str:
@@ -291,7 +291,7 @@ def xco2_profile(soundings: list[dict], fit: dict) -> str:
     y_bot = Axis(-rmax, rmax, h - PAD_B, res_t, label="Residual")
     svg.axes(x_bot, y_bot, top=res_t, bottom=h - PAD_B)
     svg.polyline([(x_bot(xlo), y_bot(0)), (x_bot(xhi), y_bot(0))], "zero-line")
-    grid = [xlo + (xhi - xlo) * i / 200 for i in range(201)]
+    grid = [xlo + (xhi - xlo) * i / 120 for i in range(121)]
     svg.polyline([(x_top(v), y_top(model(v, False))) for v in grid], "bg-line")
     svg.polyline([(x_top(v), y_top(model(v))) for v in grid], "fit-line")
     for s, r in zip(soundings, res):

@@ -176,3 +176,52 @@ def demo_result() -> BuildResult:
     return BuildResult(sources=sources, detections=detections, profiles=_profiles(detections), overpasses=overpasses,
                        candidates=candidates, source_summary=_source_summary(overpasses), summary=summary,
                        skipped=skipped)
+
+
+def large_result(n_sources: int = 16000, n_observed: int = 1000, seed: int = 1) -> BuildResult:
+    """A synthetic BuildResult at inventory scale (for render speed and page-weight measurements).
+
+    ``n_sources`` inventory sources, of which ``n_observed`` have three overpasses
+    each, the first of them detected (so ``n_observed`` detections with profiles).
+    """
+    rng = np.random.default_rng(seed)
+    base = demo_result()
+    kinds = np.array(["power_plant"] * 9 + ["city"])
+    sources = pd.DataFrame(dict(
+        source_id=[f"coco2-{i:05d}" for i in range(n_sources)], name=[f"Plant {i}" for i in range(n_sources)],
+        kind=kinds[rng.integers(0, 10, n_sources)], fuel=np.array(["coal", "gas", "oil"])[rng.integers(0, 3, n_sources)],
+        country=np.array(["POL", "ZAF", "USA", "CHN", "IND", "DEU"])[rng.integers(0, 6, n_sources)],
+        latitude=rng.uniform(-50, 65, n_sources).round(4), longitude=rng.uniform(-170, 170, n_sources).round(4),
+        emission_t_yr=(10 ** rng.uniform(4, 7.5, n_sources)).round(0), inventory="CoCO2", inventory_year=2018,
+        profile_month=1.0, profile_week=1.0, profile_hour=1.2), columns=SOURCE_COLUMNS)
+    template_det = base.detections.iloc[0]
+    prof = base.profiles[base.profiles.detection_id == template_det.detection_id]
+    dets, ovps, profs = [], [], []
+    for i in range(n_observed):
+        src = sources.iloc[i]
+        did = f"OCO-2-{30000 + i}-{2018080100000000 + i}"
+        d = template_det.copy()
+        d["detection_id"], d["orbit"], d["source_id"], d["source_name"] = did, 30000 + i, src.source_id, src["name"]
+        d["latitude"], d["longitude"] = src.latitude + 0.1, src.longitude
+        dets.append(d)
+        p = prof.copy()
+        p["detection_id"] = did
+        p["latitude"] = p["latitude"] - template_det.latitude + d["latitude"]
+        p["longitude"] = p["longitude"] - template_det.longitude + d["longitude"]
+        profs.append(p)
+        for k in range(3):
+            o = base.overpasses.iloc[0 if k == 0 else 2].copy()
+            o["overpass_id"], o["source_id"], o["orbit"] = f"{src.source_id}-OCO-2-{30000 + i + k}", src.source_id, 30000 + i + k
+            o["detection_id"] = did if k == 0 else ""
+            o["time_utc"] = f"2018-08-{1 + (i + 9 * k) % 28:02d}T12:00:00Z"
+            for c in ("cross_latitude", "track_lat0", "track_lat1"):
+                o[c] = o[c] - base.overpasses.iloc[0].cross_latitude + src.latitude
+            for c in ("cross_longitude", "track_lon0", "track_lon1"):
+                o[c] = o[c] - base.overpasses.iloc[0].cross_longitude + src.longitude
+            ovps.append(o)
+    overpasses = pd.DataFrame(ovps, columns=OVERPASS_COLUMNS).reset_index(drop=True)
+    summary = dict(base.summary, n_detections=n_observed, n_attributed=n_observed)
+    return BuildResult(sources=sources, detections=pd.DataFrame(dets).reset_index(drop=True),
+                       profiles=pd.concat(profs, ignore_index=True), overpasses=overpasses,
+                       candidates=base.candidates, source_summary=_source_summary(overpasses), summary=summary,
+                       skipped=base.skipped)

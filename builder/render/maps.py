@@ -10,7 +10,7 @@
   cluster, never one JS statement per marker.
 - Element ids are renumbered before rendering (folium uses random ids), so the
   same input gives byte-identical output.
-- Labels are HTML-escaped in Python and passed to Leaflet as JSON strings.
+- Labels are plain text in markup-safe JSON, set with textContent in the browser.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
 from folium.plugins import Fullscreen, MarkerCluster
 from folium.template import Template
-from markupsafe import escape
+
+from builder.render.writer import dumps
 
 LEAFLET_JS = ("leaflet", "assets/vendor/leaflet/leaflet.js")
 LEAFLET_CSS = ("leaflet_css", "assets/vendor/leaflet/leaflet.css")
@@ -66,16 +67,54 @@ class Basemap(_Macro):
     _template = _script("AtlasMap.basemap({{ this._parent.get_name() }}, {{ this.values.url|tojson }});")
 
 
-class Tooltip(_Macro):
-    """Hover label; ``html`` is escaped by the caller (see label()), then passed as a JSON string."""
+class Overlay(MacroElement):
+    """A page's own features (circles, lines, wind arrows) as one JSON array drawn by atlas-map.js.
 
-    _template = _script("{{ this._parent.get_name() }}.bindTooltip({{ this.values.html|tojson }});")
+    One statement per map instead of one folium element (and Jinja render) per
+    feature: faster builds, smaller map.js. Labels are plain text (set with
+    textContent in the browser); hrefs are relative to the site root.
+    """
 
+    _template = _script("AtlasMap.features({{ this._parent.get_name() }}, {{ this.json() }}, {{ this.root|tojson }});")
 
-class Popup(_Macro):
-    """Click popup from HTML built with escaped values."""
+    def __init__(self, root: str):
+        super().__init__()
+        self._name = "Overlay"
+        self.root = root
+        self.items: list[dict] = []
+        self.bounds: list[tuple[float, float]] = []
 
-    _template = _script("{{ this._parent.get_name() }}.bindPopup({{ this.values.html|tojson }});")
+    def circle(self, lat: float, lon: float, color: str, radius: float, tip: str, href: str = "", link: str = "",
+               fill_opacity: float = 0.75) -> None:
+        """A circle marker; with ``href`` its popup links there (``link`` = link text)."""
+        item = dict(t="c", lat=round(lat, 5), lon=round(lon, 5), c=color, r=radius, o=fill_opacity, tip=tip)
+        if href:
+            item.update(href=href, link=link or tip)
+        self.items.append(item)
+        self.bounds.append((lat, lon))
+
+    def line(self, coords: list[list[float]], color: str, weight: float, tip: str, dash: str = "") -> None:
+        """A polyline of [lat, lon] points."""
+        self.items.append(dict(t="l", xy=[[round(a, 5), round(b, 5)] for a, b in coords], c=color, w=weight,
+                               d=dash, tip=tip))
+        self.bounds += [tuple(p) for p in coords]
+
+    def wind(self, lat: float, lon: float, u: float, v: float, tip: str) -> None:
+        """An arrow pointing where the wind blows, length proportional to speed."""
+        arrow = wind_arrow(lat, lon, u, v)
+        for part in arrow or []:
+            self.line(part, COLORS["wind"], 2.5, tip)
+
+    def json(self) -> str:
+        return dumps(dict(items=self.items, fit=self.fit_bounds()))
+
+    def fit_bounds(self, pad_deg: float = 0.15):
+        pts = [(a, b) for a, b in self.bounds if math.isfinite(a) and math.isfinite(b)]
+        if not pts:
+            return None
+        lats, lons = [p[0] for p in pts], [p[1] for p in pts]
+        return [[round(min(lats) - pad_deg, 4), round(min(lons) - pad_deg, 4)],
+                [round(max(lats) + pad_deg, 4), round(max(lons) + pad_deg, 4)]]
 
 
 class JsonCluster(MarkerCluster):
@@ -183,11 +222,6 @@ def render_map(m: AtlasMap, root: str) -> RenderedMap:
     return RenderedMap(div=div, script=script, js=list(js.values()), css=list(css.values()))
 
 
-def label(text: str) -> str:
-    """Escaped HTML for a tooltip."""
-    return str(escape(text))
-
-
 def wind_arrow(lat: float, lon: float, u: float, v: float, km_per_m_s: float = 4.0):
     """Polyline coordinates of an arrow pointing where the wind blows, length ~ speed."""
     if not (math.isfinite(u) and math.isfinite(v)) or math.hypot(u, v) == 0:
@@ -203,42 +237,6 @@ def wind_arrow(lat: float, lon: float, u: float, v: float, km_per_m_s: float = 4
     left = (tip[0] - head * (ex * 0.87 - ny * 0.5), tip[1] - head * (ny * 0.87 + ex * 0.5))
     right = (tip[0] - head * (ex * 0.87 + ny * 0.5), tip[1] - head * (ny * 0.87 - ex * 0.5))
     return [[at(0, 0), at(*tip)], [at(*left), at(*tip), at(*right)]]
-
-
-def add_wind(m, lat: float, lon: float, u: float, v: float, text: str) -> None:
-    """Draw a wind arrow with a tooltip."""
-    arrow = wind_arrow(lat, lon, u, v)
-    if arrow is None:
-        return
-    for part in arrow:
-        line = folium.PolyLine(part, color=COLORS["wind"], weight=2.5, opacity=0.9)
-        Tooltip("Tooltip", html=label(text)).add_to(line)
-        line.add_to(m)
-
-
-def circle(m, lat: float, lon: float, color: str, radius: float, text: str, popup_html: str = "",
-           fill_opacity: float = 0.7) -> folium.CircleMarker:
-    """A circle marker with an escaped tooltip and an optional (pre-escaped) popup."""
-    c = folium.CircleMarker([lat, lon], radius=radius, color=color, weight=1.5, fill=True, fill_color=color,
-                            fill_opacity=fill_opacity)
-    Tooltip("Tooltip", html=label(text)).add_to(c)
-    if popup_html:
-        Popup("Popup", html=popup_html).add_to(c)
-    c.add_to(m)
-    return c
-
-
-def fit(m, points: list[tuple[float, float]], pad_deg: float = 0.3) -> None:
-    """Fit the view to points (with a margin)."""
-    pts = [(a, b) for a, b in points if math.isfinite(a) and math.isfinite(b)]
-    if pts:
-        lats, lons = [p[0] for p in pts], [p[1] for p in pts]
-        m.fit_bounds([[min(lats) - pad_deg, min(lons) - pad_deg], [max(lats) + pad_deg, max(lons) + pad_deg]])
-
-
-def link_html(text: str, href: str, extra: str = "") -> str:
-    """Escaped popup HTML with one link."""
-    return f'<a href="{escape(href)}">{escape(text)}</a>' + (f"<br>{escape(extra)}" if extra else "")
 
 
 def home_map(root: str, limit: int) -> RenderedMap:

@@ -40,9 +40,18 @@ def clean(value):
 
 
 def records(df: pd.DataFrame) -> list[dict]:
-    """DataFrame rows as dicts of clean scalars."""
-    cols = list(df.columns)
-    return [{c: clean(v) for c, v in zip(cols, row)} for row in df.itertuples(index=False, name=None)]
+    """DataFrame rows as dicts of plain Python scalars (NaN -> None), vectorised per column."""
+    cols = {}
+    for c in df.columns:
+        col = df[c]
+        if pd.api.types.is_datetime64_any_dtype(col):
+            col = col.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        values = col.astype(object).where(col.notna(), None).tolist()
+        if col.dtype == object:
+            values = [clean(v) for v in values]
+        cols[c] = values
+    names = list(cols)
+    return [dict(zip(names, row)) for row in zip(*cols.values())] if names else [{} for _ in range(len(df))]
 
 
 def day_number(time_utc) -> float | None:

@@ -196,32 +196,28 @@ def sources_index(rd: Renderer, model: Model) -> None:
 
 def _source_map(model: Model, source: dict, overpasses: list[dict], root: str) -> maps.RenderedMap:
     m = maps.new_map("map_source", center=(source["latitude"], source["longitude"]), zoom=8)
-    pts = [(source["latitude"], source["longitude"])]
+    ov = maps.Overlay(root)
     for o in overpasses:
         seg = [[o["track_lat0"], o["track_lon0"]], [o["track_lat1"], o["track_lon1"]]]
         if all(_finite(v) for v in sum(seg, [])):
-            color = maps.COLORS["track"] if o["detected"] else maps.COLORS["track_nodet"]
-            line = maps.folium.PolyLine(seg, color=color, weight=4, opacity=0.8,
-                                        dash_array=None if o["detected"] else "6 6")
-            maps.Tooltip("Tooltip", html=maps.label(
-                f"Orbit {o['orbit']} on {iso_day(o['time_utc'])}: {'detected' if o['detected'] else 'not detected'}")
-            ).add_to(line)
-            line.add_to(m)
-            pts += [tuple(seg[0]), tuple(seg[1])]
+            state = "detected" if o["detected"] else "not detected"
+            ov.line(seg, maps.COLORS["track"] if o["detected"] else maps.COLORS["track_nodet"], 4,
+                    f"Orbit {o['orbit']} on {iso_day(o['time_utc'])}: {state}", dash="" if o["detected"] else "6 6")
         if _finite(o.get("cross_latitude")) and _finite(o.get("cross_longitude")):
-            maps.add_wind(m, o["cross_latitude"], o["cross_longitude"], o.get("wind_u_m_s") or math.nan,
-                          o.get("wind_v_m_s") or math.nan,
-                          f"Wind at orbit {o['orbit']}: {wind_text(o.get('wind_u_m_s'), o.get('wind_v_m_s'))}")
+            ov.wind(o["cross_latitude"], o["cross_longitude"], _nan(o.get("wind_u_m_s")), _nan(o.get("wind_v_m_s")),
+                    f"Wind at orbit {o['orbit']}: {wind_text(o.get('wind_u_m_s'), o.get('wind_v_m_s'))}")
     for d in model.detections_by_source.get(source["source_id"], []):
-        href = root + urls.detection_page(d["detection_id"])
-        maps.circle(m, d["latitude"], d["longitude"], maps.COLORS["attributed"], 7,
-                    f"Detection {d['detection_id']}: {pm(d.get('emission_kg_s'), d.get('emission_unc_kg_s'), unit='kg/s')}",
-                    maps.link_html(f"Detection on {iso_day(d.get('time_utc'))}", href))
-        pts.append((d["latitude"], d["longitude"]))
-    maps.circle(m, source["latitude"], source["longitude"], maps.COLORS["source"], 10,
-                f"{source['name']} ({num(source.get('emission_t_yr'), ',.0f', 't/yr')})", fill_opacity=0.9)
-    maps.fit(m, pts, 0.2)
+        ov.circle(d["latitude"], d["longitude"], maps.COLORS["attributed"], 7,
+                  f"Detection on {iso_day(d.get('time_utc'))}: {pm(d.get('emission_kg_s'), d.get('emission_unc_kg_s'), unit='kg/s')}",
+                  href=urls.detection_page(d["detection_id"]), link=f"Detection on {iso_day(d.get('time_utc'))}")
+    ov.circle(source["latitude"], source["longitude"], maps.COLORS["source"], 10,
+              f"{source['name']} ({num(source.get('emission_t_yr'), ',.0f', 't/yr')})", fill_opacity=0.9)
+    ov.add_to(m)
     return maps.render_map(m, root)
+
+
+def _nan(v) -> float:
+    return v if _finite(v) else math.nan
 
 
 def _overpass_rows(model: Model, overpasses: list[dict]) -> list[dict]:
@@ -250,8 +246,7 @@ def source_pages(rd: Renderer, model: Model, progress: bool = False) -> None:
                            upper_limit=None if r["detected"] else r.get("upper_limit_kg_s"),
                            inventory=r.get("inventory_kg_s")) for r in rows if r["day"] is not None]
         dets = model.detections_by_source.get(sid, [])
-        ovp_df = model.result.overpasses[model.result.overpasses.source_id == sid].sort_values("time_utc", kind="stable")
-        rd.writer.csv(f"{path}{slug}-overpasses.csv", ovp_df)
+        rd.writer.csv_rows(f"{path}{slug}-overpasses.csv", list(model.result.overpasses.columns), overpasses)
         rd.writer.json(f"{path}{slug}.json", dict(source=source, summary=model.summary_by_id.get(sid),
                                                   overpasses=overpasses, detections=dets))
         rd.page(path, "source.html", title=source.get("name") or sid, source=source,
@@ -290,23 +285,19 @@ def _attribution_candidates(model: Model, d: dict) -> list[dict]:
 
 def _detection_map(d: dict, points: list[dict], cands: list[dict], root: str) -> maps.RenderedMap:
     m = maps.new_map("map_detection", center=(d["latitude"], d["longitude"]), zoom=8)
+    ov = maps.Overlay(root)
     track = [[p["lat"], p["lon"]] for p in points if _finite(p.get("lat")) and _finite(p.get("lon"))]
     if track:
-        line = maps.folium.PolyLine(track, color=maps.COLORS["track"], weight=3, opacity=0.8)
-        maps.Tooltip("Tooltip", html=maps.label(f"OCO-2 track, orbit {d.get('orbit')}")).add_to(line)
-        line.add_to(m)
-    maps.add_wind(m, d["latitude"], d["longitude"], d.get("wind_u_m_s") or math.nan, d.get("wind_v_m_s") or math.nan,
-                  f"Wind: {wind_text(d.get('wind_u_m_s'), d.get('wind_v_m_s'))}")
+        ov.line(track, maps.COLORS["track"], 3, f"{d.get('instrument') or 'Satellite'} track, orbit {d.get('orbit')}")
+    ov.wind(d["latitude"], d["longitude"], _nan(d.get("wind_u_m_s")), _nan(d.get("wind_v_m_s")),
+            f"Wind: {wind_text(d.get('wind_u_m_s'), d.get('wind_v_m_s'))}")
     color = maps.COLORS["attributed"] if d["source_id"] else maps.COLORS["unattributed"]
-    maps.circle(m, d["latitude"], d["longitude"], color, 8, f"Plume centre ({d['latitude']:.3f}, {d['longitude']:.3f})")
-    pts = [(d["latitude"], d["longitude"])] + [tuple(t) for t in track[:: max(1, len(track) // 20)]]
+    ov.circle(d["latitude"], d["longitude"], color, 8, f"Plume centre ({d['latitude']:.3f}, {d['longitude']:.3f})")
     for c in cands:
         if _finite(c.get("latitude")) and _finite(c.get("longitude")):
-            text = f"{c['name']} (score {num(c.get('score'), '.2f')})"
-            popup = maps.link_html(c["name"], root + c["href"]) if c.get("href") else ""
-            maps.circle(m, c["latitude"], c["longitude"], maps.COLORS["source"], 9 if c["chosen"] else 6, text, popup)
-            pts.append((c["latitude"], c["longitude"]))
-    maps.fit(m, pts, 0.15)
+            ov.circle(c["latitude"], c["longitude"], maps.COLORS["source"], 9 if c["chosen"] else 6,
+                      f"{c['name']} (score {num(c.get('score'), '.2f')})", href=c.get("href") or "", link=c["name"])
+    ov.add_to(m)
     return maps.render_map(m, root)
 
 
@@ -334,20 +325,18 @@ def detections_index(rd: Renderer, model: Model) -> None:
 def candidates_page(rd: Renderer, model: Model) -> None:
     root = urls.root_prefix("candidates/")
     m = maps.new_map("map_candidates")
-    pts = []
+    ov = maps.Overlay(root)
     for c in model.candidates:
-        maps.circle(m, c["latitude"], c["longitude"], maps.COLORS["candidate"], 10,
-                    f"Candidate {c['candidate_id']}: {c.get('n_detections')} detections, {c.get('n_orbits')} orbits",
-                    maps.link_html(f"Candidate {c['candidate_id']}", "#" + urls.slugify(c["candidate_id"])))
-        pts.append((c["latitude"], c["longitude"]))
         for did in c["members"]:
             d = model.detection_by_id.get(did)
             if d:
-                maps.circle(m, d["latitude"], d["longitude"], maps.COLORS["unattributed"], 5,
-                            f"Detection {did}", maps.link_html(f"Detection on {iso_day(d.get('time_utc'))}",
-                                                               root + urls.detection_page(did)))
-    if pts:
-        maps.fit(m, pts, 1.0)
+                ov.circle(d["latitude"], d["longitude"], maps.COLORS["unattributed"], 5,
+                          f"Detection on {iso_day(d.get('time_utc'))}", href=urls.detection_page(did))
+        ov.circle(c["latitude"], c["longitude"], maps.COLORS["candidate"], 10,
+                  f"Candidate {c['candidate_id']}: {c.get('n_detections')} detections, {c.get('n_orbits')} orbits",
+                  href="candidates/#" + urls.slugify(c["candidate_id"]), link=f"Candidate {c['candidate_id']}",
+                  fill_opacity=0.35)
+    ov.add_to(m)
     rows = [dict(c, anchor=urls.slugify(c["candidate_id"]),
                  members=[(did, urls.detection_page(did)) for did in c["members"]]) for c in model.candidates]
     rd.page("candidates/", "candidates.html", title="Candidate new sources", rows=rows,

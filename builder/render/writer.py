@@ -7,6 +7,8 @@ if a JSON file is served or embedded as HTML.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -44,10 +46,22 @@ class SiteWriter:
     def csv(self, rel_path: str, df: pd.DataFrame) -> None:
         self.write(rel_path, df.to_csv(index=False, lineterminator="\n"))
 
+    def csv_rows(self, rel_path: str, columns: list[str], rows: list[dict]) -> None:
+        """Small CSV from plain rows (much faster than pandas for one page's table)."""
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(columns)
+        w.writerows([["" if r.get(c) is None else r.get(c) for c in columns] for r in rows])
+        self.write(rel_path, buf.getvalue())
+
 
 def dumps(obj) -> str:
-    """Deterministic, markup-safe JSON."""
-    text = json.dumps(_clean_tree(obj), ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    """Deterministic, markup-safe JSON (NaN -> null, numpy scalars -> numbers)."""
+    kw = dict(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    try:
+        text = json.dumps(obj, default=clean, **kw)
+    except (ValueError, TypeError):  # NaN somewhere, or an exotic type: clean the whole tree
+        text = json.dumps(_clean_tree(obj), **kw)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 

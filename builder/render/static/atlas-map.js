@@ -93,5 +93,19 @@
     });
   }
 
-  window.AtlasMap = {basemap: basemap, points: points};
+  function features(map, data, root) {
+    /* A page's own circles ("c") and lines ("l"); labels are text, hrefs relative to the site root. */
+    data.items.forEach(function (f) {
+      var layer = f.t === "c" ?
+        L.circleMarker([f.lat, f.lon], {radius: f.r, color: f.c, weight: 1.5, fillColor: f.c, fillOpacity: f.o}) :
+        L.polyline(f.xy, {color: f.c, weight: f.w, opacity: 0.85, dashArray: f.d || null});
+      if (f.tip) { layer.bindTooltip(el("span", f.tip)); }
+      if (f.href) { layer.bindPopup(function () { return popup(f.link || f.tip, [], f.href, root); }); }
+      layer.addTo(map);
+    });
+    if (data.fit) { map.fitBounds(data.fit); }
+    map.getContainer().setAttribute("data-feature-count", String(data.items.length));
+  }
+
+  window.AtlasMap = {basemap: basemap, points: points, features: features};
 })();

@@ -23,25 +23,4 @@ L.control.fullscreen(
 "forceSeparateButton": false,
 }
 ).addTo(map_candidates_001);
-var circle_marker_004 = L.circleMarker(
-[10.05, 40.04],
-{"bubblingMouseEvents": true, "color": "#117a65", "dashArray": null, "dashOffset": null, "fill": true, "fillColor": "#117a65", "fillOpacity": 0.7, "fillRule": "evenodd", "lineCap": "round", "lineJoin": "round", "opacity": 1.0, "radius": 10, "stroke": true, "weight": 1.5}
-).addTo(map_candidates_001);
-circle_marker_004.bindTooltip("Candidate cand-0001: 2 detections, 2 orbits");
-circle_marker_004.bindPopup("\u003ca href=\"#cand-0001\"\u003eCandidate cand-0001\u003c/a\u003e");
-var circle_marker_007 = L.circleMarker(
-[10.0, 40.0],
-{"bubblingMouseEvents": true, "color": "#d68910", "dashArray": null, "dashOffset": null, "fill": true, "fillColor": "#d68910", "fillOpacity": 0.7, "fillRule": "evenodd", "lineCap": "round", "lineJoin": "round", "opacity": 1.0, "radius": 5, "stroke": true, "weight": 1.5}
-).addTo(map_candidates_001);
-circle_marker_007.bindTooltip("Detection OCO-2-22100-2018081309212213");
-circle_marker_007.bindPopup("\u003ca href=\"../detections/OCO-2-22100-2018081309212213/\"\u003eDetection on 2018-08-13\u003c/a\u003e");
-var circle_marker_010 = L.circleMarker(
-[10.1, 40.08],
-{"bubblingMouseEvents": true, "color": "#d68910", "dashArray": null, "dashOffset": null, "fill": true, "fillColor": "#d68910", "fillOpacity": 0.7, "fillRule": "evenodd", "lineCap": "round", "lineJoin": "round", "opacity": 1.0, "radius": 5, "stroke": true, "weight": 1.5}
-).addTo(map_candidates_001);
-circle_marker_010.bindTooltip("Detection OCO-2-22333-2018082909222451");
-circle_marker_010.bindPopup("\u003ca href=\"../detections/OCO-2-22333-2018082909222451/\"\u003eDetection on 2018-08-29\u003c/a\u003e");
-map_candidates_001.fitBounds(
-[[9.05, 39.04], [11.05, 41.04]],
-{}
-);
+AtlasMap.features(map_candidates_001, {"fit":[[9.85,39.85],[10.25,40.23]],"items":[{"c":"#d68910","href":"detections/OCO-2-22100-2018081309212213/","lat":10.0,"link":"Detection on 2018-08-13","lon":40.0,"o":0.75,"r":5,"t":"c","tip":"Detection on 2018-08-13"},{"c":"#d68910","href":"detections/OCO-2-22333-2018082909222451/","lat":10.1,"link":"Detection on 2018-08-29","lon":40.08,"o":0.75,"r":5,"t":"c","tip":"Detection on 2018-08-29"},{"c":"#117a65","href":"candidates/#cand-0001","lat":10.05,"link":"Candidate cand-0001","lon":40.04,"o":0.35,"r":10,"t":"c","tip":"Candidate cand-0001: 2 detections, 2 orbits"}]}, "../");

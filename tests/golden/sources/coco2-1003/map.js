@@ -23,27 +23,4 @@ L.control.fullscreen(
 "forceSeparateButton": false,
 }
 ).addTo(map_source_001);
-var poly_line_004 = L.polyline(
-[[-24.2, 28.2], [-22.2, 27.8]],
-{"bubblingMouseEvents": true, "color": "#7f8c8d", "dashArray": "6 6", "dashOffset": null, "fill": false, "fillColor": "#7f8c8d", "fillOpacity": 0.2, "fillRule": "evenodd", "lineCap": "round", "lineJoin": "round", "noClip": false, "opacity": 0.8, "smoothFactor": 1.0, "stroke": true, "weight": 4}
-).addTo(map_source_001);
-poly_line_004.bindTooltip("Orbit 22001 on 2018-08-07: not detected");
-var poly_line_006 = L.polyline(
-[[-23.2, 28.0], [-23.074236435501255, 27.96090625018427]],
-{"bubblingMouseEvents": true, "color": "#1b2631", "dashArray": null, "dashOffset": null, "fill": false, "fillColor": "#1b2631", "fillOpacity": 0.2, "fillRule": "evenodd", "lineCap": "round", "lineJoin": "round", "noClip": false, "opacity": 0.9, "smoothFactor": 1.0, "stroke": true, "weight": 2.5}
-).addTo(map_source_001);
-poly_line_006.bindTooltip("Wind at orbit 22001: 3.6 m/s from 164\u00b0");
-var poly_line_008 = L.polyline(
-[[-23.101670858785482, 27.991633937539433], [-23.074236435501255, 27.96090625018427], [-23.112450592885374, 27.95058550023292]],
-{"bubblingMouseEvents": true, "color": "#1b2631", "dashArray": null, "dashOffset": null, "fill": false, "fillColor": "#1b2631", "fillOpacity": 0.2, "fillRule": "evenodd", "lineCap": "round", "lineJoin": "round", "noClip": false, "opacity": 0.9, "smoothFactor": 1.0, "stroke": true, "weight": 2.5}
-).addTo(map_source_001);
-poly_line_008.bindTooltip("Wind at orbit 22001: 3.6 m/s from 164\u00b0");
-var circle_marker_010 = L.circleMarker(
-[-23.5, 27.9],
-{"bubblingMouseEvents": true, "color": "#5b3f8c", "dashArray": null, "dashOffset": null, "fill": true, "fillColor": "#5b3f8c", "fillOpacity": 0.9, "fillRule": "evenodd", "lineCap": "round", "lineJoin": "round", "opacity": 1.0, "radius": 10, "stroke": true, "weight": 1.5}
-).addTo(map_source_001);
-circle_marker_010.bindTooltip("Matimba (20,000,000 t/yr)");
-map_source_001.fitBounds(
-[[-24.4, 27.6], [-22.0, 28.4]],
-{}
-);
+AtlasMap.features(map_source_001, {"fit":[[-24.35,27.65],[-22.05,28.35]],"items":[{"c":"#7f8c8d","d":"6 6","t":"l","tip":"Orbit 22001 on 2018-08-07: not detected","w":4,"xy":[[-24.2,28.2],[-22.2,27.8]]},{"c":"#1b2631","d":"","t":"l","tip":"Wind at orbit 22001: 3.6 m/s from 164°","w":2.5,"xy":[[-23.2,28.0],[-23.07424,27.96091]]},{"c":"#1b2631","d":"","t":"l","tip":"Wind at orbit 22001: 3.6 m/s from 164°","w":2.5,"xy":[[-23.10167,27.99163],[-23.07424,27.96091],[-23.11245,27.95059]]},{"c":"#5b3f8c","lat":-23.5,"lon":27.9,"o":0.9,"r":10,"t":"c","tip":"Matimba (20,000,000 t/yr)"}]}, "../../");
