@@ -141,9 +141,9 @@ def _kernel_derivatives(d_km: np.ndarray, sigma_km: float, order: int) -> np.nda
 
 
 def _fft_size(n: int) -> int:
-    """FFT length >= n from a coarse ladder (2^k x {1, 1.25, 1.5, 1.75}), so that
+    """FFT length >= n from a coarse ladder (2^k x {8, 10, 12, 14, 16}), so that
     kernel spectra are reused across tracks of similar length."""
-    k = max(int(np.ceil(np.log2(max(n, 16)))) - 3, 0)
+    k = max(int(np.ceil(np.log2(max(n, 16)))) - 4, 0)
     for m in (8, 10, 12, 14, 16):
         if m << k >= n:
             return m << k
@@ -151,23 +151,22 @@ def _fft_size(n: int) -> int:
 
 
 @functools.lru_cache(maxsize=512)
-def _kernel_spectrum(sigma_km: float, h_km: float, T: int, nfft: int) -> np.ndarray:
-    """rFFT of the Taylor kernels, shape (nfft//2+1, 2*(P+1), 5).
+def _kernel_spectrum(sigma_km: float, h_km: float, T: int, nfft: int) -> tuple[np.ndarray, np.ndarray]:
+    """rFFT of the Taylor kernels: (Kw, Ky) of shapes (P+1, 3, nf) and (P+1, 2, nf).
 
-    Kernel (taps, moments, outputs): outputs are the sums of w g, w d g, w g^2
-    (from the w-moments) and w y g, w y d g (from the w y-moments). Depends on
-    nothing but its arguments, so it is cached.
+    Kw[p] turns the w-moments of order p into the sums of w g, w d g, w g^2;
+    Ky[p] turns the w y-moments into w y g, w y d g. The kernels are flipped
+    (correlation as a convolution). Depends on nothing but its arguments, so
+    it is cached.
     """
     P = TAYLOR_ORDER
     t = np.arange(-T, T + 1)
-    kd = _kernel_derivatives(t * h_km, sigma_km, P)          # (2T+1, P+1, 3)
-    K = np.zeros((2 * T + 1, 2 * (P + 1), 5))
-    K[:, :P + 1, 0:3] = kd
-    K[:, P + 1:, 3:5] = kd[:, :, 0:2]
-    # correlation S[b] = sum_t K[t] mom[b + t] == convolution with the flipped kernel
-    Kf = sfft.rfft(K[::-1].reshape(2 * T + 1, -1), n=nfft, axis=0).reshape(-1, 2 * (P + 1), 5)
-    Kf.setflags(write=False)
-    return Kf
+    kd = _kernel_derivatives(t * h_km, sigma_km, P)[::-1]      # (2T+1, P+1, 3), flipped
+    K = sfft.rfft(np.ascontiguousarray(kd.transpose(1, 2, 0)), n=nfft, axis=-1)   # (P+1, 3, nf)
+    Kw, Ky = K, np.ascontiguousarray(K[:, 0:2])
+    Kw.setflags(write=False)
+    Ky.setflags(write=False)
+    return Kw, Ky
 
 
 def _gaussian_sums(x_km, w, y, centre0_km, step_km, n_centres, sigma_km, half_window_km):
@@ -184,22 +183,61 @@ def _gaussian_sums(x_km, w, y, centre0_km, step_km, n_centres, sigma_km, half_wi
     idx -= lo                      # bin b <-> position centre0 + (b + lo) h
     n_bins = int(idx.max()) + 1
     P = TAYLOR_ORDER
-    # moments M_p = sum w delta^p, Y_p = sum w y delta^p per bin
-    mom = np.empty((n_bins, 2 * (P + 1)))
-    dp = np.ones_like(delta)
+    # moments M_p = sum w delta^p (rows 0..P), Y_p = sum w y delta^p (rows P+1..) per bin
+    mom = np.empty((2 * (P + 1), n_bins))
+    wp, wyp = w.copy(), w * y
     for p in range(P + 1):
-        mom[:, p] = np.bincount(idx, w * dp, minlength=n_bins)
-        mom[:, P + 1 + p] = np.bincount(idx, w * y * dp, minlength=n_bins)
-        dp = dp * delta
+        mom[p] = np.bincount(idx, wp, minlength=n_bins)
+        mom[P + 1 + p] = np.bincount(idx, wyp, minlength=n_bins)
+        if p < P:
+            wp *= delta
+            wyp *= delta
     T = int(np.floor(min(KERNEL_HALF_WIDTHS * sigma_km, half_window_km) / h))
     nfft = _fft_size(n_bins + 2 * T + 1)
-    Kf = _kernel_spectrum(float(sigma_km), float(h), T, nfft)
-    Mf = sfft.rfft(mom, n=nfft, axis=0)
-    Sf = np.einsum("fm,fmo->fo", Mf, Kf)
-    full = sfft.irfft(Sf, n=nfft, axis=0)
+    Kw, Ky = _kernel_spectrum(float(sigma_km), float(h), T, nfft)
+    Mf = sfft.rfft(mom, n=nfft, axis=-1)                         # (2(P+1), nf)
+    Sf = np.empty((5, Mf.shape[1]), dtype=Mf.dtype)
+    Sf[0:3] = np.einsum("pf,pof->of", Mf[:P + 1], Kw, optimize=False)
+    Sf[3:5] = np.einsum("pf,pof->of", Mf[P + 1:], Ky, optimize=False)
+    full = sfft.irfft(Sf, n=nfft, axis=-1)                       # (5, nfft)
     # centre j is at bin b = j*k - lo; S[b] = full[b + T]
     b = np.arange(n_centres) * k - lo + T
-    return full[b]
+    inside = (b >= 0) & (b < n_bins + 2 * T)      # beyond: no sounding within the kernel
+    out = np.zeros((n_centres, 5))
+    out[inside] = full[:, b[inside]].T
+    return out
+
+
+def _gaussian_sums_gapped(x_km, w, y, centres_km, step_km, sigma_km, half_km, live=None, nearest=None):
+    """:func:`_gaussian_sums` at ``centres_km`` with long data gaps squeezed out.
+
+    A centre only sees soundings within +-half_km, so every gap longer than
+    G = 2 half + 2 step is shortened to G (minus a multiple of the centre step,
+    which keeps centres on the bin grid): one FFT per width and track whose
+    length follows the sampled track, not the orbit's span. Each centre is
+    evaluated at its position shifted like its nearest sounding; centres with
+    no sounding within +-half_km (or not ``live``) get zero sums.
+    """
+    nc = len(centres_km)
+    gap_keep = 2.0 * half_km + 2.0 * step_km
+    gaps = np.diff(x_km)
+    excess = np.where(gaps > gap_keep + step_km, np.floor((gaps - gap_keep) / step_km) * step_km, 0.0)
+    shift = np.concatenate([[0.0], np.cumsum(excess)])
+    if nearest is None:
+        i = np.clip(np.searchsorted(x_km, centres_km), 1, len(x_km) - 1)
+        nearest = np.where(np.abs(x_km[i - 1] - centres_km) <= np.abs(x_km[i] - centres_km), i - 1, i)
+    seen = np.abs(x_km[nearest] - centres_km) <= half_km
+    if live is not None:
+        seen &= live
+    j = np.arange(nc) - np.rint(shift[nearest] / step_km).astype(np.int64)
+    out = np.zeros((nc, 5))
+    if not seen.any():
+        return out
+    j_lo, j_hi = int(j[seen].min()), int(j[seen].max())
+    sums = _gaussian_sums(x_km - shift, w, y, centres_km[0] + j_lo * step_km, step_km, j_hi - j_lo + 1,
+                          sigma_km, half_km)
+    out[seen] = sums[j[seen] - j_lo]
+    return out
 
 
 def scan_track(x_km, y_ppm, w, centres_km, sigmas_km, window_km):
@@ -211,7 +249,9 @@ def scan_track(x_km, y_ppm, w, centres_km, sigmas_km, window_km):
     at the centre, in the units of ``y_ppm``), ``var_area_unit`` (the (A, A)
     element of (X^T W X)^-1, i.e. var(A) if the weights are exact),
     ``chi2`` (weighted residual sum of squares), ``n`` (soundings in window),
-    ``ok`` (a well-posed fit).
+    ``ok`` (a well-posed fit). Centres without a sounding within
+    +-max(width, step) are skipped (NaN, n = 0): no fit there can pass the
+    core-sampling filter.
     """
     x = np.asarray(x_km, float)
     y = np.asarray(y_ppm, float)
@@ -230,18 +270,29 @@ def scan_track(x_km, y_ppm, w, centres_km, sigmas_km, window_km):
     if nc == 0 or len(x) == 0:
         out["ok"] = np.zeros((nc, ns), bool)
         return out
+    # distance of each centre to its nearest sounding: a centre with none within
+    # +-sigma can never pass the core filter, so its fit is not computed (NaN)
+    i = np.clip(np.searchsorted(x, c), 1, max(len(x) - 1, 1))
+    i1 = np.minimum(i, len(x) - 1)
+    nearest = np.where(np.abs(x[i - 1] - c) <= np.abs(x[i1] - c), i - 1, i1)
+    d_near = np.abs(x[nearest] - c)
     for j, sig in enumerate(sigmas_km):
         half = float(halves[j])
-        lo = np.searchsorted(x, c - half, side="left")
-        hi = np.searchsorted(x, c + half, side="right")
+        live = d_near <= max(float(sig), step)
+        rows = np.flatnonzero(live)
+        if len(rows) == 0:
+            continue
+        cl, crl = c[rows], cr[rows]
+        lo = np.searchsorted(x, cl - half, side="left")
+        hi = np.searchsorted(x, cl + half, side="right")
         S = cums[hi] - cums[lo]
         n = (hi - lo).astype(np.int64)
-        out["n"][:, j] = n
+        out["n"][rows, j] = n
         s0, s1, s2, sy, sxy, syy = S.T
-        sx = s1 - cr * s0                            # sum w (x-c)
-        sxx = s2 - 2 * cr * s1 + cr * cr * s0        # sum w (x-c)^2
-        sxy_c = sxy - cr * sy                        # sum w (x-c) y
-        G = _gaussian_sums(x, w, y, c[0], step, nc, float(sig), half)
+        sx = s1 - crl * s0                           # sum w (x-c)
+        sxx = s2 - 2 * crl * s1 + crl * crl * s0     # sum w (x-c)^2
+        sxy_c = sxy - crl * sy                       # sum w (x-c) y
+        G = _gaussian_sums_gapped(x, w, y, c, step, float(sig), half, live, nearest)[rows]
         sg, sdg, sgg, syg, sydg = G.T
         # symmetric 3x3 inverse by cofactors (vectorised; faster than stacked inv)
         c00 = sxx * sgg - sdg * sdg
@@ -257,11 +308,11 @@ def scan_track(x_km, y_ppm, w, centres_km, sigmas_km, window_km):
         b_ = (c00 * sy + c01 * sxy_c + c02 * syg) * inv_det
         m_ = (c01 * sy + c11 * sxy_c + c12 * syg) * inv_det
         a_ = (c02 * sy + c12 * sxy_c + c22 * syg) * inv_det
-        out["intercept"][:, j] = b_
-        out["slope"][:, j] = m_
-        out["area"][:, j] = a_
-        out["var_area_unit"][:, j] = c22 * inv_det
-        out["chi2"][:, j] = np.maximum(syy - (b_ * sy + m_ * sxy_c + a_ * syg), 0.0)
+        out["intercept"][rows, j] = b_
+        out["slope"][rows, j] = m_
+        out["area"][rows, j] = a_
+        out["var_area_unit"][rows, j] = c22 * inv_det
+        out["chi2"][rows, j] = np.maximum(syy - (b_ * sy + m_ * sxy_c + a_ * syg), 0.0)
     out["ok"] = np.isfinite(out["area"]) & (out["var_area_unit"] > 0) & (out["n"] > 3)
     return out
 
@@ -275,6 +326,29 @@ def half_window_km(sigma_km, cfg: Detect):
     if cfg.window_sigmas <= 0:
         return np.full_like(sigma_km, cfg.window_km / 2.0)
     return np.clip(cfg.window_sigmas * sigma_km, cfg.min_window_km / 2.0, cfg.window_km / 2.0)
+
+
+def scan_segments(x_km, y_ppm, w, sigmas_km, windows_km, step_km, min_soundings):
+    """:func:`scan_track` on each stretch of data between gaps longer than the
+    largest window (no window can reach across such a gap, so this is exact),
+    with centres every ``step_km`` inside each stretch. Cost then scales with
+    the sampled track length, not with the orbit's span (cloud gaps, oceans).
+    Returns (centres, scan) with the stretches concatenated."""
+    gap = float(np.max(windows_km))
+    cuts = np.flatnonzero(np.diff(x_km) > gap) + 1
+    bounds = np.concatenate([[0], cuts, [len(x_km)]])
+    parts = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        if b - a < max(min_soundings, 6):
+            continue
+        xs = x_km[a:b]
+        centres = np.arange(xs[0], xs[-1] + 0.5 * step_km, step_km)
+        parts.append((centres, scan_track(xs, y_ppm[a:b], w[a:b], centres, sigmas_km, windows_km)))
+    if not parts:
+        return np.array([]), {}
+    centres = np.concatenate([p[0] for p in parts])
+    scan = {k: np.concatenate([p[1][k] for p in parts], axis=0) for k in parts[0][1]}
+    return centres, scan
 
 
 def _counts(x_km, a_km, b_km):
@@ -423,23 +497,24 @@ def detect_track(track: Track, cfg: Detect) -> tuple[pd.DataFrame, pd.DataFrame]
     y = y_raw - y_ref
     w = 1.0 / unc ** 2
     sigmas = np.array(sorted(cfg.sigma_km), float)
-    step = float(cfg.centre_step_km)
-    centres = np.arange(x[0], x[-1] + 0.5 * step, step)
-    scan = scan_track(x, y, w, centres, sigmas, 2 * half_window_km(sigmas, cfg))
+    centres, scan = scan_segments(x, y, w, sigmas, 2 * half_window_km(sigmas, cfg), float(cfg.centre_step_km),
+                                  cfg.min_soundings_window)
+    if len(centres) == 0:
+        return empty_detections(), empty_profiles()
 
-    # filters evaluable on the scan
-    C, SG = centres[:, None], sigmas[None, :]
-    n_core = _counts(x, C - SG, C + SG)
+    # filters evaluable on the scan (sampling counts only where a fit exists)
+    coverage = scan["ok"] & (scan["n"] >= cfg.min_soundings_window)
+    rows = np.flatnonzero(coverage.any(axis=1))
+    C, SG = centres[rows, None], sigmas[None, :]
     FL = np.maximum(SG, cfg.min_flank_km)
-    n_left = _counts(x, C - 2 * SG - FL, C - 2 * SG)
-    n_right = _counts(x, C + 2 * SG, C + 2 * SG + FL)
+    coverage[rows] &= (_counts(x, C - SG, C + SG) >= cfg.min_soundings_core) \
+        & (_counts(x, C - 2 * SG - FL, C - 2 * SG) >= cfg.min_flank_soundings) \
+        & (_counts(x, C + 2 * SG, C + 2 * SG + FL) >= cfg.min_flank_soundings)
     dof = np.maximum(scan["n"] - 3, 1)
-    red_chi2 = np.maximum(scan["chi2"] / dof, 1.0)   # never below the retrieval's own error
-    se_white = np.sqrt(scan["var_area_unit"] * red_chi2)
     with np.errstate(invalid="ignore", divide="ignore"):
+        red_chi2 = np.maximum(scan["chi2"] / dof, 1.0)   # never below the retrieval's own error
+        se_white = np.sqrt(np.where(scan["var_area_unit"] > 0, scan["var_area_unit"], np.nan) * red_chi2)
         z_white = scan["area"] / se_white
-    coverage = (scan["n"] >= cfg.min_soundings_window) & (n_core >= cfg.min_soundings_core) \
-        & (n_left >= cfg.min_flank_soundings) & (n_right >= cfg.min_flank_soundings) & scan["ok"]
     inflation = np.array([noise_inflation(z_white[coverage[:, j], j], cfg.default_noise_inflation)
                           for j in range(len(sigmas))])
     z = z_white / inflation[None, :]
