@@ -22,8 +22,9 @@ log = logging.getLogger("atlas")
 def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="atlas: %(message)s",
                         stream=sys.stderr)
-    for noisy in ("distributed", "fsspec", "urllib3", "earthaccess", "matplotlib"):
+    for noisy in ("distributed", "fsspec", "urllib3", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("earthaccess").setLevel(logging.CRITICAL)  # our fetch prints its own one-line errors
 
 
 def _print_skipped(skipped) -> None:
