@@ -77,10 +77,10 @@ class Overlay(MacroElement):
 
     _template = _script("AtlasMap.features({{ this._parent.get_name() }}, {{ this.json() }}, {{ this.root|tojson }});")
 
-    def __init__(self, root: str):
+    def __init__(self, root: str, pad_deg: float = 0.15):
         super().__init__()
         self._name = "Overlay"
-        self.root = root
+        self.root, self.pad_deg = root, pad_deg
         self.items: list[dict] = []
         self.bounds: list[tuple[float, float]] = []
 
@@ -106,9 +106,9 @@ class Overlay(MacroElement):
             self.line(part, COLORS["wind"], 2.5, tip)
 
     def json(self) -> str:
-        return dumps(dict(items=self.items, fit=self.fit_bounds()))
+        return dumps(dict(items=self.items, fit=self.fit_bounds(self.pad_deg)))
 
-    def fit_bounds(self, pad_deg: float = 0.15):
+    def fit_bounds(self, pad_deg: float):
         pts = [(a, b) for a, b in self.bounds if math.isfinite(a) and math.isfinite(b)]
         if not pts:
             return None

@@ -325,7 +325,7 @@ def detections_index(rd: Renderer, model: Model) -> None:
 def candidates_page(rd: Renderer, model: Model) -> None:
     root = urls.root_prefix("candidates/")
     m = maps.new_map("map_candidates")
-    ov = maps.Overlay(root)
+    ov = maps.Overlay(root, pad_deg=1.0)
     for c in model.candidates:
         for did in c["members"]:
             d = model.detection_by_id.get(did)
@@ -389,7 +389,7 @@ def write_all(cfg: Config, result: BuildResult, writer: SiteWriter, vendor: list
     content_pages(rd, model, content)
     rd.page("downloads/", "downloads.html", title="Downloads", files=files, vendor=vendor,
             n_sources=len(model.sources))
-    rd.page("search/", "search.html", title="Search")
+    rd.page("search/", "search.html", title="Search", search_enabled=cfg.site.search)
     rd.page("404.html", "404.html", title="Page not found", absolute=True)
     sitemap(cfg, writer)
     return skipped

@@ -103,7 +103,7 @@
       if (f.href) { layer.bindPopup(function () { return popup(f.link || f.tip, [], f.href, root); }); }
       layer.addTo(map);
     });
-    if (data.fit) { map.fitBounds(data.fit); }
+    if (data.fit) { map.fitBounds(data.fit, {maxZoom: 10}); }
     map.getContainer().setAttribute("data-feature-count", String(data.items.length));
   }
 
