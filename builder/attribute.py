@@ -17,10 +17,16 @@ the plume where the wind carries it from inventory locations).
 
 Ranking score in (0, 1], higher is better, a Gaussian pseudo-likelihood::
 
-    score = exp(-0.5 * (z_axis**2 + z_time**2 + z_flux**2))
+    score = exp(-0.5 * (z_axis**2 + z_time**2 + z_flux**2 + z_width**2))
     z_axis = 2 * axis_offset_km / tolerance_km   (the cone is a ~2-sigma gate)
     z_time = travel_h / TRAVEL_SCALE_H,      travel_h = downwind_km / (3.6 * |u|)
     z_flux = ln(Q_obs / Q_inv) / ln(FLUX_FACTOR_1SIGMA)
+    z_width = ln(sigma_fit / sigma_exp) / hypot(ln(WIDTH_FACTOR_1SIGMA), sigma_unc / sigma_fit)
+
+``sigma_exp`` is the along-track plume width expected at that distance:
+hypot(sigma_y(x) / sin(wind, track), FOOTPRINT_SIGMA_KM) with the
+Pasquill-Gifford sigma_y of physics.sigma_y_m (Martin 1976; Nassar et al.
+2017), so a narrow plume favours a near source and a wide one a far source.
 
 ``Q_obs`` is the observed along-track area A converted with the normal wind,
 Q = A * L1 * u_perp (L1 = physics.line_density_kg_m(1 ppm km), u_perp floored
@@ -58,6 +64,10 @@ TRAVEL_SCALE_H = 3.0
 #: Factor between observed and inventory emission counted as one "sigma" (hourly inventory
 #: profiles, wind-speed errors of ~25-50 % and CSF errors of 30-60 % per overpass, science-notes 5.4).
 FLUX_FACTOR_1SIGMA = 3.0
+#: Factor between fitted and expected along-track plume width counted as one "sigma" (0: unused).
+WIDTH_FACTOR_1SIGMA = 2.0
+#: Along-track smoothing [km] of a plume by footprints and frames, added in quadrature.
+FOOTPRINT_SIGMA_KM = 1.5
 #: Standard surface pressure [hPa] used when a detection/track has none.
 P_STD_HPA = 1013.25
 #: Half-width [km] of the along-track window for the wind at an axis crossing.
@@ -321,7 +331,19 @@ def candidate_pairs(detections: pd.DataFrame, sources: pd.DataFrame, emission_kg
         travel_h = np.clip(np.nan_to_num(downwind), 0, None) / (3.6 * np.fmax(speed, 0.1))
     z_time = np.where(calm, 0.0, travel_h / TRAVEL_SCALE_H)
     z_axis = np.where(calm, dist / cfg.axis_tolerance_km, 2.0 * offset / tol)  # the gate is ~2 sigma
-    score = np.exp(-0.5 * (z_axis ** 2 + z_time ** 2 + z_flux ** 2))
+    # plume width: the along-track width expected at this distance (Pasquill-Gifford sigma_y,
+    # Martin 1976, over the sine of the wind-track angle, footprint smoothing added) vs the fit
+    sig_obs = _col(detections, "sigma_km")[i]
+    sin_t = np.clip(np.abs(np.sin(np.arctan2(du, dv) - az)), np.sin(np.radians(20.0)), 1.0)
+    sin_t = np.where(np.isfinite(sin_t), sin_t, 1.0)
+    sig_y = physics.sigma_y_m(np.clip(np.nan_to_num(downwind, nan=1.0), 0.1, None),
+                              physics.pg_stability_class(np.nan_to_num(speed, nan=3.0))) / 1e3
+    sig_exp = np.hypot(sig_y / sin_t, FOOTPRINT_SIGMA_KM)
+    rel_unc = np.nan_to_num(_col(detections, "sigma_unc_km")[i] / sig_obs, nan=0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z_width = np.log(sig_obs / sig_exp) / np.hypot(np.log(max(WIDTH_FACTOR_1SIGMA, 1.0 + 1e-9)), rel_unc)
+    z_width = np.where(np.isfinite(z_width) & ~calm & (WIDTH_FACTOR_1SIGMA > 1), z_width, 0.0)
+    score = np.exp(-0.5 * (z_axis ** 2 + z_time ** 2 + z_flux ** 2 + z_width ** 2))
     keep = explain
     return pd.DataFrame({"det": i[keep], "src": j[keep], "site": site[keep], "distance_km": dist[keep],
                          "downwind_km": downwind[keep],

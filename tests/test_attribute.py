@@ -77,7 +77,8 @@ def test_off_axis_source_rejected_and_row_left_unattributed():
 
 def test_alternatives_listed_best_first():
     src = sources_table([("A", 51.0, 19.6, 20.0), ("D", 51.0, 19.3, 20.0), ("E", 51.05, 19.75, 18.0)])
-    out = attribute(dets(detection(51.0, 20.0)), src, inv_const, Attribute())
+    # a plume 2.5 km wide, as expected 28 km downwind of A
+    out = attribute(dets(detection(51.0, 20.0, sigma_km=2.5)), src, inv_const, Attribute())
     r = out.iloc[0]
     assert r["n_candidates"] == 3
     alts = [a.split(":") for a in r["alternatives"].split("|")]
@@ -85,8 +86,8 @@ def test_alternatives_listed_best_first():
     scores = [float(a[1]) for a in alts]
     assert r["source_id"] not in ids and sorted(ids + [r["source_id"]]) == ["A", "D", "E"]
     assert scores == sorted(scores, reverse=True) and scores[0] <= r["attribution_score"] + 1e-3
-    # D is 49 km upwind (farther, longer travel): ranked below A
-    assert ids.index("D") > ids.index("A") if "A" in ids else r["source_id"] == "A"
+    # D is 49 km upwind (farther, longer travel, wider plume expected): not the best
+    assert r["source_id"] == "A" and "D" in ids
 
 
 def test_flux_term_prefers_source_that_explains_the_plume_and_gates_tiny_ones():
@@ -297,3 +298,15 @@ def test_min_score_leaves_unlikely_matches_unattributed():
     r = strict.iloc[0]
     assert r["source_id"] == "" and np.isnan(r["attribution_score"]) and r["n_candidates"] == 1
     assert r["alternatives"].startswith("FAR:")
+
+
+def test_plume_width_favours_the_source_at_the_matching_distance():
+    # same axis, same emission: NEAR 10 km upwind, FAR 60 km upwind (wind 5 m/s, class C)
+    lon_of = lambda km: 20.0 - km / (111.195 * np.cos(np.radians(51.0)))
+    src = sources_table([("NEAR", 51.0, lon_of(10.0), 20.0), ("FAR", 51.0, lon_of(60.0), 20.0)])
+    narrow = attribute(dets(detection(51.0, 20.0, sigma_km=2.0, sigma_unc_km=0.3)), src, inv_const, Attribute())
+    wide = attribute(dets(detection(51.0, 20.0, sigma_km=6.0, sigma_unc_km=0.5)), src, inv_const, Attribute())
+    assert narrow.iloc[0]["source_id"] == "NEAR" and wide.iloc[0]["source_id"] == "FAR"
+    # a very uncertain width carries no information: the nearer source wins again
+    vague = attribute(dets(detection(51.0, 20.0, sigma_km=6.0, sigma_unc_km=60.0)), src, inv_const, Attribute())
+    assert vague.iloc[0]["source_id"] == "NEAR"
