@@ -281,6 +281,9 @@ def validate(truth_dir: Path, detections_dir: Path, cfg=None) -> dict:
         "emission_unflagged": _emission_stats(det_e[right & ~flagged], det_u[right & ~flagged],
                                               true_e[right & ~flagged]),
         "n_wrong_source": int((~right).sum()),
+        "attribution_all": {"n": len(bi), "n_correct": int(right.sum()),
+                            "n_unattributed": int((det_sid[bi] == "").sum()),
+                            "accuracy": _ratio(int(right.sum()), len(bi))},
         "attribution_isolated": {"n": int(iso.sum()), "n_correct": int((right & iso).sum()),
                                  "accuracy": _ratio(int((right & iso).sum()), int(iso.sum()))},
         "targets": {k: list(v) if isinstance(v, tuple) else v for k, v in TARGETS.items()},
@@ -345,6 +348,9 @@ def format_validation(result: dict) -> str:
         f"  {'correct attribution, isolated sources':<46}{_pct(r['attribution_isolated']['accuracy']):>10}  "
         f"{'>= 95%':<12}{mark('isolated_attribution')}  "
         f"({r['attribution_isolated']['n_correct']}/{r['attribution_isolated']['n']})",
+        f"  {'correct attribution, all detected crossings':<46}{_pct(r['attribution_all']['accuracy']):>10}  "
+        f"{'':<12}     ({r['attribution_all']['n_correct']}/{r['attribution_all']['n']}, "
+        f"{r['attribution_all']['n_unattributed']} unattributed)",
         f"  {'overall recall (observed crossings)':<46}{_pct(r['recall']):>10}",
         "",
         f"  {'recall by true emission [Mt/yr]':<34}{'n':>6}{'det':>6}{'recall':>9}",

@@ -84,6 +84,7 @@ def test_validate_exact_figures(tmp_path):
     assert e["within_30pct"] == pytest.approx(2 / 3) and e["within_50pct"] == pytest.approx(1.0)
     assert e["inside_1sigma"] == pytest.approx(2 / 3)
     assert r["n_wrong_source"] == 1
+    assert r["attribution_all"] == {"n": 4, "n_correct": 3, "n_unattributed": 0, "accuracy": 0.75}
     a = r["attribution_isolated"]
     assert (a["n"], a["n_correct"]) == (2, 1) and a["accuracy"] == pytest.approx(0.5)
     assert r["meets"]["headline_recall"] is False and r["meets"]["fp_per_1000km"] is True
