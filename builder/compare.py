@@ -8,7 +8,9 @@ ratio compares like with like) are combined by inverse-variance weighting::
     ratio_unc = 1 / sqrt(sum(w)),
     ratio_chi2 = sum(w (r - ratio_mean)**2) / (n - 1)   (reduced chi2; NaN for n < 2)
 
-A reduced chi2 near 1 means the overpasses agree within their errors; >> 1
+ratio_unc_i = emission_unc_i / inventory_i treats the inventory as exact (its
+own error is what the comparison tests). A reduced chi2 near 1 means the
+overpasses agree within their errors; >> 1
 means real variability (or underestimated errors). Non-detections carry no
 ratio (their upper limits are in the overpass table); the mean is therefore
 conditional on detection and biased high for sources near the detection limit.

@@ -310,3 +310,9 @@ def test_plume_width_favours_the_source_at_the_matching_distance():
     # a very uncertain width carries no information: the nearer source wins again
     vague = attribute(dets(detection(51.0, 20.0, sigma_km=6.0, sigma_unc_km=60.0)), src, inv_const, Attribute())
     assert vague.iloc[0]["source_id"] == "NEAR"
+
+
+def test_sources_without_position_column_is_a_clear_error():
+    src = sources_table([("A", 51.0, 19.6, 20.0)]).drop(columns="latitude")
+    with pytest.raises(InputError, match="sources: missing column 'latitude'"):
+        attribute(dets(detection(51.0, 20.0)), src, inv_const, Attribute())

@@ -128,3 +128,13 @@ def test_colocated_units_are_one_site_crossing(tmp_path):
     # without site merging the detection would be compared with one unit only
     from builder.validate import merge_sites
     assert len(merge_sites(pd.read_csv(tmp_path / "t" / "truth.csv"), 0.0)) == 3
+
+
+def test_bad_truth_row_is_named(tmp_path):
+    truth_dir, det_dir = write_case(tmp_path)
+    t = pd.read_csv(truth_dir / "truth.csv")
+    t["orbit"] = t["orbit"].astype(object)
+    t.loc[2, "orbit"] = "abc"
+    t.to_csv(truth_dir / "truth.csv", index=False)
+    with pytest.raises(ValidationInputError, match=r"truth.csv:row 4: orbit is not a number"):
+        validate(truth_dir, det_dir)
