@@ -58,6 +58,8 @@ def ensure_simulation(cfg: Config, sources, profiles, sim_dir: Path | None = Non
     marker = sim_dir / ".atlas-sim-key"
     if marker.exists() and marker.read_text().strip() == key:
         return sim_dir
+    for stale in sim_dir.parent.glob(f".{sim_dir.name}.*-*"):  # leftovers of a killed simulation
+        shutil.rmtree(stale, ignore_errors=True)
     tmp = sim_dir.with_name(f".{sim_dir.name}.tmp-{uuid.uuid4().hex[:8]}")
     tmp.mkdir(parents=True)
     log.info("simulating %s days of %s observations into %s", days or cfg.simulate.days, cfg.simulate.instrument, sim_dir)
@@ -96,7 +98,11 @@ def publish_site(cfg: Config, result: BuildResult, site_dir: Path, *, progress: 
 
     site_dir = Path(site_dir)
     site_dir.parent.mkdir(parents=True, exist_ok=True)
-    # leftovers of a killed build
+    # leftovers of a killed build; a build killed between the two renames of the fallback swap
+    # left no site but the previous one in .old-*: put it back first
+    olds = sorted(site_dir.parent.glob(f".{site_dir.name}.old-*"), key=lambda p: p.stat().st_mtime)
+    if not site_dir.exists() and olds:
+        os.replace(olds[-1], site_dir)
     for stale in site_dir.parent.glob(f".{site_dir.name}.*"):
         shutil.rmtree(stale, ignore_errors=True)
     tmp = site_dir.with_name(f".{site_dir.name}.tmp-{uuid.uuid4().hex[:8]}")
@@ -106,7 +112,9 @@ def publish_site(cfg: Config, result: BuildResult, site_dir: Path, *, progress: 
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if site_dir.exists():
+    if site_dir.exists() and _exchange(tmp, site_dir):
+        shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous site
+    elif site_dir.exists():
         old = site_dir.with_name(f".{site_dir.name}.old-{uuid.uuid4().hex[:8]}")
         os.replace(site_dir, old)
         os.replace(tmp, site_dir)
@@ -114,6 +122,20 @@ def publish_site(cfg: Config, result: BuildResult, site_dir: Path, *, progress: 
     else:
         os.replace(tmp, site_dir)
     return stats
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one atomic step (Linux renameat2 RENAME_EXCHANGE), so a reader or a
+    kill never sees ``b`` missing. False where unsupported (other OS, old kernel/libc, filesystem)."""
+    try:
+        import ctypes
+
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    return fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
 def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = None, render: bool = True,

@@ -1,0 +1,334 @@
+"""Crash safety: ``atlas build`` killed with SIGKILL at several points (during
+detection, during rendering, during a cache write, during the simulation)
+leaves the previous site byte-for-byte intact, and the next build succeeds and
+publishes exactly the site of an uninterrupted build. Corrupt or foreign cache
+entries are detected and recomputed, never trusted.
+
+Kill points are found by polling the file system from the test (no hook in
+the production code): a new complete cache entry (detection under way), the
+temporary site folder ``.site.tmp-*`` filling up (rendering), a ``.tmp-*``
+folder in the cache (an entry being written), ``.simulated.tmp-*``
+(simulation). The cache-write window is milliseconds wide: it is tried on the
+real command first; if no attempt lands inside it, the build runs under a tiny
+test-side wrapper that slows the writes of cache entries, so the point is hit
+every time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.test_faults import ROOT, make_small_inputs, run_cli, tree_diff, write_cities, write_config
+
+PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
+
+#: Test-side wrapper: the real CLI, with each cache table write followed by a pause.
+SLOW_CACHE_WRITES = r"""
+import pathlib, sys, time
+_write = pathlib.Path.write_bytes
+def _slow(self, data):
+    n = _write(self, data)
+    if self.parent.name.startswith(".tmp-"):
+        time.sleep(1.0)
+    return n
+pathlib.Path.write_bytes = _slow
+from builder.cli import main
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+
+
+def complete_entries(cache: Path) -> list[Path]:
+    """meta.json of published entries (pathlib's glob also matches the hidden .tmp-* folders)."""
+    return sorted(m for m in cache.glob("*/*/meta.json") if not m.parent.name.startswith(".")) \
+        if cache.exists() else []
+
+
+def tmp_entries(cache: Path) -> list[Path]:
+    out = []
+    try:
+        for d in os.scandir(cache):
+            if d.is_dir():
+                out += [Path(e.path) for e in os.scandir(d.path) if e.name.startswith(".tmp-")]
+    except FileNotFoundError:
+        pass
+    return out
+
+
+def start(cfg: Path, *args: str, wrapper: str | None = None) -> subprocess.Popen:
+    cmd = [PY, "-c", wrapper] if wrapper else [PY, "-m", "builder"]
+    log = open(cfg.parent / f"build-{time.monotonic_ns()}.log", "wb")
+    env = dict(os.environ, CI="1")
+    return subprocess.Popen(cmd + ["--config", str(cfg), "build", *args], cwd=str(cfg.parent), stdout=log,
+                            stderr=subprocess.STDOUT, env=env)
+
+
+def kill_when(proc: subprocess.Popen, condition, timeout: float = 120.0, interval: float = 0.0) -> bool:
+    """SIGKILL ``proc`` as soon as ``condition()`` holds; False if it ended (or timed out) first."""
+    t_end = time.monotonic() + timeout
+    while time.monotonic() < t_end:
+        if condition():
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(30)
+            return True
+        if proc.poll() is not None:
+            return False
+        if interval:
+            time.sleep(interval)
+    proc.kill()
+    proc.wait(30)
+    return False
+
+
+def assert_cache_trustworthy(cfg_path: Path):
+    """Every complete entry left in the cache passes verification."""
+    from builder.pipeline import ResultCache
+
+    cache = cfg_path.parent / "cache"
+    rc = ResultCache(cache)
+    for meta in complete_entries(cache):
+        key = json.loads(meta.read_text())["key"]
+        assert rc.get(key) is not None, f"cache entry {meta.parent.name[:12]} left by the kill is not valid"
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """Inputs, the uninterrupted reference build, and a template folder holding a previous site."""
+    base = tmp_path_factory.mktemp("crash")
+    inputs = make_small_inputs(base / "inputs")
+    n_files = len(list(inputs.glob("*.nc4")))
+    cities = base / "cities.csv"
+    write_cities(cities, with_bad=False)
+    entries = [f"cities:{cities}"]
+    ref = base / "ref"
+    ref.mkdir()
+    code, _, err = run_cli(["--config", str(write_config(ref, extra_inventories=entries)), "build", "--oco2",
+                            str(inputs)])
+    assert code == 0, err
+    # previous site: built from the first plume file only (so the kill builds have files left to detect)
+    first = base / "first"
+    first.mkdir()
+    plume = sorted(p for p in inputs.glob("*250101000000s.nc4"))[0]
+    shutil.copy(plume, first / plume.name)
+    template = base / "template"
+    template.mkdir()
+    code, _, err = run_cli(["--config", str(write_config(template, extra_inventories=entries)), "build",
+                            "--oco2", str(first)])
+    assert code == 0, err
+    return dict(base=base, inputs=inputs, n_files=n_files, entries=entries, ref=ref / "site", template=template)
+
+
+@pytest.fixture
+def victim(world, tmp_path):
+    """A copy of the template folder (previous site + its cache) with its own config."""
+    folder = tmp_path / "victim"
+    shutil.copytree(world["template"], folder, ignore=shutil.ignore_patterns("atlas.toml", "*.log"))
+    cfg = write_config(folder, extra_inventories=world["entries"])
+    return cfg, snapshot(folder / "site")
+
+
+def _after_kill_checks(world, cfg: Path, before: dict[str, str]):
+    site = cfg.parent / "site"
+    assert snapshot(site) == before, "the previous site changed after the build was killed"
+    assert_cache_trustworthy(cfg)
+    # the next build succeeds and publishes exactly the uninterrupted build's site
+    code, out, err = run_cli(["--config", str(cfg), "build", "--oco2", str(world["inputs"])])
+    assert code == 0, err
+    diff = tree_diff(world["ref"], site)
+    assert not diff, "site after kill + rebuild differs from an uninterrupted build:\n" + "\n".join(diff)
+    leftovers = [p.name for p in cfg.parent.iterdir() if p.name.startswith(".site.")]
+    assert not leftovers, f"temporary site folders left behind: {leftovers}"
+
+
+# ----------------------------------------------------------------------------- kill points
+
+
+def test_kill_during_detection(world, victim):
+    cfg, before = victim
+    cache = cfg.parent / "cache"
+    n0 = len(complete_entries(cache))
+    for attempt in range(3):
+        proc = start(cfg, "--oco2", str(world["inputs"]))
+        hit = kill_when(proc, lambda: len(complete_entries(cache)) > n0, interval=0.002)
+        assert hit, "the build ended before writing any new cache entry"
+        if len(complete_entries(cache)) < world["n_files"]:
+            break  # killed with files still to detect
+        for m in complete_entries(cache)[n0:]:
+            shutil.rmtree(m.parent)
+    else:
+        pytest.fail("could not kill the build while files were still being detected")
+    assert proc.returncode == -signal.SIGKILL
+    assert not list(cfg.parent.glob(".site.tmp-*")), "rendering must not have started"
+    _after_kill_checks(world, cfg, before)
+
+
+def test_kill_during_rendering(world, victim):
+    cfg, before = victim
+    parent = cfg.parent
+
+    def rendering() -> bool:
+        tmp = list(parent.glob(".site.tmp-*"))
+        return bool(tmp) and sum(1 for _ in tmp[0].rglob("*")) >= 15
+
+    for attempt in range(3):
+        proc = start(cfg, "--oco2", str(world["inputs"]))
+        assert kill_when(proc, rendering, interval=0.005), "the build ended before rendering was seen"
+        if list(parent.glob(".site.tmp-*")):
+            break  # killed while the temporary site was still being written
+    else:
+        pytest.fail("could not kill the build during rendering")
+    assert proc.returncode == -signal.SIGKILL
+    _after_kill_checks(world, cfg, before)
+
+
+def test_kill_during_cache_write(world, victim):
+    cfg, before = victim
+    cache = cfg.parent / "cache"
+    how = None
+    for attempt, wrapper in enumerate([None, None, SLOW_CACHE_WRITES]):
+        for m in complete_entries(cache):
+            shutil.rmtree(m.parent)
+        proc = start(cfg, "--oco2", str(world["inputs"]), wrapper=wrapper)
+        kill_when(proc, lambda: bool(tmp_entries(cache)))
+        if tmp_entries(cache):  # a half-written entry is on disk: the kill landed inside put()
+            how = "slowed writes (test wrapper)" if wrapper else f"real command, attempt {attempt + 1}"
+            break
+    assert how, "no kill landed inside a cache write"
+    print(f"cache-write kill point hit with: {how}")
+    half = tmp_entries(cache)
+    assert half and all(not (h / "meta.json").exists() or h.name.startswith(".tmp-") for h in half)
+    _after_kill_checks(world, cfg, before)
+
+
+def test_kill_during_simulation(tmp_path):
+    """The default build (no observations) simulates first; killed there, no half month is trusted
+    and the next simulation cleans the leftovers."""
+    cfg = write_config(tmp_path, simulate={"days": 1})
+    proc = start(cfg)
+    sim_tmp = lambda: list(tmp_path.glob(".simulated.tmp-*"))  # noqa: E731
+    assert kill_when(proc, lambda: bool(sim_tmp()), interval=0.005), "simulation was not seen"
+    assert not (tmp_path / "simulated" / ".atlas-sim-key").exists(), "a killed simulation must not be marked done"
+    assert not (tmp_path / "site").exists()
+    from builder.build import ensure_simulation, load_sources
+    from builder.config import load_config
+
+    c = load_config(cfg)
+    sources, profiles = load_sources(c, [])
+    out = ensure_simulation(c, sources, profiles)
+    assert (out / ".atlas-sim-key").exists() and list(out.glob("*.nc4"))
+    assert not list(tmp_path.glob(".simulated.*")), "leftovers of the killed simulation were not cleaned"
+
+
+# ----------------------------------------------------------------------------- swap and cache
+
+
+def test_publish_swap_never_leaves_the_site_missing(world, victim, monkeypatch):
+    """Killed between 'move the old site away' and 'move the new one in', a two-rename swap leaves
+    no site at all; the swap must be one atomic step (or recover the old site on the next run)."""
+    import builder.build as bb
+    from builder.config import load_config
+    from builder.results import BuildResult
+
+    cfg, before = victim
+    site = cfg.parent / "site"
+    real_replace = os.replace
+
+    class Killed(BaseException):
+        pass
+
+    def replace(src, dst):
+        real_replace(src, dst)
+        if Path(src) == site:
+            raise Killed()  # the process dies right after moving the old site away
+
+    monkeypatch.setattr(bb.os, "replace", replace)
+    monkeypatch.setattr("builder.render.render_site", lambda c, r, out, progress=False: (Path(out) / "x").write_text("new") and {})
+    empty = BuildResult(*(None,) * 6)
+    try:
+        bb.publish_site(load_config(cfg), empty, site)
+    except Killed:
+        pass
+    assert site.is_dir(), "the site folder vanished: the swap is not atomic"
+    monkeypatch.setattr(bb.os, "replace", real_replace)
+    # the recovery path: a site moved away by a killed two-step swap comes back before the next render
+    real_replace(site, cfg.parent / ".site.old-deadbeef")
+
+    def failing_render(c, r, out, progress=False):
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr("builder.render.render_site", failing_render)
+    with pytest.raises(RuntimeError):
+        bb.publish_site(load_config(cfg), empty, site)
+    assert site.is_dir(), "the previous site was not recovered from .site.old-*"
+
+
+def _corrupt_all_ways(cache: Path) -> int:
+    entries = [m.parent for m in complete_entries(cache)]
+    assert len(entries) >= 4
+    # 1. flip bytes in a cached table
+    t = entries[0] / "detections.json"
+    b = bytearray(t.read_bytes())
+    for i in range(len(b) // 2, min(len(b), len(b) // 2 + 8)):
+        b[i] ^= 0x55
+    t.write_bytes(bytes(b))
+    # 2. a foreign meta.json (another entry's) -> key mismatch
+    shutil.copy(entries[2] / "meta.json", entries[1] / "meta.json")
+    # 3. truncated meta.json
+    m = entries[2] / "meta.json"
+    m.write_bytes(m.read_bytes()[:40])
+    # 4. a table deleted
+    (entries[3] / "overpasses.json").unlink()
+    # 5. an entry of another algorithm version
+    if len(entries) > 4:
+        meta = json.loads((entries[4] / "meta.json").read_text())
+        meta["version"] = "0-old"
+        (entries[4] / "meta.json").write_text(json.dumps(meta))
+        return 5
+    return 4
+
+
+def test_corrupt_cache_entries_are_recomputed(world, tmp_path):
+    cfg = write_config(tmp_path, extra_inventories=world["entries"])
+    code, out, err = run_cli(["--config", str(cfg), "build", "--oco2", str(world["inputs"])])
+    assert code == 0, err
+    n_bad = _corrupt_all_ways(tmp_path / "cache")
+    code, out, err = run_cli(["--config", str(cfg), "build", "--oco2", str(world["inputs"])])
+    assert code == 0, err
+    assert f"{n_bad} files processed" in out, out
+    diff = tree_diff(world["ref"], tmp_path / "site")
+    assert not diff, "a corrupt cache entry changed the site:\n" + "\n".join(diff)
+    assert_cache_trustworthy(cfg)
+    assert len(complete_entries(tmp_path / "cache")) == world["n_files"]
+
+
+def test_cache_entry_for_other_config_is_not_used(world, tmp_path):
+    """A changed detection setting must not reuse entries computed with the old one."""
+    cfg = write_config(tmp_path, extra_inventories=world["entries"])
+    code, out, err = run_cli(["--config", str(cfg), "build", "--oco2", str(world["inputs"]), "--no-cache"])
+    assert code == 0, err
+    code, out, err = run_cli(["--config", str(cfg), "build", "--oco2", str(world["inputs"])])
+    assert f"{world['n_files']} files processed" in out  # --no-cache wrote nothing
+    cfg2 = write_config(tmp_path, extra_inventories=world["entries"], detect={"min_significance": 4.5})
+    code, out, err = run_cli(["--config", str(cfg2), "build", "--oco2", str(world["inputs"])])
+    assert code == 0, err
+    assert f"{world['n_files']} files processed" in out, out
