@@ -316,3 +316,20 @@ def test_sources_without_position_column_is_a_clear_error():
     src = sources_table([("A", 51.0, 19.6, 20.0)]).drop(columns="latitude")
     with pytest.raises(InputError, match="sources: missing column 'latitude'"):
         attribute(dets(detection(51.0, 20.0)), src, inv_const, Attribute())
+
+
+def test_dateline():
+    # track along 179.95 E, source at 179.6 W (~ 31 km east), wind blowing west
+    src = sources_table([("DL", 51.0, -179.6, 20.0)])
+    d = attribute(dets(detection(51.0, 179.95, u=-5.0)), src, inv_const, Attribute())
+    assert d.iloc[0]["source_id"] == "DL"
+    assert d.iloc[0]["source_downwind_km"] == pytest.approx(0.45 * 111.195 * np.cos(np.radians(51.0)), rel=0.02)
+    t = make_track()
+    t.soundings["longitude"] = 179.95
+    t.soundings["wind_u_m_s"] = -5.0
+    ovp = find_overpasses(t, d, src, inv_const, Config())
+    assert list(ovp["source_id"]) == ["DL"] and bool(ovp.iloc[0]["detected"])
+    assert ovp.iloc[0]["track_lon0"] == pytest.approx(179.95, abs=0.01)
+    nd = find_overpasses(t, dets(), src, inv_const, Config())
+    assert list(nd["source_id"]) == ["DL"] and not bool(nd.iloc[0]["detected"])
+    assert nd.iloc[0]["downwind_km"] == pytest.approx(31.5, abs=1.0) and nd.iloc[0]["upper_limit_kg_s"] > 0
