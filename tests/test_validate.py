@@ -138,3 +138,13 @@ def test_bad_truth_row_is_named(tmp_path):
     t.to_csv(truth_dir / "truth.csv", index=False)
     with pytest.raises(ValidationInputError, match=r"truth.csv:row 4: orbit is not a number"):
         validate(truth_dir, det_dir)
+
+
+def test_no_detections(tmp_path):
+    truth_dir, det_dir = write_case(tmp_path)
+    pd.read_csv(det_dir / "detections.csv").iloc[:0].to_csv(det_dir / "detections.csv", index=False)
+    r = validate(truth_dir, det_dir)
+    assert r["counts"]["n_detections"] == 0 and r["recall"] == 0.0 and r["fp_per_1000km"] == 0.0
+    assert r["emission"]["n"] == 0 and r["emission"]["median_abs_rel_err"] is None
+    assert r["meets"]["median_abs_rel_err"] is None
+    assert "n/a" in format_validation(r)
