@@ -288,8 +288,36 @@ def validate(truth_dir: Path, detections_dir: Path, cfg=None) -> dict:
                                  "accuracy": _ratio(int((right & iso).sum()), int(iso.sum()))},
         "targets": {k: list(v) if isinstance(v, tuple) else v for k, v in TARGETS.items()},
     }
+    result["upper_limits"] = _upper_limit_check(detections_dir / "overpasses.csv", truth)
     result["meets"] = _meets(result)
     return _clean(result)
+
+
+def _upper_limit_check(path: Path, truth: pd.DataFrame) -> dict | None:
+    """Honesty of the non-detection upper limits: among non-detected overpasses of a
+    site with a truth crossing in that orbit, the share whose true emission exceeds the
+    upper limit (ideally a few %). None when the build wrote no overpasses.csv."""
+    if not path.exists():
+        return None
+    o = _read(path, ["source_id", "orbit", "detected", "upper_limit_kg_s"])
+    nd = o.loc[~_bool(o["detected"]) & np.isfinite(_num(o, "upper_limit_kg_s"))]
+    key_t = truth["orbit"].astype("int64").astype(str)
+    key_o = pd.to_numeric(nd["orbit"], errors="coerce").fillna(-1).astype("int64").astype(str)
+    if "instrument" in truth.columns and "instrument" in nd.columns:
+        key_t = truth["instrument"].astype(str) + ":" + key_t
+        key_o = nd["instrument"].astype(str) + ":" + key_o
+    members = pd.DataFrame({"key": key_t.to_numpy(), "site": np.arange(len(truth)),
+                            "source_id": truth["source_ids"].map(sorted).to_numpy()}).explode("source_id")
+    q = pd.DataFrame({"key": key_o.to_numpy(), "source_id": _ids(nd["source_id"]),
+                      "ul": _num(nd, "upper_limit_kg_s")}).merge(members, on=["key", "source_id"])
+    q = q.drop_duplicates(["key", "source_id"])
+    true_e = _num(truth, "emission_kg_s")[q["site"].to_numpy(int)]
+    ok = np.isfinite(true_e) & (true_e > 0)
+    ul = q["ul"].to_numpy(float)[ok]
+    above = int((true_e[ok] > ul).sum())
+    n = int(ok.sum())
+    return {"n": n, "n_above": above, "share_above": _ratio(above, n),
+            "median_ul_over_truth": float(np.median(ul / true_e[ok])) if n else None}
 
 
 def _meets(r: dict) -> dict:
@@ -352,6 +380,13 @@ def format_validation(result: dict) -> str:
         f"{'':<12}     ({r['attribution_all']['n_correct']}/{r['attribution_all']['n']}, "
         f"{r['attribution_all']['n_unattributed']} unattributed)",
         f"  {'overall recall (observed crossings)':<46}{_pct(r['recall']):>10}",
+    ]
+    ul = r.get("upper_limits")
+    if ul:
+        lines.append(f"  {'non-detections: truth above the upper limit':<46}{_pct(ul['share_above']):>10}  "
+                     f"{'few %':<12}     ({ul['n_above']}/{ul['n']}, median UL/truth "
+                     f"{'n/a' if ul['median_ul_over_truth'] is None else format(ul['median_ul_over_truth'], '.2f')})")
+    lines += [
         "",
         f"  {'recall by true emission [Mt/yr]':<34}{'n':>6}{'det':>6}{'recall':>9}",
     ]

@@ -148,3 +148,22 @@ def test_no_detections(tmp_path):
     assert r["emission"]["n"] == 0 and r["emission"]["median_abs_rel_err"] is None
     assert r["meets"]["median_abs_rel_err"] is None
     assert "n/a" in format_validation(r)
+
+
+def test_upper_limit_honesty(tmp_path):
+    truth_dir, det_dir = write_case(tmp_path)
+    # T4 (25 Mt/yr, orbit 2) and T5 (3 Mt/yr, orbit 3) were not detected
+    rows = [{"overpass_id": "D-OCO-2-2", "source_id": "D", "instrument": "OCO-2", "orbit": 2, "detected": False,
+             "upper_limit_kg_s": 20 * MT},    # below the truth: a dishonest upper limit
+            {"overpass_id": "E-OCO-2-3", "source_id": "E", "instrument": "OCO-2", "orbit": 3, "detected": False,
+             "upper_limit_kg_s": 6 * MT},     # above the truth
+            {"overpass_id": "E-OCO-2-9", "source_id": "E", "instrument": "OCO-2", "orbit": 9, "detected": False,
+             "upper_limit_kg_s": 1 * MT},     # no truth crossing in that orbit: not counted
+            {"overpass_id": "A-OCO-2-1", "source_id": "A", "instrument": "OCO-2", "orbit": 1, "detected": True,
+             "upper_limit_kg_s": np.nan}]
+    pd.DataFrame(rows).to_csv(det_dir / "overpasses.csv", index=False)
+    ul = validate(truth_dir, det_dir)["upper_limits"]
+    assert (ul["n"], ul["n_above"]) == (2, 1) and ul["share_above"] == pytest.approx(0.5)
+    assert ul["median_ul_over_truth"] == pytest.approx(np.median([20 / 25, 6 / 3]))
+    (det_dir / "overpasses.csv").unlink()
+    assert validate(truth_dir, det_dir)["upper_limits"] is None
