@@ -71,6 +71,14 @@ def _lstsq(x, y, w, c, sigma, half):
     return theta, chi2, var_a, int(m.sum())
 
 
+def _assert_same_fit(scan, ci, j, theta, var_a):
+    """Scan == lstsq to ~1e-5 relative (Taylor truncation), the area to 1e-4 of its standard error."""
+    assert scan["intercept"][ci, j] == pytest.approx(theta[0], rel=1e-5, abs=1e-5)    # ppm
+    assert scan["slope"][ci, j] == pytest.approx(theta[1], rel=1e-5, abs=1e-6)        # ppm/km
+    assert abs(scan["area"][ci, j] - theta[2]) <= 1e-4 * np.sqrt(var_a) + 1e-5 * abs(theta[2])
+    np.testing.assert_allclose(scan["var_area_unit"][ci, j], var_a, rtol=1e-4)
+
+
 def test_scan_matches_direct_lstsq_per_centre():
     tr = make_track(500, noise_ppm=0.8, corr_ppm=0.3, plumes=[(240.0, 12.0, 4.0)], slope_ppm_km=0.01, seed=3)
     s = tr.soundings
@@ -86,10 +94,34 @@ def test_scan_matches_direct_lstsq_per_centre():
         for j, sig in enumerate(sigmas):
             theta, chi2, var_a, n = _lstsq(x, y, w, centres[ci], sig, windows[j] / 2)
             assert scan["n"][ci, j] == n
-            np.testing.assert_allclose([scan["intercept"][ci, j], scan["slope"][ci, j], scan["area"][ci, j]],
-                                       theta, rtol=1e-5, atol=1e-6)
-            np.testing.assert_allclose(scan["var_area_unit"][ci, j], var_a, rtol=1e-5)
+            _assert_same_fit(scan, ci, j, theta, var_a)
             np.testing.assert_allclose(scan["chi2"][ci, j], chi2, rtol=1e-5)
+
+
+def test_scan_is_exact_across_data_gaps():
+    """Cloud gaps and long empty stretches (squeezed out of the FFT grid) must not
+    change any fit: compare with lstsq at centres next to and inside gaps."""
+    tr = make_track(1500, noise_ppm=0.7, plumes=[(500.0, 15.0, 3.0), (1210.0, 20.0, 6.0)], seed=8)
+    s = tr.soundings
+    x_all = s["along_km"].to_numpy()
+    keep = ~(((x_all > 300) & (x_all < 330)) | ((x_all > 600) & (x_all < 1150)) | ((x_all > 1300) & (x_all < 1302)))
+    x, y = x_all[keep], s["xco2_ppm"].to_numpy()[keep] - 405.0
+    w = 1.0 / s["xco2_unc_ppm"].to_numpy()[keep] ** 2
+    centres = np.arange(x[0], x[-1], 1.5)
+    sigmas = np.array([2.0, 6.5, 18.0])
+    windows = 2 * np.array([20.0, 32.5, 90.0])
+    scan = detect.scan_track(x, y, w, centres, sigmas, windows)
+    checked = 0
+    for target in (299.0, 318.0, 331.0, 500.0, 599.0, 640.0, 1148.0, 1151.0, 1210.0, 1301.0):
+        ci = int(np.argmin(np.abs(centres - target)))
+        for j, sig in enumerate(sigmas):
+            if not scan["ok"][ci, j]:
+                assert np.min(np.abs(x - centres[ci])) > max(sig, 1.5)    # skipped only when no data near
+                continue
+            theta, chi2, var_a, n = _lstsq(x, y, w, centres[ci], sig, windows[j] / 2)
+            _assert_same_fit(scan, ci, j, theta, var_a)
+            checked += 1
+    assert checked >= 20
 
 
 @pytest.mark.parametrize("sigma_km,area", [(2.5, 6.0), (5.0, 15.0), (11.0, 30.0)])
