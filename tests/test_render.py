@@ -134,7 +134,7 @@ def test_detection_page_profile(site):
 def test_methods_validation_and_data_skipped(site):
     out, _ = site
     methods = (out / "methods/index.html").read_text(encoding="utf-8")
-    assert "How good is it?" in methods and "median abs rel error" in methods and "0.28" in methods
+    assert "How good is it?" in methods and "Median absolute relative error" in methods and "28.0%" in methods
     data = (out / "data/index.html").read_text(encoding="utf-8")
     for item in demo_result().skipped:
         assert item.item in data and item.reason in data
@@ -369,3 +369,15 @@ def test_render_speed_and_page_weight(tmp_path):
     assert stats["pages_per_s"] > 50
     for page, budget_kb in [("sources/coco2-00001/index.html", 40), ("sources/index.html", 20)]:
         assert (tmp_path / page).stat().st_size < budget_kb * 1024, page
+
+
+def test_validation_sections_flatten_nested_summaries():
+    from builder.render.pages import validation_sections
+    v = {"recall": 0.25, "meets": {"recall": False}, "emission": {"n": 13, "within_30pct": 0.615, "x": {"y": 2.0}},
+         "recall_by_bin": [{"bin": "0-10", "n": 4, "recall": 0.5}, {"bin": ">10", "n": 2, "extra": None}]}
+    secs = {s["title"]: s for s in validation_sections(v)}
+    assert secs["Overview"]["rows"] == [("Recall", "25.0%")]
+    assert secs["Meets"]["rows"] == [("Recall", "no")]
+    assert ("Within 30%", "61.5%") in secs["Emission"]["rows"] and ("X · Y", "2.00") in secs["Emission"]["rows"]
+    assert secs["Recall by bin"]["columns"] == ["Bin", "Count", "Recall", "Extra"]
+    assert secs["Recall by bin"]["table"][1] == [">10", "2", "—", "—"]

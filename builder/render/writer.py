@@ -73,6 +73,15 @@ def _clean_tree(obj):
     return clean(obj)
 
 
+def iso_times(df: pd.DataFrame) -> pd.DataFrame:
+    """Datetime columns as ISO 8601 UTC text ("2018-08-01T13:36:21Z") for CSV/GeoJSON."""
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[c]):
+            out[c] = out[c].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return out
+
+
 def detections_table(df: pd.DataFrame) -> pd.DataFrame:
     """detections.csv column order: the public lead columns, then the rest."""
     lead = [c for c in DETECTIONS_CSV_LEAD if c in df.columns]

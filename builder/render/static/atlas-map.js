@@ -7,6 +7,8 @@
   function basemap(map, url) {
     var pane = map.createPane("basemap");
     pane.style.zIndex = 150;
+    /* detections and candidates above the inventory clusters (marker pane is 600) */
+    map.createPane("atlasTop").style.zIndex = 640;
     fetch(url).then(function (r) { return r.json(); }).then(function (geo) {
       L.geoJSON(geo, {pane: "basemap", interactive: false, attribution: "Natural Earth",
         style: {color: "#9aa5b1", weight: 0.7, fillColor: "#eef1f4", fillOpacity: 1}}).addTo(map);
@@ -57,7 +59,8 @@
   function detectionMarker(r, root) {
     /* id, lat, lon, attributed, source_name, emission_kg_s, emission_unc_kg_s, date, href */
     var c = r[3] ? COLORS.attributed : COLORS.unattributed;
-    var m = L.circleMarker([r[1], r[2]], {radius: 6, color: "#fff", weight: 1.5, fillColor: c, fillOpacity: 0.95});
+    var m = L.circleMarker([r[1], r[2]], {radius: 6, color: "#fff", weight: 1.5, fillColor: c, fillOpacity: 0.95,
+      pane: "atlasTop"});
     m.bindTooltip(el("span", "Detection " + r[7] + (r[3] ? " → " + r[4] : " (unattributed)")));
     m.bindPopup(function () {
       return popup("Detection on " + r[7], [r[3] ? "Source: " + r[4] : "Unattributed",
@@ -69,7 +72,7 @@
   function candidateMarker(r, root) {
     /* id, lat, lon, n_detections, n_orbits, mean_emission_kg_s, href */
     var m = L.circleMarker([r[1], r[2]], {radius: 9, color: COLORS.candidate, weight: 2,
-      fillColor: COLORS.candidate, fillOpacity: 0.35});
+      fillColor: COLORS.candidate, fillOpacity: 0.35, pane: "atlasTop"});
     m.bindTooltip(el("span", "Candidate " + r[0]));
     m.bindPopup(function () {
       return popup("Candidate " + r[0], [r[3] + " detections on " + r[4] + " orbits",
