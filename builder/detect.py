@@ -77,7 +77,7 @@ from scipy import optimize
 from builder import tables
 from builder.config import Detect
 from builder.physics import EARTH_RADIUS_KM
-from builder.soundings import Track
+from builder.soundings import TRACK_COLUMNS, InputError, Track
 
 SQRT_2PI = np.sqrt(2.0 * np.pi)
 #: Order of the Taylor expansion of the kernels around bin centres in the scan.
@@ -479,22 +479,27 @@ def detect_track(track: Track, cfg: Detect) -> tuple[pd.DataFrame, pd.DataFrame]
     Returns (detections with ``tables.DETECTION_FIT_COLUMNS``, profiles with
     ``tables.PROFILE_COLUMNS`` = the soundings within +-max(50 km, 4 s) of each
     detection centre). See the module docstring for the method and filters.
+    Raises :class:`builder.soundings.InputError` (file, orbit and reason) for a
+    track table with missing columns or non-finite values.
     """
     s = track.soundings
+    where = f"orbit {track.orbit}"
     if s is None or len(s) < max(cfg.min_soundings_window, 6):
         return empty_detections(), empty_profiles()
+    missing = [col for col in TRACK_COLUMNS if col not in s.columns]
+    if missing:
+        raise InputError(track.source_file, f"{where}: track table lacks columns {', '.join(missing)}")
     x = s["along_km"].to_numpy(float)
-    if np.any(np.diff(x) < 0):
-        s = s.sort_values("along_km", kind="stable").reset_index(drop=True)
-        x = s["along_km"].to_numpy(float)
     y_raw = s["xco2_ppm"].to_numpy(float)
     unc = s["xco2_unc_ppm"].to_numpy(float)
-    good = np.isfinite(x) & np.isfinite(y_raw) & np.isfinite(unc) & (unc > 0)
-    if not good.all():
-        s = s.loc[good].reset_index(drop=True)
-        x, y_raw, unc = x[good], y_raw[good], unc[good]
-    if len(s) < max(cfg.min_soundings_window, 6):
-        return empty_detections(), empty_profiles()
+    bad = ~(np.isfinite(x) & np.isfinite(y_raw) & np.isfinite(unc) & (unc > 0))
+    if bad.any():   # ingest screens these; reaching here is a broken input, not noise to drop
+        raise InputError(track.source_file, f"{where}: {int(bad.sum())} soundings with non-finite along_km/xco2 or "
+                                            f"xco2_uncertainty <= 0 (first sounding_id "
+                                            f"{s['sounding_id'].to_numpy()[bad][0]})")
+    if np.any(np.diff(x) < 0):
+        s = s.sort_values(["along_km", "sounding_id"], kind="stable").reset_index(drop=True)
+        x, y_raw, unc = (s[c].to_numpy(float) for c in ("along_km", "xco2_ppm", "xco2_unc_ppm"))
     y_ref = float(np.median(y_raw))
     y = y_raw - y_ref
     w = 1.0 / unc ** 2

@@ -171,6 +171,32 @@ def test_empty_and_short_tracks_give_empty_tables():
         assert prof.empty and list(prof.columns) == tables.PROFILE_COLUMNS
 
 
+def test_broken_track_raises_one_line_input_error():
+    from builder.soundings import InputError
+
+    tr = make_track(400, noise_ppm=0.5, seed=1)
+    sid = tr.soundings["sounding_id"].iloc[100]
+    tr.soundings.loc[100, "xco2_ppm"] = np.nan
+    with pytest.raises(InputError) as err:
+        detect.detect_track(tr, Detect())
+    msg = str(err.value)
+    assert "\n" not in msg and tr.source_file in msg and "orbit 21500" in msg and str(sid) in msg
+    tr = make_track(400, noise_ppm=0.5, seed=1)
+    tr.soundings = tr.soundings.drop(columns=["xco2_unc_ppm"])
+    with pytest.raises(InputError, match="xco2_unc_ppm"):
+        detect.detect_track(tr, Detect())
+
+
+def test_unsorted_track_gives_same_detections():
+    tr = make_track(600, noise_ppm=0.3, plumes=[(300.0, 20.0, 4.0)], seed=2)
+    shuffled = Track(tr.orbit, tr.instrument, tr.source_file, tr.soundings.sample(frac=1.0, random_state=0))
+    a, _ = detect.detect_track(tr, Detect())
+    b, _ = detect.detect_track(shuffled, Detect())
+    assert len(a) == 1 and len(b) == 1
+    assert b["area_ppm_km"].iloc[0] == pytest.approx(a["area_ppm_km"].iloc[0], rel=1e-6)
+    assert b["detection_id"].iloc[0] == a["detection_id"].iloc[0]
+
+
 def test_steep_background_gives_unbiased_area():
     ratios = []
     for seed in range(8):
