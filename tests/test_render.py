@@ -381,3 +381,14 @@ def test_validation_sections_flatten_nested_summaries():
     assert ("Within 30%", "61.5%") in secs["Emission"]["rows"] and ("X · Y", "2.00") in secs["Emission"]["rows"]
     assert secs["Recall by bin"]["columns"] == ["Bin", "Count", "Recall", "Extra"]
     assert secs["Recall by bin"]["table"][1] == [">10", "2", "—", "—"]
+
+
+def test_csp_ready_no_inline_script_style_or_handlers(site):
+    """Pages carry no inline <script>, style attribute or on*= handler, so a strict CSP can be added."""
+    out, _ = site
+    for path, rel in own_text_files(out):
+        if path.suffix == ".html":
+            text = path.read_text(encoding="utf-8")
+            assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), rel
+            assert not re.search(r"<[^>]+\sstyle=", text), rel
+            assert not re.search(r"<[^>]+\son[a-z]+=", text, re.I), rel

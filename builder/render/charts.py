@@ -232,9 +232,8 @@ def emission_timeseries(rows: list[dict]) -> str:
         ys += [r.get("upper_limit"), r.get("inventory")]
     ylo, yhi = padded([v for v in ys if _ok(v)] + [0.0])
     ylo = min(0.0, ylo)
-    xlo, xhi = padded(days, frac=0.08)
-    if xhi - xlo < 4:
-        xlo, xhi = xlo - 2, xhi + 2
+    pad = max(0.08 * (max(days) - min(days)), 3.0) if days else 3.0
+    xlo, xhi = (min(days) - pad, max(days) + pad) if days else (0.0, 1.0)
     x = Axis(xlo, xhi, PAD_L, W - PAD_R, label="Overpass date (UTC)", fmt=_date_axis_fmt(xlo))
     y = Axis(ylo, yhi, H - PAD_B, PAD_T, label="Emission [kg/s]")
     svg.axes(x, y)
@@ -254,8 +253,11 @@ def emission_timeseries(rows: list[dict]) -> str:
             svg.point(px + 5, y(r["gp"]), f'{r["date"]}: Gaussian plume {sig(r["gp"])} ± {sig(unc, 2)} kg/s', "gp")
         if _ok(r.get("upper_limit")):
             svg.point(px, y(r["upper_limit"]), f'{r["date"]}: not detected, emission < {sig(r["upper_limit"])} kg/s', "ul", shape="down")
-    svg.legend([("obs", "Cross-sectional flux ±1σ"), ("gp", "Gaussian plume ±1σ"), ("inv", "Inventory at overpass hour"),
-                ("ul", "Upper limit (not detected)")])
+    present = {k for r in rows for k in ("observed", "gp", "inventory", "upper_limit") if _ok(r.get(k))}
+    svg.legend([(cls, text) for key, cls, text in (
+        ("observed", "obs", "Cross-sectional flux ±1σ"), ("gp", "gp", "Gaussian plume ±1σ"),
+        ("inventory", "inv", "Inventory at overpass hour"), ("upper_limit", "ul", "Upper limit (not detected)"))
+        if key in present])
     return svg.render()
 
 

@@ -85,9 +85,11 @@ class Overlay(MacroElement):
         self.bounds: list[tuple[float, float]] = []
 
     def circle(self, lat: float, lon: float, color: str, radius: float, tip: str, href: str = "", link: str = "",
-               fill_opacity: float = 0.75) -> None:
+               fill_opacity: float = 0.75, stroke: bool = True) -> None:
         """A circle marker; with ``href`` its popup links there (``link`` = link text)."""
         item = dict(t="c", lat=round(lat, 5), lon=round(lon, 5), c=color, r=radius, o=fill_opacity, tip=tip)
+        if not stroke:
+            item["s"] = 0
         if href:
             item.update(href=href, link=link or tip)
         self.items.append(item)

@@ -283,16 +283,34 @@ def _attribution_candidates(model: Model, d: dict) -> list[dict]:
     return out
 
 
-def _detection_map(d: dict, points: list[dict], cands: list[dict], root: str) -> maps.RenderedMap:
+def enhancement_color(ppm: float) -> str:
+    """Diverging colour for an XCO2 enhancement over the fitted background: blue (-1 ppm), white, red (+2 ppm)."""
+    t = max(-1.0, min(2.0, ppm))
+    if t >= 0:
+        f = t / 2.0
+        rgb = (255, round(255 - 180 * f), round(255 - 200 * f))
+    else:
+        f = -t
+        rgb = (round(255 - 200 * f), round(255 - 120 * f), 255)
+    return "#%02x%02x%02x" % rgb
+
+
+def _detection_map(d: dict, points: list[dict], fit: dict, cands: list[dict], root: str) -> maps.RenderedMap:
     m = maps.new_map("map_detection", center=(d["latitude"], d["longitude"]), zoom=8)
     ov = maps.Overlay(root)
-    track = [[p["lat"], p["lon"]] for p in points if _finite(p.get("lat")) and _finite(p.get("lon"))]
+    track = [p for p in points if _finite(p.get("lat")) and _finite(p.get("lon"))]
     if track:
-        ov.line(track, maps.COLORS["track"], 3, f"{d.get('instrument') or 'Satellite'} track, orbit {d.get('orbit')}")
+        ov.line([[track[0]["lat"], track[0]["lon"]], [track[-1]["lat"], track[-1]["lon"]]], maps.COLORS["track"], 2,
+                f"{d.get('instrument') or 'Satellite'} track, orbit {d.get('orbit')}")
+        for p in track:
+            enh = p["xco2"] - fit["intercept_ppm"] - fit["slope_ppm_km"] * p["x"]
+            ov.circle(p["lat"], p["lon"], enhancement_color(enh), 4, f"XCO2 {p['xco2']:.2f} ppm ({enh:+.2f} over background)",
+                      fill_opacity=0.9, stroke=False)
     ov.wind(d["latitude"], d["longitude"], _nan(d.get("wind_u_m_s")), _nan(d.get("wind_v_m_s")),
             f"Wind: {wind_text(d.get('wind_u_m_s'), d.get('wind_v_m_s'))}")
     color = maps.COLORS["attributed"] if d["source_id"] else maps.COLORS["unattributed"]
-    ov.circle(d["latitude"], d["longitude"], color, 8, f"Plume centre ({d['latitude']:.3f}, {d['longitude']:.3f})")
+    ov.circle(d["latitude"], d["longitude"], color, 8, f"Plume centre ({d['latitude']:.3f}, {d['longitude']:.3f})",
+              fill_opacity=0.2)
     for c in cands:
         if _finite(c.get("latitude")) and _finite(c.get("longitude")):
             ov.circle(c["latitude"], c["longitude"], maps.COLORS["source"], 9 if c["chosen"] else 6,
@@ -313,7 +331,7 @@ def detection_pages(rd: Renderer, model: Model) -> None:
         rd.page(path, "detection.html", title=f"Detection {d['detection_id']}", d=d, chart=chart,
                 n_points=len(points), candidates=cands, candidate_id=cand_id,
                 candidate_anchor=urls.slugify(cand_id) if cand_id else "",
-                map_=_detection_map(d, points, cands, urls.root_prefix(path)))
+                map_=_detection_map(d, points, fit, cands, urls.root_prefix(path)))
 
 
 def detections_index(rd: Renderer, model: Model) -> None:

@@ -100,7 +100,8 @@
     /* A page's own circles ("c") and lines ("l"); labels are text, hrefs relative to the site root. */
     data.items.forEach(function (f) {
       var layer = f.t === "c" ?
-        L.circleMarker([f.lat, f.lon], {radius: f.r, color: f.c, weight: 1.5, fillColor: f.c, fillOpacity: f.o}) :
+        L.circleMarker([f.lat, f.lon], {radius: f.r, color: f.c, weight: f.s === 0 ? 0 : 1.5, stroke: f.s !== 0,
+          fillColor: f.c, fillOpacity: f.o}) :
         L.polyline(f.xy, {color: f.c, weight: f.w, opacity: 0.85, dashArray: f.d || null});
       if (f.tip) { layer.bindTooltip(el("span", f.tip)); }
       if (f.href) { layer.bindPopup(function () { return popup(f.link || f.tip, [], f.href, root); }); }
