@@ -50,7 +50,7 @@ class Detect:
     min_significance: float = 3.0     #: A / se(A), se honest (chi2 + correlated-noise inflation); 3.0 gives <0.05 false/1000 km on simulated noise
     min_r2: float = 0.25              #: goodness of fit within +-4 sigma
     min_soundings_window: int = 30    #: soundings required in the fit window (>= 40 km; sparse cloudy tracks)
-    min_soundings_core: int = 5       #: soundings within +-1 sigma of the centre (+-2 km may hold a single 8-footprint frame)
+    min_soundings_core: int = 3       #: soundings within +-1 sigma of the centre (+-2 km may hold one 8-footprint frame, half cloudy)
     min_flank_soundings: int = 4      #: soundings in each of [-3s,-2s] and [2s,3s]
     min_flank_km: float = 5.0         #: flank intervals are [2s, 2s + max(s, this)] (frames are 2.25 km apart)
     merge_km: float = 20.0            #: detections closer than this (and overlapping) are one plume
