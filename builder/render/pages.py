@@ -361,6 +361,8 @@ def candidates_page(rd: Renderer, model: Model) -> None:
             map_=maps.render_map(m, root))
 
 
+#: Validation sections shown open on the methods page; the others go under "More validation numbers".
+_MAIN_SECTIONS = ("Overview", "Headline", "Emission", "Attribution all", "Recall by emission")
 _PERCENT_KEYS = ("recall", "accuracy", "within", "inside", "rel_err", "share", "fraction", "rate")
 
 
@@ -419,7 +421,9 @@ def validation_sections(v: dict) -> list[dict]:
                                  table=[[_value(c, r.get(c)) for c in cols] for r in x]))
         elif isinstance(x, (list, tuple)):
             overview.append((_label(k), ", ".join(_value(k, i) for i in x)))
-    return sections
+    main = [sec for sec in sections if sec["title"] in _MAIN_SECTIONS]
+    rest = [dict(sec, more=True) for sec in sections if sec["title"] not in _MAIN_SECTIONS]
+    return main + rest
 
 
 def content_pages(rd: Renderer, model: Model, pages) -> None:
