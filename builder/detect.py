@@ -231,7 +231,7 @@ def _gaussian_sums_gapped(x_km, w, y, centres_km, step_km, sigma_km, half_km, li
     seen = np.abs(x_km[nearest] - centres_km) <= half_km
     if live is not None:
         seen &= live
-    j = np.arange(nc) - np.rint(shift[nearest] / step_km).astype(np.int64)
+    j = np.rint((centres_km - centres_km[0]) / step_km).astype(np.int64) - np.rint(shift[nearest] / step_km).astype(np.int64)
     out = np.zeros((nc, 5))
     if not seen.any():
         return out
@@ -242,10 +242,11 @@ def _gaussian_sums_gapped(x_km, w, y, centres_km, step_km, sigma_km, half_km, li
     return out
 
 
-def scan_track(x_km, y_ppm, w, centres_km, sigmas_km, window_km):
+def scan_track(x_km, y_ppm, w, centres_km, sigmas_km, window_km, step_km=None):
     """Weighted linear fits of b + m (x-c) + A g(x-c; s) at all centres and widths.
 
-    ``centres_km`` must be evenly spaced; ``window_km`` is one full window
+    ``centres_km`` must lie on a grid centres_km[0] + k * step_km (sorted; by
+    default evenly spaced, step = their spacing); ``window_km`` is one full window
     length or one per width. Returns a dict of arrays of shape
     (n_centres, n_widths): ``area`` (A, ppm km), ``slope``, ``intercept`` (ppm,
     at the centre, in the units of ``y_ppm``), ``var_area_unit`` (the (A, A)
@@ -261,7 +262,7 @@ def scan_track(x_km, y_ppm, w, centres_km, sigmas_km, window_km):
     c = np.asarray(centres_km, float)
     nc, ns = len(c), len(sigmas_km)
     halves = np.broadcast_to(np.asarray(window_km, float) / 2.0, (ns,))
-    step = float(c[1] - c[0]) if nc > 1 else 1.0
+    step = float(step_km) if step_km is not None else (float(c[1] - c[0]) if nc > 1 else 1.0)
     x0 = x[0] if len(x) else 0.0
     xr = x - x0
     cr = c - x0
@@ -345,7 +346,11 @@ def scan_segments(x_km, y_ppm, w, sigmas_km, windows_km, step_km, min_soundings)
             continue
         xs = x_km[a:b]
         centres = np.arange(xs[0], xs[-1] + 0.5 * step_km, step_km)
-        parts.append((centres, scan_track(xs, y_ppm[a:b], w[a:b], centres, sigmas_km, windows_km)))
+        # only grid centres with a sounding within the widest width can pass the core filter
+        i = np.clip(np.searchsorted(xs, centres), 1, max(len(xs) - 1, 1))
+        d_near = np.minimum(np.abs(xs[i - 1] - centres), np.abs(xs[np.minimum(i, len(xs) - 1)] - centres))
+        centres = centres[d_near <= max(float(np.max(sigmas_km)), step_km)]
+        parts.append((centres, scan_track(xs, y_ppm[a:b], w[a:b], centres, sigmas_km, windows_km, step_km)))
     if not parts:
         return np.array([]), {}
     centres = np.concatenate([p[0] for p in parts])

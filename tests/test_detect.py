@@ -124,6 +124,27 @@ def test_scan_is_exact_across_data_gaps():
     assert checked >= 20
 
 
+def test_scan_segments_equals_full_scan_on_kept_centres():
+    """Splitting at long gaps and dropping centres far from data changes no fit."""
+    tr = make_track(1500, noise_ppm=0.7, plumes=[(500.0, 15.0, 3.0)], seed=9)
+    x_all = tr.soundings["along_km"].to_numpy()
+    keep = ~(((x_all > 200) & (x_all < 260)) | ((x_all > 600) & (x_all < 1100)))
+    x, y = x_all[keep], tr.soundings["xco2_ppm"].to_numpy()[keep] - 405.0
+    w = np.full(len(x), 1 / 0.36)
+    sigmas, windows = np.array([2.0, 9.0, 18.0]), np.array([40.0, 90.0, 180.0])
+    centres, seg = detect.scan_segments(x, y, w, sigmas, windows, 1.5, 30)
+    full_c = np.arange(x[0], x[-1] + 0.75, 1.5)
+    full = detect.scan_track(x, y, w, full_c, sigmas, windows)
+    assert 0 < len(centres) < len(full_c)
+    k = np.searchsorted(full_c, centres - 1e-9)
+    # stretches restart their grid after a long gap: compare at grid points both share
+    same = np.abs(full_c[np.clip(k, 0, len(full_c) - 1)] - centres) < 1e-6
+    assert same.sum() > 300
+    for key in ("area", "var_area_unit", "chi2", "n"):
+        a, b = seg[key][same], full[key][k[same]]
+        np.testing.assert_allclose(a[np.isfinite(a)], b[np.isfinite(a)], rtol=1e-4, atol=1e-6)
+
+
 @pytest.mark.parametrize("sigma_km,area", [(2.5, 6.0), (5.0, 15.0), (11.0, 30.0)])
 def test_noise_free_plume_recovers_area_sigma_centre(sigma_km, area):
     tr = make_track(600, plumes=[(311.0, area, sigma_km)], slope_ppm_km=0.003)
