@@ -618,7 +618,8 @@ def _finish(track: Track, s: pd.DataFrame, det: pd.DataFrame) -> tuple[pd.DataFr
         cs = np.concatenate([[0.0], np.cumsum(np.where(fin, v, 0.0))])
         cn = np.concatenate([[0], np.cumsum(fin)])
         with np.errstate(invalid="ignore", divide="ignore"):
-            met[col] = (cs[hi] - cs[lo]) / (cn[hi] - cn[lo])
+            mean = (cs[hi] - cs[lo]) / (cn[hi] - cn[lo])
+        met[col] = np.where(cn[hi] - cn[lo] > 0, mean, v[near])   # none within 10 km: nearest sounding
     out = pd.DataFrame({
         "detection_id": [f"{track.instrument}-{track.orbit}-{i}" for i in sid],
         "instrument": track.instrument, "orbit": np.int64(track.orbit), "source_file": track.source_file,
