@@ -47,7 +47,7 @@ class Detect:
     sigma_km: tuple[float, ...] = (2.0, 3.0, 4.5, 6.5, 9.0, 13.0, 18.0)  #: plume widths scanned
     min_sigma_km: float = 2.0         #: narrower = single-footprint artefact
     max_sigma_km: float = 33.0        #: wider = synoptic feature (3 sigma <= window/2)
-    min_significance: float = 3.0     #: A / se(A), se honest (chi2 + correlated-noise inflation); 3.0 gives <0.05 false/1000 km on simulated noise
+    min_significance: float = 2.5     #: A / se(A), se honest (chi2 + correlated-noise inflation); 2.5 gives ~0.08 false/1000 km on simulated noise
     min_r2: float = 0.25              #: goodness of fit within +-4 sigma
     min_soundings_window: int = 30    #: soundings required in the fit window (>= 40 km; sparse cloudy tracks)
     min_soundings_core: int = 3       #: soundings within +-1 sigma of the centre (+-2 km may hold one 8-footprint frame, half cloudy)
