@@ -4,7 +4,7 @@ Why no chart library: the charts are few and simple (scatter with error bars,
 time series, a profile with its fit), inline SVG needs no script (works under a
 strict Content-Security-Policy), is byte-reproducible, prints, and is tiny.
 Every data point carries a ``<title>`` (native tooltip, read by screen readers)
-and a ``data-tip`` that assets/atlas.js shows as a hover/focus tooltip; pages
+and a ``data-tip`` flag: assets/atlas.js shows that title as a hover/focus tooltip; pages
 add the same numbers as a table (the text alternative).
 """
 
@@ -133,12 +133,12 @@ class Svg:
         tip_e = escape(tip)
         if shape == "down":  # upper limit: downward triangle
             geom = (f'<path class="{cls}" d="M{_f(px - 6)} {_f(py - 4)}H{_f(px + 6)}L{_f(px)} {_f(py + 6)}Z" '
-                    f'tabindex="0" data-tip="{tip_e}"><title>{tip_e}</title></path>')
+                    f'tabindex="0" data-tip=""><title>{tip_e}</title></path>')
         elif shape == "square":
             geom = (f'<rect class="{cls}" x="{_f(px - 4.5)}" y="{_f(py - 4.5)}" width="9" height="9" '
-                    f'tabindex="0" data-tip="{tip_e}"><title>{tip_e}</title></rect>')
+                    f'tabindex="0" data-tip=""><title>{tip_e}</title></rect>')
         else:
-            geom = (f'<circle class="{cls}" cx="{_f(px)}" cy="{_f(py)}" r="5" tabindex="0" data-tip="{tip_e}">'
+            geom = (f'<circle class="{cls}" cx="{_f(px)}" cy="{_f(py)}" r="5" tabindex="0" data-tip="">'
                     f'<title>{tip_e}</title></circle>')
         if href:
             geom = geom.replace(' tabindex="0"', "")
@@ -298,7 +298,7 @@ def xco2_profile(soundings: list[dict], fit: dict) -> str:
     svg.polyline([(x_top(v), y_top(model(v))) for v in grid], "fit-line")
     for s, r in zip(soundings, res):
         tip = f'{s["x"]:+.1f} km: XCO2 {s["xco2"]:.2f} ± {s["unc"]:.2f} ppm, residual {r:+.2f} ppm'
-        svg.add(f'<circle class="snd" cx="{_f(x_top(s["x"]))}" cy="{_f(y_top(s["xco2"]))}" r="2.6" data-tip="{escape(tip)}">'
+        svg.add(f'<circle class="snd" cx="{_f(x_top(s["x"]))}" cy="{_f(y_top(s["xco2"]))}" r="2.6" data-tip="">'
                 f'<title>{escape(tip)}</title></circle>')
         svg.add(f'<circle class="res" cx="{_f(x_bot(s["x"]))}" cy="{_f(y_bot(r))}" r="2"/>')
     svg.legend([("snd", "Soundings"), ("fit-line", "Gaussian + linear background"), ("bg-line", "Background")])

@@ -132,6 +132,9 @@ def write_data_files(model: Model, writer: SiteWriter) -> None:
         columns=["id", "lat", "lon", "n_detections", "n_orbits", "mean_emission_kg_s", "href"], rows=cand_rows))
 
 
+#: Rows of the home scatter's data table (largest sources; all of them are in downloads/sources.csv).
+HOME_TABLE_ROWS = 200
+
 DOWNLOADS = [  # file, description
     ("detections.csv", "Every detection: fitted Gaussian, emission (both methods) and attribution."),
     ("detections.geojson", "Detections as points (same columns)."),
@@ -184,6 +187,7 @@ def home_page(rd: Renderer, model: Model) -> None:
     rd.page("", "home.html", title="Home", map_=maps.home_map("", rd.cfg.site.max_sources_home),
             scatter=Markup(charts.observed_vs_inventory(points)), points=points, n_det=n_det, n_att=n_att,
             share=(n_att / n_det) if n_det else None, latest=latest, n_sources=len(model.sources),
+            table=sorted(points, key=lambda p: (-p["inventory"], p["source_id"]))[:HOME_TABLE_ROWS],
             n_candidates=len(model.candidates))
 
 

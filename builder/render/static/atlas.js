@@ -1,7 +1,7 @@
 /* Small progressive enhancements: chart tooltips and sortable tables. */
 (function () {
   "use strict";
-  /* Chart tooltips: any element with data-tip shows it on hover and keyboard focus. */
+  /* Chart tooltips: an element with data-tip shows that text (or its SVG <title>) on hover and keyboard focus. */
   var tip = document.createElement("div");
   tip.className = "chart-tip";
   tip.setAttribute("role", "tooltip");
@@ -10,7 +10,8 @@
   function show(e) {
     var t = e.target.closest && e.target.closest("[data-tip]");
     if (!t) { return; }
-    tip.textContent = t.getAttribute("data-tip");
+    var title = t.querySelector("title");
+    tip.textContent = t.getAttribute("data-tip") || (title ? title.textContent : "");
     tip.hidden = false;
     var r = t.getBoundingClientRect();
     tip.style.left = Math.min(window.scrollX + r.left + r.width / 2, window.scrollX + document.documentElement.clientWidth - 260) + "px";
