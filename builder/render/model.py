@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
@@ -170,8 +169,3 @@ def source_scatter_point(model: Model, source_id: str) -> dict | None:
 def iso_day(time_utc) -> str:
     """'2018-08-03' from an ISO time."""
     return str(time_utc or "")[:10]
-
-
-def build_date(result: BuildResult) -> str:
-    """A reproducible date for the site (the end of the observed period, never the wall clock)."""
-    return str(result.summary.get("period_end") or datetime.fromtimestamp(0, timezone.utc).date())

@@ -18,9 +18,9 @@ from markupsafe import Markup
 from builder.config import Config
 from builder.render import charts, maps, urls
 from builder.render.content import load_pages
-from builder.render.model import (Model, build_date, build_model, day_number, iso_day, kg_s_to_t_yr,
+from builder.render.model import (Model, build_model, day_number, iso_day, kg_s_to_t_yr,
                                   parse_alternatives, source_scatter_point, t_yr_to_kg_s, wind_text)
-from builder.render.writer import SiteWriter, detections_table, dumps, geojson, iso_times, overpass_geojson
+from builder.render.writer import SiteWriter, detections_table, geojson, iso_times, overpass_geojson
 from builder.results import BuildResult
 
 #: Site sections that content pages may not shadow.
@@ -67,7 +67,7 @@ def make_env(cfg: Config) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(site_path(cfg, cfg.site.templates))),
                              autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(num=num, pm=pm, big=big, day=iso_day, tojson_safe=lambda o: Markup(dumps(o)))
+    env.filters.update(num=num, pm=pm, big=big, day=iso_day)
     env.globals.update(wind=wind_text, mt_yr=lambda kg_s: kg_s_to_t_yr(kg_s) / 1e6 if _finite(kg_s) else None)
     return env
 
@@ -80,7 +80,7 @@ class Renderer:
         self.cfg, self.env, self.model, self.nav, self.writer = cfg, env, model, nav, writer
         summary = model.result.summary
         self.common = dict(site=cfg.site, summary=summary, simulated=bool(summary.get("simulated")),
-                           data_version=summary.get("data_version") or "", build_date=build_date(model.result))
+                           data_version=summary.get("data_version") or "")
 
     def page(self, path: str, template: str, *, title: str, map_: maps.RenderedMap | None = None,
              absolute: bool = False, **ctx) -> None:
