@@ -314,6 +314,32 @@ def write_gppd(path: Path) -> list[tuple[str, str]]:
     return [(path.name, "non-fossil"), (f"{path.name}:row 6", "duplicate"), (f"{path.name}:row 7", "capacity|latitude")]
 
 
+def make_bad_inventory_files(folder: Path) -> list[tuple[str, str, str]]:
+    """Whole inventory files that cannot be used: (extra_inventories entry, skip item, reason words)."""
+    import zipfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "gcpt_wrong.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    (folder / "edgar_garbage.nc").write_bytes(b"garbage, not NetCDF")
+    with zipfile.ZipFile(folder / "two_csvs.zip", "w") as z:
+        z.writestr("a.csv", "name,lat,lon,co2_t_yr\nA,1,2,3\n")
+        z.writestr("b.csv", "x\n")
+    (folder / "a_folder.csv").mkdir()
+    (folder / "binary.csv").write_bytes(bytes(range(256)) * 40)
+    (folder / "empty.csv").write_bytes(b"")
+    (folder / "gppd_few_columns.csv").write_text("gppd_idnr,name\nX,Y\n", encoding="utf-8")
+    return [
+        (f"gcpt:{folder / 'gcpt_wrong.csv'}", "gcpt_wrong.csv", "missing"),
+        (f"edgar:{folder / 'edgar_garbage.nc'}", "edgar_garbage.nc", "not a readable"),
+        (f"cities:{folder / 'two_csvs.zip'}", "two_csvs.zip", "expected exactly one"),
+        (f"cities:{folder / 'a_folder.csv'}", "a_folder.csv", "not a readable|folder|directory"),
+        (f"cities:{folder / 'binary.csv'}", "binary.csv", "not a readable|missing"),
+        (f"cities:{folder / 'empty.csv'}", "empty.csv", "not a readable|no columns|empty"),
+        (f"gppd:{folder / 'gppd_few_columns.csv'}", "gppd_few_columns.csv", "missing GPPD columns"),
+        (f"gcpt:{folder / 'no_such.xlsx'}", "no_such.xlsx", "not found"),
+    ]
+
+
 BAD_CONTENT = {
     "nofront.md": ("# No front matter\n\ntext\n", "front matter"),
     "unclosed.md": ("---\ntitle: Unclosed\n\nbody never closes\n", "not closed"),
@@ -354,6 +380,9 @@ def faulty(tmp_path_factory):
                f"cities:{tmp / 'does_not_exist.csv'}", f"bogus:{tmp / 'cities.csv'}", "no-colon-at-all"]
     bad_rows += [("cities_no_columns.csv", "missing city columns"), ("does_not_exist.csv", "not found"),
                  (f"bogus:{tmp / 'cities.csv'}", "kind:path"), ("no-colon-at-all", "kind:path")]
+    inv_files = make_bad_inventory_files(tmp / "inv")
+    entries += [e for e, _, _ in inv_files]
+    bad_rows += [(item, why) for _, item, why in inv_files]
     bad_content = make_content(tmp / "content")
     cfg = write_config(tmp, extra_inventories=entries, content=tmp / "content")
     code, out, err = run_cli(["--config", str(cfg), "build", "--strict"])
@@ -431,6 +460,28 @@ def test_each_bad_inventory_row_is_one_clear_skip(faulty):
         assert hits[0]["stage"] == "inventory"
         assert any(w.lower() in hits[0]["reason"].lower() for w in why.split("|")), hits[0]
         _assert_clear(hits[0], faulty["tmp"])
+
+
+INTERNALS = ("ufunc", "Traceback", "object has no attribute", "NoneType", "KeyError", "IndexError",
+             "unsupported operand", "could not be safely coerced")
+
+
+def test_skip_reasons_speak_plainly(faulty):
+    """A skip reason says what is wrong with the input, not which Python operation failed."""
+    bad = [s for s in _items(faulty["summary"]) if any(w in s["reason"] for w in INTERNALS)]
+    assert not bad, "internal error text in skip reasons:\n" + "\n".join(f"{s['item']}: {s['reason']}" for s in bad)
+
+
+def test_header_only_inventory_is_not_an_error(tmp_path):
+    """A cities file with a header and no rows is empty, not 'unreadable' (no internal error text)."""
+    from builder.build import load_sources
+    from builder.config import load_config
+
+    (tmp_path / "cities.csv").write_text("name,lat,lon,co2_t_yr\n", encoding="utf-8")
+    cfg = load_config(write_config(tmp_path, extra_inventories=[f"cities:{tmp_path / 'cities.csv'}"]))
+    skipped = []
+    load_sources(cfg, skipped)
+    assert not [s for s in skipped if any(w in s.reason for w in INTERNALS)], skipped
 
 
 def test_hostile_names_are_kept_as_sources(faulty):
