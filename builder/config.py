@@ -60,6 +60,7 @@ class Detect:
     window_sigmas: float = 5.0        #: >0: fit window half-length = this x sigma, within [min_window_km, window_km] (0: always window_km)
     min_window_km: float = 40.0       #: shortest fit window when window_sigmas > 0
     wide_min_significance: float = 1.0  #: with a local window, significance also required in the full window_km
+    footprint_debias: bool = True     #: subtract track-median per-footprint offsets (striping) before the scan
 
 
 @dataclass(frozen=True)

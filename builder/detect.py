@@ -61,6 +61,11 @@ Quality filters (all configurable in ``[detect]``):
   the full ``window_km`` window must also be positive with significance >=
   ``wide_min_significance``: a local linear background alone would turn the
   shoulders of a strong depletion into "plumes";
+* before the scan, per-footprint offsets (striping; estimated as the track
+  median of each sounding's departure from its frame mean) are removed when
+  ``footprint_debias``: with 0.4 ppm offsets and footprint-dependent cloud
+  gaps this cut false detections 0.10 -> 0.06 per 1000 km and raised recall
+  of a 20 ppm km plume 75 -> 85 % (neutral without striping);
 * duplicates (other widths, neighbouring centres) closer than
   max(``merge_km``, s1 + s2) are merged, keeping the most significant.
 """
@@ -357,6 +362,30 @@ def scan_segments(x_km, y_ppm, w, sigmas_km, windows_km, step_km, min_soundings)
     return centres, scan
 
 
+def footprint_offsets(along_km, y_ppm, footprint, min_per_frame: int = 4) -> np.ndarray:
+    """Per-sounding footprint offset [ppm] (footprint striping), track-wide.
+
+    Each sounding's departure from the mean of its frame (soundings sharing
+    along_km; frames with >= min_per_frame soundings) is a footprint bias plus
+    noise; the track median per footprint estimates the bias (robust to plumes,
+    which are nearly uniform across an ~10 km swath). Returned centred (zero
+    mean over footprints), so the overall level is unchanged.
+    """
+    frame_pos, frame = np.unique(np.asarray(along_km), return_inverse=True)
+    counts = np.bincount(frame)
+    mean = np.bincount(frame, y_ppm) / counts
+    ok = counts[frame] >= min_per_frame
+    fp = np.asarray(footprint, dtype=np.int64)
+    dev = y_ppm - mean[frame]
+    offsets = np.zeros(fp.max() + 1 if len(fp) else 1)
+    for f in np.unique(fp[ok]):          # 8 footprints: a loop over footprints, not soundings
+        offsets[f] = np.median(dev[ok & (fp == f)])
+    present = np.unique(fp[ok])
+    if len(present):
+        offsets[present] -= offsets[present].mean()
+    return offsets[fp]
+
+
 def _counts(x_km, a_km, b_km):
     """Soundings with a <= x <= b (x sorted), vectorised."""
     return np.searchsorted(x_km, b_km, side="right") - np.searchsorted(x_km, a_km, side="left")
@@ -525,6 +554,8 @@ def detect_track(track: Track, cfg: Detect) -> tuple[pd.DataFrame, pd.DataFrame]
     if np.any(np.diff(x) < 0):
         s = s.sort_values(["along_km", "sounding_id"], kind="stable").reset_index(drop=True)
         x, y_raw, unc = (s[c].to_numpy(float) for c in ("along_km", "xco2_ppm", "xco2_unc_ppm"))
+    if cfg.footprint_debias:
+        y_raw = y_raw - footprint_offsets(x, y_raw, s["footprint"].to_numpy())
     y_ref = float(np.median(y_raw))
     y = y_raw - y_ref
     w = 1.0 / unc ** 2

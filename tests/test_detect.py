@@ -294,6 +294,22 @@ def test_overlapping_widths_and_centres_merge_into_one():
     assert len(detect.detect_track(tr, Detect())[0]) == 2
 
 
+def test_footprint_offsets_recover_striping():
+    offsets = np.array([0.3, -0.2, 0.1, 0.0, -0.3, 0.2, 0.0, -0.1])
+    tr = make_track(800, noise_ppm=0.3, plumes=[(400.0, 20.0, 4.0)], seed=12)
+    s = tr.soundings
+    s["xco2_ppm"] += offsets[s["footprint"].to_numpy() - 1]
+    x = s["along_km"].to_numpy()
+    s = s.loc[~((x > 100) & (x < 160) & (s["footprint"] <= 4))]   # a stretch seen by half the swath
+    est = detect.footprint_offsets(s["along_km"].to_numpy(), s["xco2_ppm"].to_numpy(), s["footprint"].to_numpy())
+    by_fp = pd.Series(est).groupby(s["footprint"].to_numpy()).first().to_numpy()
+    np.testing.assert_allclose(by_fp, offsets - offsets.mean(), atol=0.03)
+    striped = Track(tr.orbit, tr.instrument, tr.source_file, s.reset_index(drop=True))
+    det, _ = detect.detect_track(striped, Detect())
+    hit = det[np.abs(det["along_km"] - 400.0) < 5]
+    assert len(hit) == 1 and hit["area_ppm_km"].iloc[0] == pytest.approx(20.0, rel=0.15)
+
+
 def test_merge_keeps_most_significant():
     centre = np.array([100.0, 103.0, 110.0, 200.0])
     sigma = np.array([4.0, 6.5, 3.0, 4.0])
