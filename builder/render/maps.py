@@ -24,6 +24,8 @@ from folium.elements import JSCSSMixin
 from folium.plugins import Fullscreen, MarkerCluster
 from folium.template import Template
 
+from markupsafe import escape
+
 from builder.render.writer import dumps
 
 LEAFLET_JS = ("leaflet", "assets/vendor/leaflet/leaflet.js")
@@ -203,7 +205,7 @@ def _number(el: Element, counter: list[int]) -> None:
         _number(child, counter)
 
 
-def render_map(m: AtlasMap, root: str) -> RenderedMap:
+def render_map(m: AtlasMap, root: str, label: str = "Map") -> RenderedMap:
     """Render deterministically; return the div, the script and the asset lists.
 
     Element ids are renumbered in tree order (folium draws random ones).
@@ -220,7 +222,7 @@ def render_map(m: AtlasMap, root: str) -> RenderedMap:
             raise ValueError(f"external asset in map: {url}")
     script = "\n".join(parts).replace(f'"{BASEMAP}"', f'"{root}{BASEMAP}"')
     script = "\n".join(line.strip() for line in script.splitlines() if line.strip()) + "\n"
-    div = f'<div class="map" id="{m.get_name()}" role="region" aria-label="Map"></div>'
+    div = f'<div class="map" id="{m.get_name()}" role="region" aria-label="{escape(label)}"></div>'
     return RenderedMap(div=div, script=script, js=list(js.values()), css=list(css.values()))
 
 
@@ -248,4 +250,4 @@ def home_map(root: str, limit: int) -> RenderedMap:
     JsonLayer("Detections (red: attributed, orange: unattributed)", "assets/data/detections.json", "detection", root).add_to(m)
     JsonLayer("Candidate new sources", "assets/data/candidates.json", "candidate", root).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    return render_map(m, root)
+    return render_map(m, root, "Map of inventory sources, detections and candidate new sources")

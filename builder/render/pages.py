@@ -217,7 +217,7 @@ def _source_map(model: Model, source: dict, overpasses: list[dict], root: str) -
     ov.circle(source["latitude"], source["longitude"], maps.COLORS["source"], 10,
               f"{source['name']} ({num(source.get('emission_t_yr'), ',.0f', 't/yr')})", fill_opacity=0.9)
     ov.add_to(m)
-    return maps.render_map(m, root)
+    return maps.render_map(m, root, f"Map of {source.get('name') or source['source_id']} and its overpasses")
 
 
 def _nan(v) -> float:
@@ -320,7 +320,7 @@ def _detection_map(d: dict, points: list[dict], fit: dict, cands: list[dict], ro
             ov.circle(c["latitude"], c["longitude"], maps.COLORS["source"], 9 if c["chosen"] else 6,
                       f"{c['name']} (score {num(c.get('score'), '.2f')})", href=c.get("href") or "", link=c["name"])
     ov.add_to(m)
-    return maps.render_map(m, root)
+    return maps.render_map(m, root, "Map of the plume, the satellite track, the wind and candidate sources")
 
 
 def detection_pages(rd: Renderer, model: Model) -> None:
@@ -362,7 +362,7 @@ def candidates_page(rd: Renderer, model: Model) -> None:
     rows = [dict(c, anchor=urls.slugify(c["candidate_id"]),
                  members=[(did, urls.detection_page(did)) for did in c["members"]]) for c in model.candidates]
     rd.page("candidates/", "candidates.html", title="Candidate new sources", rows=rows,
-            map_=maps.render_map(m, root))
+            map_=maps.render_map(m, root, "Map of candidate new sources and their detections"))
 
 
 #: Validation sections shown open on the methods page; the others go under "More validation numbers".
