@@ -61,8 +61,19 @@ def read_tracks(files, cfg) -> tuple[list, float]:
     return tracks, time.perf_counter() - t
 
 
-def load_truth(path: Path) -> pd.DataFrame:
-    """truth.csv of builder.simulate (or the synthetic truth) as orbit, latitude, longitude, peak_ppm."""
+def lite_files(folder: Path) -> list[Path]:
+    """The Lite (.nc4/.nc) and CSV-archive input files of a folder (as the build finds them)."""
+    from builder.soundings import find_input_files
+
+    return [f for f in find_input_files(folder) if f.name not in ("truth.csv", "tracks.csv")]
+
+
+def load_truth(path) -> pd.DataFrame:
+    """truth.csv of builder.simulate (or the synthetic truth) as orbit, latitude, longitude, peak_ppm.
+    No truth file (real data): an empty table."""
+    if not isinstance(path, pd.DataFrame) and not Path(path).exists():
+        return pd.DataFrame({"orbit": pd.Series(dtype="int64"), "latitude": pd.Series(dtype=float),
+                             "longitude": pd.Series(dtype=float), "peak_ppm": pd.Series(dtype=float)})
     t = pd.read_csv(path) if not isinstance(path, pd.DataFrame) else path
     out = pd.DataFrame({
         "orbit": pd.to_numeric(t["orbit"]).astype(np.int64),
@@ -78,8 +89,18 @@ def select_orbits(tracks: list, truth: pd.DataFrame, n: int, min_peak_ppm: float
     the reference is slow, so it gets the orbits where there is something to find."""
     strong = truth[truth["peak_ppm"] >= min_peak_ppm].groupby("orbit").size()
     anyc = truth.groupby("orbit").size()
-    ranked = sorted(tracks, key=lambda tr: (-int(strong.get(tr.orbit, 0)), -int(anyc.get(tr.orbit, 0)), -tr.n))
+    ranked = sorted(tracks, key=lambda tr: (-int(strong.get(tr.orbit, 0)), -max_window_count(tr),
+                                            -int(anyc.get(tr.orbit, 0))))
     return ranked[:n]
+
+
+def max_window_count(track, window_km: float = 200.0) -> int:
+    """Most soundings in any ``window_km`` stretch of the track (the reference fits a window only
+    when it holds >= 400)."""
+    x = track.soundings["along_km"].to_numpy(float)
+    if len(x) == 0:
+        return 0
+    return int((np.searchsorted(x, x + window_km, side="right") - np.arange(len(x))).max())
 
 
 def _haversine_km(lat1, lon1, lat2, lon2):
