@@ -102,8 +102,23 @@ def sounding_time(sounding_id: np.ndarray) -> pd.DatetimeIndex:
     return t + pd.to_timedelta(tenths * 100, unit="ms")
 
 
+#: Physically possible ranges of the meteorology; values outside (e.g. fill values of another
+#: convention such as -9999 without a _FillValue attribute) become NaN instead of absurd emissions.
+PLAUSIBLE = {"wind_u_m_s": (-100.0, 100.0), "wind_v_m_s": (-100.0, 100.0), "psurf_hpa": (250.0, 1150.0),
+             "tcwv_kg_m2": (0.0, 150.0), "altitude_m": (-500.0, 9000.0)}
+
+
 def _screen(df: pd.DataFrame, cfg: Ingest, qflag: np.ndarray | None) -> pd.DataFrame:
-    """Quality screening; returns the kept rows."""
+    """Quality screening; returns the kept rows (implausible meteorology set to NaN, longitudes
+    given as 0..360 brought to -180..180)."""
+    for col, (lo, hi) in PLAUSIBLE.items():
+        if col in df:
+            v = df[col].to_numpy(float)
+            with np.errstate(invalid="ignore"):
+                df[col] = np.where((v >= lo) & (v <= hi), v, np.nan)
+    lon = df["longitude"].to_numpy(float)
+    with np.errstate(invalid="ignore"):
+        df["longitude"] = np.where((lon > 180) & (lon <= 360), lon - 360.0, lon)
     ok = np.isfinite(df["xco2_ppm"].to_numpy()) & np.isfinite(df["latitude"].to_numpy()) \
         & np.isfinite(df["longitude"].to_numpy())
     ok &= df["latitude"].between(-90, 90).to_numpy() & df["longitude"].between(-180, 360).to_numpy()

@@ -572,3 +572,63 @@ def test_bad_config_is_one_line(tmp_path):
     (tmp_path / "atlas.toml").write_text("[nosuchsection]\nx = 1\n", encoding="utf-8")
     code, out, err = run_cli(["--config", str(tmp_path / "atlas.toml"), "build"])
     assert code == 2 and "nosuchsection" in err
+
+
+# ----------------------------------------------------------------------------- readable but absurd values
+
+
+@pytest.fixture(scope="module")
+def plume_world(tmp_path_factory):
+    from builder.build import load_sources
+    from builder.config import load_config
+
+    tmp = tmp_path_factory.mktemp("absurd")
+    write_cities(tmp / "cities.csv", with_bad=False)
+    cfg = load_config(write_config(tmp, extra_inventories=[f"cities:{tmp / 'cities.csv'}"]))
+    sources, profiles = load_sources(cfg, [])
+    return tmp, cfg, sources, profiles
+
+
+ABSURD = {
+    "wind-fill-9999": dict(windspeed_u_met=-9999.0, windspeed_v_met=-9999.0),
+    "wind-1e6": dict(windspeed_u_met=1e6),
+    "psurf-negative": dict(psurf=-5.0, psurf_apriori_o2a=-5.0),
+    "psurf-fill-9999": dict(psurf=-9999.0, psurf_apriori_o2a=-9999.0),
+    "tcwv-fill-9999": dict(tcwv=-9999.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ABSURD))
+def test_implausible_meteorology_never_becomes_an_emission(plume_world, name):
+    """Fill values of another convention (no _FillValue attribute) or impossible values in wind,
+    pressure or water vapour: the plume is still detected, but no absurd emission is published."""
+    from builder.pipeline import process_file
+
+    tmp, cfg, sources, profiles = plume_world
+    day, inst, orbit, lat0, lon0, seed = PLUMES[0]
+    cols = plume_columns(day, orbit, lat0, lon0, seed)
+    n = len(cols["sounding_id"])
+    for k, v in ABSURD[name].items():
+        cols[k] = np.full(n, v)
+    path = write_lite(tmp / f"oco2_LtCO2_180801_B11210Ar_{name}.nc4", cols)
+    res = process_file(path, cfg, sources, profiles.emission_kg_s)
+    assert len(res.detections) >= 1
+    for col in ("emission_kg_s", "emission_unc_kg_s", "gp_emission_kg_s", "line_density_kg_m"):
+        if col in res.detections:
+            v = pd.to_numeric(res.detections[col], errors="coerce").to_numpy(float)
+            bad = v[np.isfinite(v) & ((v < 0) | (v > 1e5 if col != "line_density_kg_m" else v > 1e6))]
+            assert not len(bad), f"{name}: {col} = {bad} published from impossible input values"
+
+
+def test_longitudes_0_to_360_are_understood(plume_world):
+    from builder.pipeline import process_file
+
+    tmp, cfg, sources, profiles = plume_world
+    day, inst, orbit, lat0, lon0, seed = PLUMES[2]
+    cols = plume_columns(day, orbit, lat0, lon0, seed)
+    cols["longitude"] = np.mod(cols["longitude"], 360.0)
+    path = write_lite(tmp / "oco3_LtCO2_180803_B11210Ar_lon360.nc4", cols, instrument="OCO-3")
+    det = process_file(path, cfg, sources, profiles.emission_kg_s).detections
+    assert len(det) >= 1
+    assert det["longitude"].between(-180, 180).all(), det["longitude"]
+    assert plume_city_id(2) in set(det["source_id"].astype(str))
