@@ -78,8 +78,21 @@ def inventory_fingerprint(sources: pd.DataFrame) -> str:
     return h.hexdigest()[:16]
 
 
+#: Modules whose code determines per-file results: their source is part of the cache key,
+#: so changing the algorithm can never serve stale results.
+_CORE_MODULES = ("soundings", "detect", "quantify", "attribute", "physics", "litefmt", "tables", "pipeline")
+
+
+def code_fingerprint() -> str:
+    h = hashlib.sha256(ALGORITHM_VERSION.encode())
+    here = Path(__file__).parent
+    for name in _CORE_MODULES:
+        h.update((here / f"{name}.py").read_bytes())
+    return h.hexdigest()[:16]
+
+
 def cache_key(file_hash: str, cfg: Config, inv_fp: str) -> str:
-    text = "|".join([ALGORITHM_VERSION, file_hash, inv_fp,
+    text = "|".join([code_fingerprint(), file_hash, inv_fp,
                      cfg.fingerprint("ingest", "detect", "quantify", "attribute")])
     return hashlib.sha256(text.encode()).hexdigest()
 
