@@ -55,7 +55,7 @@ class Detect:
     min_flank_km: float = 5.0         #: flank intervals are [2s, 2s + max(s, this)] (frames are 2.25 km apart)
     merge_km: float = 20.0            #: detections closer than this (and overlapping) are one plume
     refine: bool = True               #: nonlinear refinement of retained candidates
-    scan_significance_margin: float = 0.0  #: scan candidates within this of min_significance are refined (0.5 found no more plumes, 4x slower)
+    scan_significance_margin: float = -0.5  #: refine scan candidates with z >= min_significance - this (the refined se is ~25% larger; -0.5 lost no plume in tests)
     default_noise_inflation: float = 1.5   #: se(A) inflation for correlated noise when a track is too short to measure it
     window_sigmas: float = 5.0        #: >0: fit window half-length = this x sigma, within [min_window_km, window_km] (0: always window_km)
     min_window_km: float = 40.0       #: shortest fit window when window_sigmas > 0

@@ -103,15 +103,22 @@ _DTYPES = {
 }
 
 
+@functools.lru_cache(maxsize=1)
+def _empty_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    det = pd.DataFrame({c: pd.Series(dtype=_DTYPES.get(c, "float64")) for c in tables.DETECTION_FIT_COLUMNS})
+    dt = {"detection_id": object, "footprint": "int64"}
+    prof = pd.DataFrame({c: pd.Series(dtype=dt.get(c, "float64")) for c in tables.PROFILE_COLUMNS})
+    return det, prof
+
+
 def empty_detections() -> pd.DataFrame:
-    """An empty detection table with the DETECTION_FIT columns."""
-    return pd.DataFrame({c: pd.Series(dtype=_DTYPES.get(c, "float64")) for c in tables.DETECTION_FIT_COLUMNS})
+    """An empty detection table with the DETECTION_FIT columns (a fresh copy)."""
+    return _empty_tables()[0].copy()
 
 
 def empty_profiles() -> pd.DataFrame:
-    """An empty profile table with the PROFILE columns."""
-    dt = {"detection_id": object, "footprint": "int64"}
-    return pd.DataFrame({c: pd.Series(dtype=dt.get(c, "float64")) for c in tables.PROFILE_COLUMNS})
+    """An empty profile table with the PROFILE columns (a fresh copy)."""
+    return _empty_tables()[1].copy()
 
 
 # --------------------------------------------------------------------------- scan
@@ -467,7 +474,7 @@ def refine_fit(x_km, y_ppm, w, centre_km, sigma_km, area, intercept, slope, cfg:
         r_new = resid(p_new)
         cost_new = float(r_new @ r_new)
         if np.isfinite(cost_new) and cost_new <= cost:
-            converged = cost - cost_new <= 1e-8 * max(cost, 1e-30)
+            converged = cost - cost_new <= 1e-7 * max(cost, 1e-30)
             p, r, cost = p_new, r_new, cost_new
             lam = max(lam / 3.0, 1e-9)
             J = jac(p)
