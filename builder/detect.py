@@ -26,15 +26,23 @@ for every centre and width at once:
   (``tests/test_detect.py`` checks it against ``np.linalg.lstsq`` per centre,
   also across data gaps).
 
-Only the few candidates that pass a slightly lower significance threshold are
-refined nonlinearly on the exact soundings (a small bounded
-Levenberg-Marquardt, free centre and width).
+The fit window is local by default: +-``window_sigmas`` x s, clipped to
+[``min_window_km``, ``window_km``] (for s = 4 km: +-20 km). A local linear
+background absorbs the along-track correlated error better than Zheng et
+al.'s fixed 200 km window (computed: se(A) 3.85 vs 4.90 ppm km for s = 4 km,
+0.75 ppm white + 0.4 ppm 20-km-correlated noise; the generalised-least-squares
+optimum is 3.56).
+
+Only the few scan candidates whose significance exceeds the threshold by
+``-scan_significance_margin`` are refined nonlinearly on the exact soundings
+(a small bounded Levenberg-Marquardt, free centre and width); the refined
+5-parameter se(A) is ~25 % larger than the scan's fixed-width one.
 
 Honest significance. Per-sounding errors are correlated along track (~20 km,
-Baker et al. 2022, AMT 15, 2161) and ``xco2_uncertainty`` underestimates the
+Baker et al. 2022, GMD 15, 649) and ``xco2_uncertainty`` underestimates the
 scatter. The standard error of A is therefore (1) scaled by the window's
-reduced chi^2 when it exceeds 1 (never below the retrieval's own error) and (2) inflated by an empirical factor k(s) per track and
-width: the robust (MAD) standard deviation of the scan's z = A / se(A) over all
+reduced chi^2 when it exceeds 1 (never below the retrieval's own error) and
+(2) inflated by an empirical factor k(s) per track and width: the robust (MAD) standard deviation of the scan's z = A / se(A) over all
 centres of the track, which are overwhelmingly plume-free, so k captures
 whatever the white-noise error misses (correlated noise, striping, retrieval
 artefacts). This is the constant-false-alarm-rate idea of radar detection.
