@@ -16,6 +16,10 @@ file) of a built site and reports:
   ``rel="alternate"`` are allowed;
 * **unsafe** URLs: ``javascript:`` in a link or resource attribute.
 
+Links carried in JSON data for the site's scripts (``"href"`` keys, or an
+``href`` column of ``{"columns": [...], "rows": [...]}`` tables) are checked
+too, resolved against the site root as the scripts do.
+
 Command line::
 
     python -m builder.linkcheck SITE_DIR [--base-url /co2-atlas/] [--no-fragments] [--json]
@@ -356,7 +360,35 @@ def check_site(site_dir: str | Path, *, base_url: str = "/", fragments: bool = T
         elif suffix in (".js", ".mjs"):
             report.n_files_scanned += 1
             check_js(rel, f.read_text(encoding="utf-8", errors="replace"), "script")
+        elif suffix in (".json", ".geojson") and "pagefind" not in f.relative_to(site).parts:
+            try:
+                data = json.loads(f.read_text(encoding="utf-8"))
+            except (ValueError, UnicodeDecodeError):
+                add(rel, "", "broken", "not valid JSON")
+                continue
+            report.n_files_scanned += 1
+            for href in _json_hrefs(data):
+                # the site's scripts resolve data hrefs against the site root
+                check_ref("index.html", href, False, f"href in {rel}")
     return report
+
+
+def _json_hrefs(data) -> list[str]:
+    """Values of "href" keys, and of an "href" column in {"columns": [...], "rows": [...]} tables."""
+    out, stack = [], [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("href"), str) and node["href"]:
+                out.append(node["href"])
+            cols, rows = node.get("columns"), node.get("rows")
+            if isinstance(cols, list) and "href" in cols and isinstance(rows, list):
+                i = cols.index("href")
+                out += [r[i] for r in rows if isinstance(r, list) and len(r) > i and isinstance(r[i], str) and r[i]]
+            stack.extend(v for k, v in node.items() if k != "rows")
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, (dict, list)))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -108,6 +108,18 @@ def test_linkcheck_css_and_js_files(tmp_path):
     assert sum(1 for f, k in kinds if f == "assets/a.js" and k == "external") == 2
 
 
+def test_linkcheck_json_hrefs(tmp_path):
+    """Links that scripts build from JSON data (relative to the site root) are checked too."""
+    files = dict(GOOD_SITE)
+    files["assets/data/t.json"] = json.dumps({"columns": ["id", "href"], "rows": [["a", "sources/x/"], ["b", ""],
+                                                                                   ["c", "sources/gone/"]]})
+    files["assets/data/g.geojson"] = json.dumps({"features": [{"properties": {"href": "sources/x/#h2"}},
+                                                              {"properties": {"href": "sources/x/#nope"}}]})
+    report = check_site(_site(tmp_path, files))
+    refs = sorted(p.ref for p in report.problems)
+    assert refs == ["sources/gone/", "sources/x/#nope"], [p.line() for p in report.problems]
+
+
 def test_linkcheck_base_url(tmp_path):
     files = dict(GOOD_SITE)
     files["sources/index.html"] = '<a href="/co2-atlas/sources/x/">abs</a>'
