@@ -632,3 +632,27 @@ def test_longitudes_0_to_360_are_understood(plume_world):
     assert len(det) >= 1
     assert det["longitude"].between(-180, 180).all(), det["longitude"]
     assert plume_city_id(2) in set(det["source_id"].astype(str))
+
+
+def test_internal_error_is_one_line_not_a_traceback(tmp_path, monkeypatch):
+    """A bug deep in the pipeline (here: the renderer failing) must still reach the user as one
+    clear line and a non-zero exit, with the previous site kept (the traceback only with -v)."""
+    obs = tmp_path / "oco2"
+    write_plume_files(obs, PLUMES[:1])
+    write_cities(tmp_path / "cities.csv", with_bad=False)
+    cfg = write_config(tmp_path, extra_inventories=[f"cities:{tmp_path / 'cities.csv'}"])
+    code, out, err = run_cli(["--config", str(cfg), "build"])
+    assert code == 0, err
+    before = (tmp_path / "site" / "index.html").read_bytes()
+
+    def broken(*a, **k):
+        raise ZeroDivisionError("float division by zero")
+
+    monkeypatch.setattr("builder.render.render_site", broken)
+    try:
+        code, out, err = run_cli(["--config", str(cfg), "build"])
+    except ZeroDivisionError:
+        pytest.fail("an internal error escaped builder.cli.main as a traceback")
+    assert code != 0
+    assert "Traceback" not in err and "division by zero" in err
+    assert (tmp_path / "site" / "index.html").read_bytes() == before
