@@ -66,8 +66,11 @@ def tmp_entries(cache: Path) -> list[Path]:
     try:
         for d in os.scandir(cache):
             if d.is_dir():
-                out += [Path(e.path) for e in os.scandir(d.path) if e.name.startswith(".tmp-")]
-    except FileNotFoundError:
+                try:
+                    out += [Path(e.path) for e in os.scandir(d.path) if e.name.startswith(".tmp-")]
+                except OSError:
+                    pass
+    except OSError:
         pass
     return out
 
@@ -187,8 +190,11 @@ def test_kill_during_rendering(world, victim):
     parent = cfg.parent
 
     def rendering() -> bool:
-        tmp = list(parent.glob(".site.tmp-*"))
-        return bool(tmp) and sum(1 for _ in tmp[0].rglob("*")) >= 15
+        try:
+            tmp = list(parent.glob(".site.tmp-*"))
+            return bool(tmp) and sum(1 for _ in tmp[0].rglob("*")) >= 15
+        except OSError:  # the folder was swapped in or removed while we looked
+            return False
 
     for attempt in range(3):
         proc = start(cfg, "--oco2", str(world["inputs"]))
@@ -215,8 +221,7 @@ def test_kill_during_cache_write(world, victim):
             break
     assert how, "no kill landed inside a cache write"
     print(f"cache-write kill point hit with: {how}")
-    half = tmp_entries(cache)
-    assert half and all(not (h / "meta.json").exists() or h.name.startswith(".tmp-") for h in half)
+    assert tmp_entries(cache), "the half-written entry should still be on disk"
     _after_kill_checks(world, cfg, before)
 
 
