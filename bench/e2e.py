@@ -295,6 +295,10 @@ def _stage_stats(runs: list[dict]) -> dict:
     out["quantify_attribute"] = stats([sum(r["stage_seconds"].get(k, 0.0) for k in
                                            ("quantify", "attribute", "gaussian_plume_fit", "overpasses"))
                                        for r in runs])
+    if all("stage_cpu_seconds" in r for r in runs):
+        out["cpu.quantify_attribute"] = stats([sum(r["stage_cpu_seconds"].get(k, 0.0) for k in
+                                                   ("quantify", "attribute", "gaussian_plume_fit", "overpasses"))
+                                               for r in runs])
     out["render_search"] = stats([(r.get("render_stats") or {}).get("search_seconds", 0.0) for r in runs])
     return out
 
@@ -317,7 +321,7 @@ def _extrapolate_year(res: dict) -> dict:
     year_files = 365
     scale = year_files / n_files
     core = st.get("build.core_files", {}).get("median")
-    out = {"method": "measured per-file medians of the month x 365 files (linear); render scales with the "
+    out = {"method": "measured per-file medians x 365 files (linear); render scales with the "
                      "number of pages, not files, and is not extrapolated",
            "orbits": round(365 * ORBITS_PER_DAY),
            "soundings": int((res.get("n_soundings") or 0) / n_files * year_files),

@@ -104,5 +104,14 @@ def markdown(results: dict) -> str:
 
 
 def main(path: Path) -> int:
-    print(markdown(json.loads(Path(path).read_text())))
+    """Print ``path`` (and the year run in results-year.json beside it, if any) as Markdown."""
+    results = json.loads(Path(path).read_text()) if Path(path).exists() else {}
+    year = Path(path).with_name("results-year.json")
+    if year.exists() and year != Path(path):
+        extra = json.loads(year.read_text())
+        for key in ("e2e_year",):
+            if key in extra and key not in results:
+                results[key] = extra[key]
+                results.setdefault("machines", {})[key] = extra.get("machines", {}).get(key, {})
+    print(markdown(results))
     return 0
