@@ -88,3 +88,19 @@ def test_cli_parses_the_documented_options():
     a = parse(["detect", "--orbits", "3", "--year"])
     assert a.what == "detect" and a.orbits == 3 and a.year
     assert parse([]).what == "all"
+
+
+@pytest.mark.slow
+def test_reference_adapter_runs_oco2peak_on_one_synthetic_orbit():
+    """Only with the bench extra installed (oco2peak 0.0.4); never in CI."""
+    from bench import reference
+
+    ok, why = reference.available()
+    if not ok:
+        pytest.skip(f"oco2peak not installed: {why}")
+    track, truth = synthetic_track(21500, length_km=1500.0, n_plumes=2, seed=5)
+    res = reference.run_reference([track], budget_s=30.0)
+    assert res["orbits"] == [21500] and res["n_soundings"] == track.n
+    assert res["n_windows"] > 0 and res["n_fits"] > 0
+    m = data.match(data.load_truth(truth), res["peaks"], [21500])
+    assert m["recall"]["peak>=0ppm"]["found"] >= 1
