@@ -384,6 +384,8 @@ def test_pages_in_chromium_have_no_csp_violation(hostile_site, served):
                     "document.querySelectorAll('meta[http-equiv=\"Content-Security-Policy\"]').length") == 1, \
                     f"{u or 'index'}: no CSP <meta>, so the browser enforces nothing"
                 page.wait_for_timeout(1200 if "?q=" in u else 300)  # ?q= runs a Pagefind (WebAssembly) search
+                if "?q=" in u:  # the results list the hostile names: rendered as text, not markup
+                    page.wait_for_selector(".pagefind-ui__result", timeout=10000)
                 csp = page.evaluate("window.__csp")
                 alerts = page.evaluate("window.__alerts")
                 report.append((u, csp, alerts))
