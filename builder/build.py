@@ -59,7 +59,11 @@ def ensure_simulation(cfg: Config, sources, profiles, sim_dir: Path | None = Non
     if marker.exists() and marker.read_text().strip() == key:
         return sim_dir
     for stale in sim_dir.parent.glob(f".{sim_dir.name}.*-*"):  # leftovers of a killed simulation
-        shutil.rmtree(stale, ignore_errors=True)
+        try:  # untouched for 10 min: not another build's simulation in progress (it writes a file a day)
+            if time.time() - stale.stat().st_mtime > 600:
+                shutil.rmtree(stale, ignore_errors=True)
+        except OSError:
+            pass
     tmp = sim_dir.with_name(f".{sim_dir.name}.tmp-{uuid.uuid4().hex[:8]}")
     tmp.mkdir(parents=True)
     log.info("simulating %s days of %s observations into %s", days or cfg.simulate.days, cfg.simulate.instrument, sim_dir)

@@ -239,9 +239,13 @@ def test_kill_during_simulation(tmp_path):
 
     c = load_config(cfg)
     sources, profiles = load_sources(c, [])
+    for left in sim_tmp():  # an old leftover (untouched for an hour) ...
+        os.utime(left, (time.time() - 3600, time.time() - 3600))
+    live = tmp_path / ".simulated.tmp-live0000"  # ... and another build's simulation in progress
+    live.mkdir()
     out = ensure_simulation(c, sources, profiles)
     assert (out / ".atlas-sim-key").exists() and list(out.glob("*.nc4"))
-    assert not list(tmp_path.glob(".simulated.*")), "leftovers of the killed simulation were not cleaned"
+    assert sim_tmp() == [live], "old leftovers of the killed simulation must go, a live one must stay"
 
 
 # ----------------------------------------------------------------------------- swap and cache
