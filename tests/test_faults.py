@@ -663,3 +663,24 @@ def test_internal_error_is_one_line_not_a_traceback(tmp_path, monkeypatch):
     assert code != 0
     assert "Traceback" not in err and "division by zero" in err
     assert (tmp_path / "site" / "index.html").read_bytes() == before
+
+
+def test_bad_files_on_dask_workers_are_skipped_too(tmp_path):
+    """Same contract when the per-file work runs on a Dask LocalCluster (worker processes)."""
+    obs = tmp_path / "oco2"
+    good = write_plume_files(obs, PLUMES[:2])
+    (obs / "oco2_LtCO2_180814_B11210Ar_text.nc4").write_bytes(b"<html>not netcdf</html>")
+    raw = bytearray(good[0].read_bytes())
+    m = len(raw) // 3
+    raw[m:m + 4000] = bytes(x ^ 0xFF for x in raw[m:m + 4000])
+    (obs / "oco2_LtCO2_180812_B11210Ar_corrupt.nc4").write_bytes(bytes(raw))
+    write_cities(tmp_path / "cities.csv", with_bad=False)
+    cfg = write_config(tmp_path, extra_inventories=[f"cities:{tmp_path / 'cities.csv'}"],
+                       compute={"scheduler": "local", "workers": 2})
+    code, out, err = run_cli(["--config", str(cfg), "build", "--strict"])
+    assert code != 0 and "Traceback" not in err
+    skipped = json.loads((tmp_path / "work" / "summary.json").read_text())["skipped"]
+    assert sorted(s["item"] for s in skipped) == ["oco2_LtCO2_180812_B11210Ar_corrupt.nc4",
+                                                 "oco2_LtCO2_180814_B11210Ar_text.nc4"]
+    det = pd.read_csv(tmp_path / "work" / "detections.csv")
+    assert {plume_city_id(0), plume_city_id(1)} <= set(det["source_id"].astype(str))
