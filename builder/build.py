@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder.config import Config
-from builder.pipeline import CoreRun, inventory_fingerprint, run_core, write_tables
+from builder.pipeline import CoreRun, _atomic_write, inventory_fingerprint, run_core, write_tables
 from builder.results import BuildResult, SkippedItem
 from builder.soundings import find_input_files
 
@@ -174,10 +174,11 @@ def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = 
         t = time.perf_counter()
         try:
             result.summary["validation"] = validate(truth_dir, work, cfg)
-            (work / "validation.json").write_text(json.dumps(result.summary["validation"], indent=2, sort_keys=True,
-                                                             default=str))
+            _atomic_write(work / "validation.json", json.dumps(result.summary["validation"], indent=2, sort_keys=True,
+                                                              default=str).encode())
         except (OSError, ValueError, KeyError) as exc:
-            skipped.append(SkippedItem(item=str(truth_dir / "truth.csv"), reason=f"validation failed: {exc}",
+            why = " ".join(str(exc).replace(str(truth_dir), truth_dir.name).split())  # one line, no build paths
+            skipped.append(SkippedItem(item=f"{truth_dir.name}/truth.csv", reason=f"validation failed: {why}",
                                        stage="validate"))
         times["validate"] = time.perf_counter() - t
         write_tables(result, work)

@@ -684,3 +684,17 @@ def test_bad_files_on_dask_workers_are_skipped_too(tmp_path):
                                                  "oco2_LtCO2_180814_B11210Ar_text.nc4"]
     det = pd.read_csv(tmp_path / "work" / "detections.csv")
     assert {plume_city_id(0), plume_city_id(1)} <= set(det["source_id"].astype(str))
+
+
+@pytest.mark.parametrize("truth", [b"not,a,truth\n1,2,3\n", b"\x00\x01garbage", b""])
+def test_bad_truth_table_is_one_skip_and_the_site_still_builds(tmp_path, truth):
+    obs = tmp_path / "oco2"
+    write_plume_files(obs, PLUMES[:1])
+    (obs / "truth.csv").write_bytes(truth)
+    cfg = write_config(tmp_path)
+    code, out, err = run_cli(["--config", str(cfg), "build", "--strict"])
+    assert code != 0 and "Traceback" not in err
+    assert (tmp_path / "site" / "index.html").is_file()
+    skipped = json.loads((tmp_path / "work" / "summary.json").read_text())["skipped"]
+    assert [s["stage"] for s in skipped] == ["validate"], skipped
+    assert str(tmp_path) not in json.dumps(skipped) and "\n" not in skipped[0]["reason"]
