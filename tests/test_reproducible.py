@@ -73,3 +73,16 @@ def test_site_holds_no_build_machine_paths(two_builds):
                 if needle.encode() in data:
                     leaks.append(f"{p.relative_to(tmp)} contains {needle}")
     assert not leaks, "\n".join(leaks[:20])
+
+
+def test_dask_build_is_byte_identical(two_builds, tmp_path):
+    """Per-file work on a Dask LocalCluster (results pickled back from worker processes) gives the
+    same site as the in-process build."""
+    inputs, out = two_builds
+    cities = inputs.parent / "cities.csv"
+    cfg = write_config(tmp_path, extra_inventories=[f"cities:{cities}"], search=True,
+                       compute={"scheduler": "local", "workers": 2})
+    code, _, err = run_cli(["--config", str(cfg), "build", "--oco2", str(inputs)])
+    assert code == 0, err
+    diff = tree_diff(out["a"][0] / "site", tmp_path / "site")
+    assert not diff, "Dask build differs from the in-process build:\n" + "\n".join(diff)
