@@ -5,6 +5,7 @@ atomically (a failed or killed build leaves the previous site intact).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -102,6 +103,29 @@ def publish_site(cfg: Config, result: BuildResult, site_dir: Path, *, progress: 
 
     site_dir = Path(site_dir)
     site_dir.parent.mkdir(parents=True, exist_ok=True)
+    with _publish_lock(site_dir.parent):
+        return _publish(cfg, result, site_dir, render_site, progress)
+
+
+@contextlib.contextmanager
+def _publish_lock(folder: Path):
+    """One publish at a time in ``folder`` (``atlas serve`` rebuilding while ``atlas build`` runs):
+    one build's cleanup of leftovers must not delete the other's temporary site. An advisory
+    flock on the folder itself (no lock file); the kernel releases it when a build is killed."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _publish(cfg: Config, result: BuildResult, site_dir: Path, render_site, progress) -> dict:
     # leftovers of a killed build; a build killed between the two renames of the fallback swap
     # left no site but the previous one in .old-*: put it back first
     olds = sorted(site_dir.parent.glob(f".{site_dir.name}.old-*"), key=lambda p: p.stat().st_mtime)

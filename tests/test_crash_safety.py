@@ -341,3 +341,44 @@ def test_cache_entry_for_other_config_is_not_used(world, tmp_path):
     code, out, err = run_cli(["--config", str(cfg2), "build", "--oco2", str(world["inputs"])])
     assert code == 0, err
     assert f"{world['n_files']} files processed" in out, out
+
+
+def test_two_concurrent_publishes_do_not_destroy_each_other(tmp_path, monkeypatch):
+    """`atlas serve` rebuilding while `atlas build` runs: the second publish's cleanup of leftovers
+    must not delete the first one's temporary site in the middle of its rendering."""
+    import threading
+
+    import builder.build as bb
+    from builder.config import load_config
+    from builder.results import BuildResult
+
+    started = threading.Event()
+
+    def slow_render(cfg, result, out, progress=False):
+        (Path(out) / "index.html").write_text("first half")
+        started.set()
+        time.sleep(0.6)
+        (Path(out) / "second.html").write_text("second half")  # fails if the folder was removed meanwhile
+        return {}
+
+    monkeypatch.setattr("builder.render.render_site", slow_render)
+    cfg = load_config(write_config(tmp_path))
+    site = tmp_path / "site"
+    errors = []
+
+    def publish():
+        try:
+            bb.publish_site(cfg, BuildResult(*(None,) * 6), site)
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(repr(exc))
+
+    a = threading.Thread(target=publish)
+    a.start()
+    assert started.wait(10)
+    b = threading.Thread(target=publish)
+    b.start()
+    a.join(30)
+    b.join(30)
+    assert not errors, errors
+    assert sorted(p.name for p in site.iterdir()) == ["index.html", "second.html"]
+    assert not list(tmp_path.glob(".site.*"))
