@@ -31,7 +31,7 @@ from tests.test_faults import (HOSTILE_NAMES, PLUMES, ROOT, plume_source, run_cl
 #: GPPD payloads (id, name, country) beside the city names.
 GPPD_PAYLOADS = ["<img src=x onerror=alert(2)>", "<script>alert(2)</script>", "<b onclick=alert(3)>NZL</b>"]
 #: Strings that must never appear raw in a page or script (the hostile names and GPPD fields).
-PAYLOADS = [n for n in HOSTILE_NAMES if any(c in n for c in "<>\"'")] + GPPD_PAYLOADS
+PAYLOADS = [n for n in HOSTILE_NAMES if any(c in n for c in "<>\"'")] + GPPD_PAYLOADS + ['"onmouseover=alert(1)']
 
 
 # ----------------------------------------------------------------------------- link checker on hand-made sites
