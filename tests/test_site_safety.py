@@ -186,8 +186,13 @@ def test_payloads_never_appear_raw(hostile_site):
     raw = []
     for p, text in _text_files(hostile_site):
         is_json = p.suffix.lower() in (".json", ".geojson")
+        is_js = p.suffix.lower() in (".js", ".mjs")
+        if is_json or is_js:  # \" inside a JSON/JS string literal is an escaped quote: harmless
+            text = text.replace('\\"', "\x00")
         for payload in PAYLOADS:
             if is_json and not any(c in payload for c in "<>"):
+                continue
+            if is_js and not any(c in payload for c in '<>"'):
                 continue
             if payload in text:
                 raw.append(f"{p.relative_to(hostile_site)}: {payload!r}")
