@@ -204,6 +204,12 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, InputError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a bug, not bad input: one line, the traceback only with -v
+        if args.verbose:
+            log.exception("internal error")
+        print(f"error: internal error in atlas {args.command}: {type(exc).__name__}: {exc} "
+              f"(the previous site is kept; run with -v for the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

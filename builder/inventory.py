@@ -264,6 +264,9 @@ def _read_csv(path: Path, **kw) -> pd.DataFrame:
 
 
 def _one_line(exc: Exception) -> str:
+    """The reason of an exception on one line, without build-machine paths."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
     return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
@@ -277,6 +280,11 @@ def _validate(df: pd.DataFrame, file: str, rows: np.ndarray, skipped: list,
     non-numeric / negative emission or a duplicate id. ``df`` holds raw
     source_id, latitude, longitude, emission_t_yr; returns numeric, kept rows."""
     n = len(df)
+    if n == 0:  # a header-only file is valid and contributes nothing
+        out = df.iloc[0:0].copy()
+        for c in ("latitude", "longitude", "emission_t_yr"):
+            out[c] = pd.Series(dtype=float)
+        return out
     reason = np.full(n, "", dtype=object) if pre_reason is None else pre_reason.astype(object).copy()
     sid = clean_text(df["source_id"]).to_numpy(dtype=object)
     lat, lon, emis = _num(df["latitude"]), _num(df["longitude"]), _num(df["emission_t_yr"])
@@ -717,7 +725,7 @@ def read_cities(path: str | Path, skipped: list | None = None,
     co2 = _num(raw[co2_col]) if co2_col else np.full(len(raw), np.nan)
     co2_raw = raw[co2_col].to_numpy(dtype=object) if co2_col else np.full(len(raw), None, dtype=object)
     pop = _num(raw[pop_col]) if pop_col else np.full(len(raw), np.nan)
-    given = np.array([v is not None and not (isinstance(v, float) and np.isnan(v)) for v in co2_raw])
+    given = pd.notna(pd.Series(co2_raw, dtype=object)).to_numpy(dtype=bool)
     estimated = ~given
     pre = np.where(estimated & ~(np.isfinite(pop) & (pop >= 0)),
                    "no co2_t_yr and population missing, non-numeric or negative", "")
