@@ -206,6 +206,19 @@ class ResultCache:
             shutil.rmtree(d, ignore_errors=True)
             return None
 
+    def clean_stale(self, max_age_s: float = 3600.0) -> int:
+        """Remove half-written entries (``.tmp-*``) left by killed builds; younger ones may belong to
+        a build running now. Returns how many were removed."""
+        n, now = 0, time.time()
+        for tmp in self.root.glob("*/.tmp-*"):
+            try:
+                if now - tmp.stat().st_mtime > max_age_s:
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    n += 1
+            except OSError:
+                pass
+        return n
+
     def put(self, key: str, res: FileResult) -> None:
         d = self._dir(key)
         d.parent.mkdir(parents=True, exist_ok=True)
@@ -342,6 +355,8 @@ def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_
 
     t0 = time.perf_counter()
     cache = ResultCache(cfg.path("cache")) if use_cache else None
+    if cache:
+        cache.clean_stale()
     inv_fp = inventory_fingerprint(sources)
     todo, results = [], {}
     for path, h in _dedupe_files(files, skipped):

@@ -221,8 +221,14 @@ def test_kill_during_cache_write(world, victim):
             break
     assert how, "no kill landed inside a cache write"
     print(f"cache-write kill point hit with: {how}")
-    assert tmp_entries(cache), "the half-written entry should still be on disk"
+    half = tmp_entries(cache)
+    assert half, "the half-written entry should still be on disk"
+    live = half[0].parent / ".tmp-live-entry-of-a-running-build"
+    live.mkdir()
+    for h in half:  # an hour later ...
+        os.utime(h, (time.time() - 7200, time.time() - 7200))
     _after_kill_checks(world, cfg, before)
+    assert tmp_entries(cache) == [live], "old half-written cache entries must be cleaned, a live one kept"
 
 
 def test_kill_during_simulation(tmp_path):
