@@ -71,13 +71,7 @@ def ensure_simulation(cfg: Config, sources, profiles, sim_dir: Path | None = Non
     t = time.perf_counter()
     simulate(cfg, sources, profiles.emission_kg_s, tmp, days=days)
     (tmp / ".atlas-sim-key").write_text(key)
-    if sim_dir.exists():
-        old = sim_dir.with_name(f".{sim_dir.name}.old-{uuid.uuid4().hex[:8]}")
-        os.replace(sim_dir, old)
-        os.replace(tmp, sim_dir)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, sim_dir)
+    _swap_into_place(tmp, sim_dir)
     log.info("simulation done in %.1f s", time.perf_counter() - t)
     return sim_dir
 
@@ -140,16 +134,22 @@ def _publish(cfg: Config, result: BuildResult, site_dir: Path, render_site, prog
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if site_dir.exists() and _exchange(tmp, site_dir):
-        shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous site
-    elif site_dir.exists():
-        old = site_dir.with_name(f".{site_dir.name}.old-{uuid.uuid4().hex[:8]}")
-        os.replace(site_dir, old)
-        os.replace(tmp, site_dir)
+    _swap_into_place(tmp, site_dir)
+    return stats
+
+
+def _swap_into_place(tmp: Path, dest: Path) -> None:
+    """Make the complete folder ``tmp`` become ``dest``: one atomic exchange where the OS
+    offers it, else two renames (a kill between them is repaired by the next publish)."""
+    if dest.exists() and _exchange(tmp, dest):
+        shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous version
+    elif dest.exists():
+        old = dest.with_name(f".{dest.name}.old-{uuid.uuid4().hex[:8]}")
+        os.replace(dest, old)
+        os.replace(tmp, dest)
         shutil.rmtree(old, ignore_errors=True)
     else:
-        os.replace(tmp, site_dir)
-    return stats
+        os.replace(tmp, dest)
 
 
 def _exchange(a: Path, b: Path) -> bool:
