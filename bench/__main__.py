@@ -58,6 +58,8 @@ def parse(argv):
     p.add_argument("--input", type=Path, default=None,
                    help="use the Lite/CSV files in this folder (real or simulated; truth.csv optional) "
                         "instead of simulating")
+    p.add_argument("--dask-only", action="store_true",
+                   help="e2e: only (re)measure the Dask runs, merged into the existing e2e results")
     p.add_argument("--no-render", action="store_true")
     p.add_argument("--no-floor", action="store_true", help="skip the I/O floor measurement")
     p.add_argument("--quick", action="store_true", help="small and fast: 3 days, 1 repeat, 15 s budget")
@@ -102,11 +104,13 @@ def main(argv=None) -> int:
                       f"{x['reference_windows_fitted']} (others < 400 soundings), "
                       f"{1000 * x['reference_s_per_window_tried']:.1f} ms per window; ratio range "
                       f"{x['ratio_range'][0]:,.0f}-{x['ratio_range'][1]:,.0f}x")
-        write_results("detect", _drop_frames(r), a.out)
+        write_results("detect", _drop_frames(r), a.out, machine_info=m)
     if a.what in ("e2e", "all"):
         from bench.e2e import run_e2e, stage_rows
 
         workers = tuple(int(x) for x in a.workers.split(",") if x.strip())
+        if a.dask_only:
+            return _dask_only(a, days, workers, m)
         t = time.perf_counter()
         r = run_e2e(days=days, repeat=a.repeat, workers=workers, dask_files=a.dask_files, floor=not a.no_floor,
                     render=not a.no_render, input_dir=a.input)
@@ -126,18 +130,44 @@ def main(argv=None) -> int:
                     for k in ("netcdf4_needed_vars", "xarray_needed_vars", "read_file_full", "detect")]
             print(f"I/O floor over {f['n_files']} files ({f['bytes'] / 2**20:.0f} MB, {f['note']}):")
             print(table(rows, ("step", "median s", "soundings/s")))
-        if r["dask"]:
-            rows = [(d["workers"], d["n_files"], f"{d['cluster_startup_seconds']:.1f}", f"{d['files_seconds']:.1f}",
-                     f"{d['soundings_per_s']:,.0f}", f"{d['soundings_per_s_per_worker']:,.0f}",
-                     f"{d['orbits_per_hour_per_worker']:,.0f}") for d in r["dask"]]
-            print("Dask LocalCluster (run_core, no cache; 1 thread per worker):")
-            print(table(rows, ("workers", "files", "startup s", "run_core files s", "soundings/s",
-                               "snd/s/worker", "orbits/h/worker")))
+        _print_dask(r["dask"])
         y = r["extrapolation_year"]
         print(f"year (extrapolated, {y['method']}): {y['orbits']} orbits, ~{y['soundings']:,} soundings; "
               + ", ".join(f"{k} {v:,.0f}" for k, v in y.items() if isinstance(v, float)))
-        write_results("e2e_year" if r["n_files"] >= 300 else "e2e", r, a.out)
+        write_results("e2e_year" if r["n_files"] >= 300 else "e2e", r, a.out, machine_info=m)
     print(f"\nwritten: {a.out}")
+    return 0
+
+
+def _print_dask(dask_runs):
+    if not dask_runs:
+        return
+    rows = []
+    for d in dask_runs:
+        sp = d.get("soundings_per_s_stats")
+        rows.append((d["workers"], d["n_files"], f"{d['cluster_startup_seconds']:.1f}", f"{d['files_seconds']:.1f}",
+                     f"{d['soundings_per_s']:,.0f}" + (f" ({sp['min']:,.0f}-{sp['max']:,.0f})" if sp else ""),
+                     f"{d['soundings_per_s_per_worker']:,.0f}", f"{d['orbits_per_hour_per_worker']:,.0f}"))
+    print("Dask LocalCluster (run_core, no cache; 1 thread per worker; medians):")
+    print(table(rows, ("workers", "files", "startup s", "run_core files s", "soundings/s (range)",
+                       "snd/s/worker", "orbits/h/worker")))
+
+
+def _dask_only(a, days, workers, m=None) -> int:
+    from bench import data
+    from bench.e2e import _extrapolate_year, run_dask
+
+    current = json.loads(a.out.read_text()) if a.out.exists() else {}
+    r = current.get("e2e")
+    if not r:
+        raise SystemExit("--dask-only needs an existing e2e section in " + str(a.out))
+    sim_dir = Path(r["sim_dir"])
+    files = data.lite_files(sim_dir)
+    r["dask"] = run_dask(sim_dir, files, workers, a.dask_files, a.repeat, 3600.0)
+    r["extrapolation_year"] = _extrapolate_year(r)
+    _print_dask(r["dask"])
+    write_results("e2e", r, a.out, machine_key="e2e_dask", machine_info=m)
+    print(f"\nwritten: {a.out} (e2e.dask)")
     return 0
 
 

@@ -25,7 +25,18 @@ def stats(values: list[float]) -> dict:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far [MB] (ru_maxrss is KiB on Linux)."""
+    """Peak resident set size of this process so far [MB].
+
+    On Linux this is ``VmHWM`` from /proc/self/status: ``ru_maxrss`` is *not*
+    used there because the kernel carries it across fork/vfork + exec, so a
+    child started by a big parent would report the parent's peak.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -80,15 +91,20 @@ def _cpu_model() -> str:
     return platform.processor()
 
 
-def write_results(section: str, data: dict, path: Path = RESULTS) -> Path:
-    """Merge ``data`` under ``section`` into results.json (other sections kept)."""
+def write_results(section: str, data: dict, path: Path = RESULTS, machine_key: str | None = None,
+                  machine_info: dict | None = None) -> Path:
+    """Merge ``data`` under ``section`` into results.json (other sections kept); the machine
+    description goes under ``machines[machine_key or section]``."""
     path = Path(path)
     try:
         current = json.loads(path.read_text()) if path.exists() else {}
     except (OSError, json.JSONDecodeError):
         current = {}
     current[section] = data
-    current.setdefault("machines", {})[section] = machine()
+    info = dict(machine_info or machine())
+    info["date_utc_written"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    info["loadavg_when_written"] = list(os.getloadavg())
+    current.setdefault("machines", {})[machine_key or section] = info
     tmp = path.with_name(path.name + ".part")
     tmp.write_text(json.dumps(current, indent=2, sort_keys=True, default=_jsonable) + "\n")
     tmp.replace(path)

@@ -267,18 +267,35 @@ def run_e2e(*, days: int = 31, repeat: int = 3, workers=(1, 2), dask_files: int 
     if floor:
         log.info("I/O floor over %d files", len(files))
         res["io_floor"] = io_floor(files, cfg, repeat=3)
-    res["dask"] = []
-    for k in workers:
-        n = dask_files or len(files)
-        log.info("dask LocalCluster with %d worker(s) on %d files", k, n)
-        res["dask"].append(_run_child(["dask", str(sim_dir), str(WORK / f"dask-work-{k}"), str(k), str(n)], timeout))
-    for d in res["dask"]:
-        busy = max(d["files_seconds"] - d["cluster_startup_seconds"], 1e-9)
-        d["soundings_per_s"] = d["n_soundings"] / busy
-        d["soundings_per_s_per_worker"] = d["soundings_per_s"] / d["workers"]
-        d["orbits_per_hour_per_worker"] = d["n_orbits"] / busy * 3600 / d["workers"]
+    res["dask"] = run_dask(sim_dir, files, workers, dask_files, repeat, timeout)
     res["extrapolation_year"] = _extrapolate_year(res)
     return res
+
+
+def run_dask(sim_dir: Path, files: list, workers, dask_files: int | None, repeat: int, timeout: float) -> list[dict]:
+    """run_core on a LocalCluster of each size, ``repeat`` times each (interleaved), medians."""
+    n = dask_files or len(files)
+    raw: dict[int, list[dict]] = {k: [] for k in workers}
+    for r in range(repeat):
+        for k in workers:
+            log.info("dask LocalCluster with %d worker(s) on %d files (run %d/%d)", k, n, r + 1, repeat)
+            raw[k].append(_run_child(["dask", str(sim_dir), str(WORK / f"dask-work-{k}"), str(k), str(n)], timeout))
+    out = []
+    for k, runs in raw.items():
+        for d in runs:
+            busy = max(d["files_seconds"] - d["cluster_startup_seconds"], 1e-9)
+            d["soundings_per_s"] = d["n_soundings"] / busy
+        sps = stats([d["soundings_per_s"] for d in runs])
+        first = runs[0]
+        med = sps["median"]
+        out.append({"workers": k, "n_files": first["n_files"], "n_soundings": first["n_soundings"],
+                    "n_orbits": first["n_orbits"], "runs": runs,
+                    "cluster_startup_seconds": stats([d["cluster_startup_seconds"] for d in runs])["median"],
+                    "files_seconds": stats([d["files_seconds"] for d in runs])["median"],
+                    "soundings_per_s": med, "soundings_per_s_stats": sps,
+                    "soundings_per_s_per_worker": med / k,
+                    "orbits_per_hour_per_worker": first["n_orbits"] / (first["n_soundings"] / med) * 3600 / k})
+    return out
 
 
 def _stage_stats(runs: list[dict]) -> dict:

@@ -38,7 +38,7 @@ def markdown(results: dict) -> str:
     if d:
         m = mach.get("detect", {})
         parts.append(f"**Detection** — measured {m.get('date_utc')} on {m.get('processor')}, {m.get('cpu_count')} cores "
-                     f"(shared; load average at start {', '.join(f'{x:.1f}' for x in m.get('loadavg_at_start', []))}), "
+                     f"(shared; load average at start {', '.join(f'{x:.1f}' for x in m.get('loadavg_at_start', []))}, when written {', '.join(f'{x:.1f}' for x in m.get('loadavg_when_written', []))}), "
                      f"OPENBLAS_CORETYPE={m.get('OPENBLAS_CORETYPE')}, commit {m.get('git_commit')}. "
                      f"Input: {d['input']['kind']}, {d['input']['n_orbits']} orbits, "
                      f"{d['input']['n_soundings']:,} soundings, {d['input']['n_crossings']:,} true plume crossings.\n")
@@ -71,7 +71,8 @@ def markdown(results: dict) -> str:
                      f"{e['n_orbits']} orbits, {e['n_soundings']:,} soundings, {e['n_detections']} detections, "
                      f"{e.get('n_pages')} pages; {len(e['runs'])} run(s) of `build()` in a fresh process, no result cache; "
                      f"measured {m.get('date_utc')}, load average at start "
-                     f"{', '.join(f'{x:.1f}' for x in m.get('loadavg_at_start', []))}, commit {m.get('git_commit')}.\n")
+                     f"{', '.join(f'{x:.1f}' for x in m.get('loadavg_at_start', []))}, when written "
+                     f"{', '.join(f'{x:.1f}' for x in m.get('loadavg_when_written', []))}, commit {m.get('git_commit')}.\n")
         from bench.e2e import stage_rows
 
         parts.append(_md(stage_rows(e), ("stage", "wall median s", "wall range s", "spread", "CPU median s")))
@@ -89,11 +90,14 @@ def markdown(results: dict) -> str:
             parts.append(_md(rows, ("step", "median s (3 runs)", "soundings/s")))
         if e.get("dask"):
             rows = [(x["workers"], x["n_files"], f"{x['cluster_startup_seconds']:.1f}", f"{x['files_seconds']:.1f}",
-                     f"{x['soundings_per_s']:,.0f}", f"{x['soundings_per_s_per_worker']:,.0f}",
+                     f"{x['soundings_per_s']:,.0f}" + (f" ({x['soundings_per_s_stats']['min']:,.0f}–"
+                                                      f"{x['soundings_per_s_stats']['max']:,.0f})"
+                                                      if x.get("soundings_per_s_stats") else ""),
+                     f"{x['soundings_per_s_per_worker']:,.0f}",
                      f"{x['orbits_per_hour_per_worker']:,.0f}") for x in e["dask"]]
             parts.append("\nDask `LocalCluster` (`run_core(..., scheduler=\"local\")`, 1 thread per worker, no cache; "
                          "rates exclude the separately measured start-up):\n")
-            parts.append(_md(rows, ("workers", "files", "start-up s", "run_core files s", "soundings/s",
+            parts.append(_md(rows, ("workers", "files", "start-up s", "run_core files s", "soundings/s median (range)",
                                     "soundings/s/worker", "orbits/h/worker")))
         y = e.get("extrapolation_year")
         if y and key == "e2e":
