@@ -44,6 +44,16 @@ def _rows_from_detections(overpasses: pd.DataFrame, detections: pd.DataFrame) ->
     known = set(overpasses["detection_id"].dropna().astype(str)) if "detection_id" in overpasses else set()
     if "detection_id" in d.columns:
         d = d.loc[~d["detection_id"].astype(str).isin(known)]
+    if {"instrument", "orbit"} <= set(d.columns) and len(d):
+        # one estimate per (source, orbit): an overpass row already holds that orbit's chosen
+        # detection; several unlisted detections of one source in one orbit count once (the most
+        # significant), so a plume split into two fits is not two overpasses
+        key = _ids(d["source_id"]) + "-" + d["instrument"].astype(str) + "-" + \
+            pd.to_numeric(d["orbit"], errors="coerce").astype("Int64").astype(str)
+        listed = set(overpasses["overpass_id"].dropna().astype(str)) if "overpass_id" in overpasses else set()
+        order = _num(d, "significance").fillna(-np.inf) if "significance" in d.columns else pd.Series(0.0, index=d.index)
+        d = d.assign(_key=key.to_numpy(), _order=order.to_numpy()).loc[~key.isin(listed).to_numpy()]
+        d = d.sort_values(["_key", "_order"], ascending=[True, False], kind="stable").drop_duplicates("_key")
     inv = _num(d, "inventory_kg_s")
     good = inv > 0
     out = pd.DataFrame({

@@ -61,3 +61,27 @@ def test_only_nondetections_and_detection_fallback():
 def test_empty():
     out = compare(pd.DataFrame(columns=tables.OVERPASS_COLUMNS), pd.DataFrame(), pd.DataFrame())
     assert len(out) == 0 and list(out.columns) == tables.SOURCE_SUMMARY_COLUMNS
+
+
+def test_one_estimate_per_source_and_orbit():
+    """A plume split into two fits in one orbit is one overpass, not two (and not three)."""
+    import pandas as pd
+
+    from builder.compare import compare
+
+    det = pd.DataFrame({
+        "detection_id": ["a", "b", "c", "d"], "source_id": ["s1", "s1", "s2", "s2"],
+        "instrument": ["OCO-2"] * 4, "orbit": [10, 10, 11, 11], "significance": [6.0, 3.0, 2.0, 5.0],
+        "emission_kg_s": [100.0, 80.0, 50.0, 70.0], "emission_unc_kg_s": [30.0, 30.0, 20.0, 20.0],
+        "inventory_kg_s": [100.0] * 4,
+    })
+    ovp = pd.DataFrame({
+        "overpass_id": ["s1-OCO-2-10"], "source_id": ["s1"], "detected": [True], "detection_id": ["a"],
+        "emission_kg_s": [100.0], "emission_unc_kg_s": [30.0], "inventory_kg_s": [100.0],
+        "ratio": [1.0], "ratio_unc": [0.3],
+    })
+    out = compare(ovp, det, pd.DataFrame()).set_index("source_id")
+    assert out.loc["s1", "n_overpasses"] == 1 and out.loc["s1", "n_detections"] == 1
+    # s2 has no overpass row: its two detections in orbit 11 collapse to the most significant one (d)
+    assert out.loc["s2", "n_overpasses"] == 1
+    assert out.loc["s2", "mean_observed_kg_s"] == 70.0
