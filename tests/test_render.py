@@ -392,3 +392,24 @@ def test_csp_ready_no_inline_script_style_or_handlers(site):
             assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), rel
             assert not re.search(r"<[^>]+\sstyle=", text), rel
             assert not re.search(r"<[^>]+\son[a-z]+=", text, re.I), rel
+
+
+def test_multi_unit_site_is_explained_on_the_source_page(tmp_path):
+    """Catalogue units sharing one site: the page names the other units and the site total that the
+    inventory-at-overpass and ratio columns use."""
+    import pandas as pd
+
+    result = demo_result()
+    src = result.sources
+    page_id = str(result.overpasses["source_id"].iloc[0])
+    row = src.loc[src["source_id"] == page_id].iloc[0].copy()
+    twin = row.copy()
+    twin["source_id"], twin["name"], twin["emission_t_yr"] = "twin-unit-1", "Twin Unit One", 1234567.0
+    result.sources = pd.concat([src, twin.to_frame().T], ignore_index=True)
+    result.sources["emission_t_yr"] = result.sources["emission_t_yr"].astype(float)
+    out = tmp_path / "site"
+    render_site(config(), result, out)
+    page = (out / urls.source_page(page_id) / "index.html").read_text(encoding="utf-8")
+    assert "catalogue units on one site" in page and "Twin Unit One" in page
+    total = float(row["emission_t_yr"]) + 1234567.0
+    assert f"{total:,.0f}" in page

@@ -13,6 +13,7 @@ import posixpath
 from pathlib import Path
 
 import jinja2
+import numpy as np
 from markupsafe import Markup
 
 from builder.config import Config
@@ -236,6 +237,7 @@ def _overpass_rows(model: Model, overpasses: list[dict]) -> list[dict]:
 
 def source_pages(rd: Renderer, model: Model, progress: bool = False) -> None:
     ids = model.page_sources
+    site_units = _site_units(model, rd.cfg)
     if progress:
         from tqdm import tqdm
         ids = tqdm(ids, desc="source pages", unit="page")
@@ -257,7 +259,34 @@ def source_pages(rd: Renderer, model: Model, progress: bool = False) -> None:
                 ssum=model.summary_by_id.get(sid, {}), overpasses=rows, detections=dets,
                 map_=_source_map(model, source, overpasses, urls.root_prefix(path)),
                 chart=Markup(charts.emission_timeseries(chart_rows)) if chart_rows else None,
-                inventory_kg_s=t_yr_to_kg_s(source.get("emission_t_yr")), slug=slug)
+                inventory_kg_s=t_yr_to_kg_s(source.get("emission_t_yr")), slug=slug,
+                site_group=site_units.get(sid))
+
+
+def _site_units(model: Model, cfg: Config) -> dict[str, dict]:
+    """For sources that share a site with other catalogue units (closer than
+    ``[attribute] site_km``, e.g. the units of one plant): the site's members and
+    total. A satellite plume cannot separate them, so attribution, the inventory at
+    overpass hour and the ratios use the site total; the page must say so."""
+    from builder.attribute import Sites
+
+    src = model.result.sources
+    if src is None or len(src) == 0:
+        return {}
+    sites = Sites(src, cfg.attribute.site_km)
+    multi = np.flatnonzero(sites.counts > 1)
+    k, rows = sites.members(multi)
+    ids = src["source_id"].astype(str).to_numpy()
+    out: dict[str, dict] = {}
+    for j, label in enumerate(multi):
+        members = rows[k == j]
+        units = [dict(source_id=ids[r], name=model.source_by_id.get(ids[r], {}).get("name") or ids[r],
+                      href=model.source_href(ids[r]), emission_t_yr=float(src["emission_t_yr"].iloc[r]))
+                 for r in members]
+        info = dict(units=units, total_t_yr=float(sites.annual_t_yr[label]), km=cfg.attribute.site_km)
+        for u in units:
+            out[u["source_id"]] = info
+    return out
 
 
 def _profile_points(model: Model, d: dict) -> list[dict]:
