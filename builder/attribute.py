@@ -451,9 +451,24 @@ class _TrackGeometry:
         self.bin_lat, self.bin_lon = _latlon(self.bin_xyz)
         self.tree = cKDTree(self.bin_xyz)
         self._x = x
-        self._null: dict[float, np.ndarray] = {}
+        self._null: dict = {}
+        self._bins = None
+        self._spec: dict[int, dict] = {}
 
-    def _null_area_sigma(self, sigma_km: float) -> np.ndarray:
+    def _binned(self):
+        """(k, n, cnt, sy): soundings binned on the 1-km grid of _null_area_sigma (any width)."""
+        if self._bins is None:
+            a0 = self.along[0]
+            k = np.round(self.along - a0).astype(int)
+            n = int(k[-1]) + 1
+            y = self._x - np.nanmedian(self._x)
+            fin = np.isfinite(y)
+            cnt = np.bincount(k[fin], minlength=n).astype(float)
+            sy = np.bincount(k[fin], weights=y[fin], minlength=n)
+            self._bins = (k, n, cnt, sy)
+        return self._bins
+
+    def _null_area_sigma(self, sigma_km: float, need: np.ndarray | None = None) -> np.ndarray:
         """Robust local scatter [ppm km] of the matched-filter area on a 1-km grid.
 
         At every grid centre c the model y = b + m (s - c) + A g(s - c), g the unit-area
@@ -462,52 +477,76 @@ class _TrackGeometry:
         track costs a few FFTs. The spread of A over centres within +-NULL_WINDOW_KM
         (1.4826 x median absolute deviation, so plumes barely matter) is the empirical
         1-sigma of A there, correlated errors included.
+
+        With ``need`` (grid indices), only those entries are computed (the others are
+        NaN): the fits and medians are evaluated within +-2 NULL_WINDOW_KM of them only,
+        which gives exactly the values of the whole-track computation there.
         """
-        if sigma_km in self._null:
-            return self._null[sigma_km]
+        key = sigma_km if need is None else (sigma_km, need.tobytes())
+        if key in self._null:
+            return self._null[key]
         from scipy import fft as sfft
 
-        a0 = self.along[0]
-        k = np.round(self.along - a0).astype(int)
-        n = int(k[-1]) + 1
-        y = self._x - np.nanmedian(self._x)
-        fin = np.isfinite(y)
-        cnt = np.bincount(k[fin], minlength=n).astype(float)
-        sy = np.bincount(k[fin], weights=y[fin], minlength=n)
+        _, n, cnt, sy = self._binned()
         half = int(max(50.0, 4.0 * sigma_km))
         o = np.arange(-half, half + 1, dtype=float)
         g = np.exp(-0.5 * (o / sigma_km) ** 2) / (sigma_km * np.sqrt(2 * np.pi))
 
         nfft = sfft.next_fast_len(n + len(o) - 1)
-        spec = {}
+        spec = self._spec.setdefault(nfft, {})   # data spectra: the same for every width
+        kspec = {}
 
-        def corr(a, kern):  # sum_j a[c + o_j] kern(o_j), centred ("same" length)
+        def corr(a, kern, name):  # sum_j a[c + o_j] kern(o_j), centred ("same" length)
             key = id(a)
             if key not in spec:
                 spec[key] = sfft.rfft(a, nfft)
-            full = sfft.irfft(spec[key] * sfft.rfft(kern[::-1], nfft), nfft)
+            if name not in kspec:
+                kspec[name] = sfft.rfft(kern[::-1], nfft)
+            full = sfft.irfft(spec[key] * kspec[name], nfft)
             return full[half:half + n]
         one = np.ones_like(o)
-        sw, sx, sxx = corr(cnt, one), corr(cnt, o), corr(cnt, o * o)
-        sg, sxg, sgg = corr(cnt, g), corr(cnt, o * g), corr(cnt, g * g)
-        s_y, sxy, sgy = corr(sy, one), corr(sy, o), corr(sy, g)
-        mat = np.stack([np.stack([sw, sx, sg], -1), np.stack([sx, sxx, sxg], -1), np.stack([sg, sxg, sgg], -1)], -2)
-        rhs = np.stack([s_y, sxy, sgy], -1)
-        core = corr(cnt, (np.abs(o) <= sigma_km).astype(float))
+        sw, sx, sxx = corr(cnt, one, "1"), corr(cnt, o, "o"), corr(cnt, o * o, "oo")
+        sg, sxg, sgg = corr(cnt, g, "g"), corr(cnt, o * g, "og"), corr(cnt, g * g, "gg")
+        s_y, sxy, sgy = corr(sy, one, "1"), corr(sy, o, "o"), corr(sy, g, "g")
+        core = corr(cnt, (np.abs(o) <= sigma_km).astype(float), "core")
         ok = (sw >= 50) & (core >= 3)
+        win = 2 * int(NULL_WINDOW_KM) + 1
+        if need is not None:
+            # centres whose area enters the median or the MAD at a needed index
+            reach = 2 * int(NULL_WINDOW_KM)
+            mark = np.zeros(n + 1, int)
+            np.add.at(mark, np.clip(need - reach, 0, n), 1)
+            np.add.at(mark, np.clip(need + reach + 1, 0, n), -1)
+            region = np.cumsum(mark[:n]) > 0
+            ok &= region
         area = np.full(n, np.nan)
         if ok.any():
-            det = np.linalg.det(mat[ok])
+            mat = np.stack([np.stack([sw[ok], sx[ok], sg[ok]], -1), np.stack([sx[ok], sxx[ok], sxg[ok]], -1),
+                            np.stack([sg[ok], sxg[ok], sgg[ok]], -1)], -2)
+            rhs = np.stack([s_y[ok], sxy[ok], sgy[ok]], -1)
+            det = np.linalg.det(mat)
             good = np.abs(det) > 1e-9 * np.abs(sw[ok] * sxx[ok] * sgg[ok])
             sol = np.full((int(ok.sum()), 3), np.nan)
-            sol[good] = np.linalg.solve(mat[ok][good], rhs[ok][good][..., None])[..., 0]
+            sol[good] = np.linalg.solve(mat[good], rhs[good][..., None])[..., 0]
             area[ok] = sol[:, 2]
-        ser = pd.Series(area)
-        win = 2 * int(NULL_WINDOW_KM) + 1
-        med = ser.rolling(win, center=True, min_periods=NULL_MIN_CENTRES).median()
-        mad = (ser - med).abs().rolling(win, center=True, min_periods=NULL_MIN_CENTRES).median()
-        out = 1.4826 * mad.to_numpy()
-        self._null[sigma_km] = out
+
+        def robust(a):
+            ser = pd.Series(a)
+            med = ser.rolling(win, center=True, min_periods=NULL_MIN_CENTRES).median()
+            mad = (ser - med).abs().rolling(win, center=True, min_periods=NULL_MIN_CENTRES).median()
+            return 1.4826 * mad.to_numpy()
+        if need is None:
+            out = robust(area)
+        else:
+            out = np.full(n, np.nan)
+            # each run of the region holds every window that the needed indices depend on
+            edges = np.flatnonzero(np.diff(np.r_[0, region.astype(np.int8), 0]))
+            for a, b in zip(edges[0::2], edges[1::2]):
+                out[a:b] = robust(area[a:b])
+            keep = np.zeros(n, bool)
+            keep[need] = True
+            out[~keep] = np.nan
+        self._null[key] = out
         return out
 
     def area_sigma(self, along_km: np.ndarray, sigma_km: np.ndarray) -> np.ndarray:
@@ -524,9 +563,12 @@ class _TrackGeometry:
         hi = np.minimum(lo + 1, len(grid) - 1)
         f = pos - lo
         table = np.full((len(along_km), len(grid)), np.nan)
+        n = self._binned()[1]
+        pos_idx = np.clip(idx, 0, n - 1)
         for g in np.union1d(lo, hi):  # only the widths needed
-            v = self._null_area_sigma(float(grid[g]))
-            table[:, g] = v[np.clip(idx, 0, len(v) - 1)]
+            used = (lo == g) | (hi == g)   # only the positions that use this width
+            v = self._null_area_sigma(float(grid[g]), np.unique(pos_idx[used]))
+            table[:, g] = v[pos_idx]
         with np.errstate(divide="ignore", invalid="ignore"):
             table = np.log(table)
         rows = np.arange(len(along_km))
@@ -586,6 +628,71 @@ def _crossings(geo: _TrackGeometry, c: np.ndarray, slat, slon, wu, wv, reach_km:
     return (np.where(found, along_x, np.nan), np.where(found, dn_x[rows, best], np.nan), he, hn, first, last)
 
 
+class _OverpassSources:
+    """What :func:`find_overpasses` needs from a source table and ``site_km``, computed
+    once per table (it depends on nothing else): the usable sources, their sites,
+    clean ids, the member -> representative map and the representatives' positions."""
+
+    def __init__(self, sources: pd.DataFrame, site_km: float):
+        self.src = _usable_sources(sources)
+        self.sites = sites = Sites(self.src, site_km)
+        self.sid_all = _ids(self.src["source_id"]).to_numpy() if len(self.src) else np.zeros(0, dtype=object)
+        # detections name the site representative; map any member id to it
+        rep_of = pd.Series(self.sid_all[sites.rep[sites.labels]], index=self.sid_all)
+        self.rep_of = rep_of[~rep_of.index.duplicated()]
+        self.rep_ids = self.sid_all[sites.rep]
+        lat, lon = _col(self.src, "latitude"), _col(self.src, "longitude")
+        self.rep_lat, self.rep_lon = lat[sites.rep], lon[sites.rep]
+        self.rep_xyz = _xyz(self.rep_lat, self.rep_lon)
+
+
+#: id(sources) -> (weakref to sources, site_km, signature, _OverpassSources); see _overpass_sources.
+_OVERPASS_SOURCES: dict[int, tuple] = {}
+
+
+def _sources_signature(sources: pd.DataFrame) -> tuple:
+    """Cheap fingerprint of the columns the cache depends on, so a table edited in place
+    is not served stale data (positions, emissions and ids are compared exactly)."""
+    cols = tuple(sources.columns)
+    parts = [len(sources), cols]
+    for c in ("latitude", "longitude", "emission_t_yr"):
+        parts.append(_col(sources, c).tobytes() if c in sources.columns else None)
+    if "source_id" in sources.columns:
+        parts.append(tuple(sources["source_id"].tolist()))
+    return tuple(parts)
+
+
+def _overpass_sources(sources: pd.DataFrame, site_km: float) -> _OverpassSources:
+    """:class:`_OverpassSources` of ``sources``, cached per table object (weakly: the entry
+    goes with the table) and checked against an in-place edit of the table."""
+    import weakref
+
+    if sources is None or len(sources) == 0:
+        return _OverpassSources(sources, site_km)
+    key = id(sources)
+    sig = _sources_signature(sources)
+    hit = _OVERPASS_SOURCES.get(key)
+    if hit is not None and hit[0]() is sources and hit[1] == site_km and hit[2] == sig:
+        return hit[3]
+    value = _OverpassSources(sources, site_km)
+    try:
+        ref = weakref.ref(sources, lambda _r, k=key: _OVERPASS_SOURCES.pop(k, None))
+    except TypeError:   # not weak-referenceable: do not cache
+        return value
+    _OVERPASS_SOURCES[key] = (ref, site_km, sig, value)
+    return value
+
+
+_EMPTY_OVERPASSES: list[pd.DataFrame] = []
+
+
+def _empty_overpasses() -> pd.DataFrame:
+    """A fresh empty overpass table (typed_empty is slow; copy a template)."""
+    if not _EMPTY_OVERPASSES:
+        _EMPTY_OVERPASSES.append(typed_empty(tables.OVERPASS_COLUMNS))
+    return _EMPTY_OVERPASSES[0].copy()
+
+
 def find_overpasses(track: Track, detections: pd.DataFrame, sources: pd.DataFrame, emission_kg_s: Callable,
                     cfg: Config) -> pd.DataFrame:
     """Every source whose plume axis this track crosses within reach, detected or not.
@@ -616,11 +723,13 @@ def find_overpasses(track: Track, detections: pd.DataFrame, sources: pd.DataFram
     quantify.min_wind_track_angle_deg).
     """
     acfg = cfg.attribute
-    empty = typed_empty(tables.OVERPASS_COLUMNS)
     s = track.soundings
-    src = _usable_sources(sources)
-    if s is None or len(s) < 2 or len(src) == 0:
-        return empty
+    if s is None or len(s) < 2:
+        return _empty_overpasses()
+    cache = _overpass_sources(sources, acfg.site_km)
+    src, sites = cache.src, cache.sites
+    if len(src) == 0:
+        return _empty_overpasses()
     dets = detections if detections is not None else pd.DataFrame()
     if len(dets) and "source_id" in dets.columns:
         same = np.ones(len(dets), bool)
@@ -634,27 +743,28 @@ def find_overpasses(track: Track, detections: pd.DataFrame, sources: pd.DataFram
         dets = dets.drop_duplicates("source_id")
     else:
         dets = pd.DataFrame(columns=["source_id"])
-    sites = Sites(src, acfg.site_km)
-    sid_all = _ids(src["source_id"]).to_numpy()
-    # detections name the site representative; map any member id to it
-    rep_of = pd.Series(sid_all[sites.rep[sites.labels]], index=sid_all)
-    rep_of = rep_of[~rep_of.index.duplicated()]
+    rep_of = cache.rep_of
     if len(dets):
         dets = dets.assign(source_id=_ids(dets["source_id"]).map(rep_of).fillna(_ids(dets["source_id"])))
         dets = dets.drop_duplicates("source_id")
     det_ids = set(_ids(dets["source_id"]))
-    rep_ids = sid_all[sites.rep]
+    rep_ids = cache.rep_ids
     cand = (sites.annual_t_yr >= acfg.overpass_min_mt_yr * 1e6) | np.isin(rep_ids, list(det_ids))
     site = np.flatnonzero(cand)
     if len(site) == 0:
-        return empty
+        return _empty_overpasses()
     geo = _TrackGeometry(track)
-    slat, slon = _col(src, "latitude")[sites.rep[site]], _col(src, "longitude")[sites.rep[site]]
-    dist, c = geo.tree.query(_xyz(slat, slon), distance_upper_bound=_chord(acfg.reach_km))
+    # cheap bounding-box prefilter (unit-vector coordinates) before the nearest-bin query
+    reach = _chord(acfg.reach_km)
+    pts = cache.rep_xyz[site]
+    inbox = np.all((pts >= geo.bin_xyz.min(axis=0) - reach) & (pts <= geo.bin_xyz.max(axis=0) + reach), axis=1)
+    site, pts = site[inbox], pts[inbox]
+    slat, slon = cache.rep_lat[site], cache.rep_lon[site]
+    dist, c = geo.tree.query(pts, distance_upper_bound=reach)
     near = np.isfinite(dist)
     site, slat, slon, c = site[near], slat[near], slon[near], c[near]
     if len(site) == 0:
-        return empty
+        return _empty_overpasses()
     sid = rep_ids[site]
     # wind near the source's closest track point, then at the crossing (twice)
     wu, wv = geo.wind_at(geo.bin_along[c])
@@ -673,7 +783,7 @@ def find_overpasses(track: Track, detections: pd.DataFrame, sources: pd.DataFram
     is_det = np.isin(sid, list(det_ids))
     keep = (np.isfinite(along_x) & (n20 >= acfg.overpass_min_soundings)) | is_det
     if not keep.any():
-        return empty
+        return _empty_overpasses()
     sel = np.flatnonzero(keep)
     (site, sid, along_x, down_x, he, hn, first, last, wu, wv, n20, psurf, tcwv, noise, at, is_det) = (
         a[sel] for a in (site, sid, along_x, down_x, he, hn, first, last, wu, wv, n20, psurf, tcwv, noise, at, is_det))

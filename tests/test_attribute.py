@@ -333,3 +333,53 @@ def test_dateline():
     nd = find_overpasses(t, dets(), src, inv_const, Config())
     assert list(nd["source_id"]) == ["DL"] and not bool(nd.iloc[0]["detected"])
     assert nd.iloc[0]["downwind_km"] == pytest.approx(31.5, abs=1.0) and nd.iloc[0]["upper_limit_kg_s"] > 0
+
+
+# --------------------------------------------------------------------------- overpass speed-ups
+
+def test_overpass_source_cache_follows_in_place_edits():
+    src = overpass_sources()
+    first = find_overpasses(make_track(), dets(), src, inv_const, Config())
+    assert "S2" in set(first["source_id"])
+    again = find_overpasses(make_track(), dets(), src, inv_const, Config())
+    pd.testing.assert_frame_equal(first, again)
+    src.loc[src["source_id"] == "S2", "emission_t_yr"] = 0.5e6      # now below the 1 Mt/yr floor
+    edited = find_overpasses(make_track(), dets(), src, inv_const, Config())
+    assert "S2" not in set(edited["source_id"]) and "S1" in set(edited["source_id"])
+    src.loc[src["source_id"] == "S5", ["latitude", "longitude"]] = [50.25, 19.6]   # moved within reach, upwind
+    moved = find_overpasses(make_track(), dets(), src, inv_const, Config())
+    assert "S5" in set(moved["source_id"])
+    # an equal copy (another object) gives the same table
+    pd.testing.assert_frame_equal(moved, find_overpasses(make_track(), dets(), src.copy(), inv_const, Config()))
+
+
+def test_null_area_sigma_at_needed_centres_equals_whole_track():
+    from builder.attribute import _TrackGeometry
+
+    rng = np.random.default_rng(5)
+    t = make_track(correlated_ppm=0.5)
+    s = t.soundings
+    n_rep = 12                        # ~2660 km: longer than the +-400 km the medians depend on
+    parts = []
+    for r in range(n_rep):
+        p = s.copy()
+        p["along_km"] = p["along_km"] + r * 222.0
+        p["xco2_ppm"] = p["xco2_ppm"] + 0.5 * rng.standard_normal(len(p))
+        parts.append(p)
+    long = pd.concat(parts, ignore_index=True)
+    long = long.loc[(long["along_km"] < 900) | (long["along_km"] > 1000)].reset_index(drop=True)   # a gap
+    long["latitude"] = 50.0 + long["along_km"] / 111.195 / 4
+    t = Track(orbit=1, instrument="OCO-2", source_file="f", soundings=long)
+    for sigma in (2.0, 8.0, 32.0):
+        full = _TrackGeometry(t)._null_area_sigma(sigma)
+        need = np.array([0, 30, 640, 950, 1210, 2500, len(full) - 1])
+        part = _TrackGeometry(t)._null_area_sigma(sigma, need)
+        assert np.isfinite(full[need]).sum() >= 4
+        np.testing.assert_array_equal(part[need], full[need])
+    geo = _TrackGeometry(t)
+    at, sig = np.array([10.0, 700.0, 2000.0]), np.array([3.0, 5.0, 20.0])
+    ref = _TrackGeometry(t)
+    grid = np.array([2.0, 4.0, 8.0, 16.0, 32.0])
+    table = np.log(np.stack([ref._null_area_sigma(g)[np.round(at - ref.along[0]).astype(int)] for g in grid], 1))
+    expect = np.exp([np.interp(np.log(x), np.log(grid), row) for x, row in zip(sig, table)])
+    np.testing.assert_allclose(geo.area_sigma(at, sig), expect, rtol=1e-12)
