@@ -422,8 +422,9 @@ class _TrackGeometry:
 
     def __init__(self, track: Track):
         s = track.soundings
-        order = np.argsort(s["along_km"].to_numpy(float), kind="stable")
-        s = s.iloc[order]
+        along = s["along_km"].to_numpy(float)
+        if not np.all(along[1:] >= along[:-1]):   # usually sorted already: no copy
+            s = s.iloc[np.argsort(along, kind="stable")]
         self.along = s["along_km"].to_numpy(float)
         self.u = s["wind_u_m_s"].to_numpy(float)
         self.v = s["wind_v_m_s"].to_numpy(float)
@@ -493,22 +494,16 @@ class _TrackGeometry:
         g = np.exp(-0.5 * (o / sigma_km) ** 2) / (sigma_km * np.sqrt(2 * np.pi))
 
         nfft = sfft.next_fast_len(n + len(o) - 1)
-        spec = self._spec.setdefault(nfft, {})   # data spectra: the same for every width
-        kspec = {}
-
-        def corr(a, kern, name):  # sum_j a[c + o_j] kern(o_j), centred ("same" length)
-            key = id(a)
-            if key not in spec:
-                spec[key] = sfft.rfft(a, nfft)
-            if name not in kspec:
-                kspec[name] = sfft.rfft(kern[::-1], nfft)
-            full = sfft.irfft(spec[key] * kspec[name], nfft)
-            return full[half:half + n]
-        one = np.ones_like(o)
-        sw, sx, sxx = corr(cnt, one, "1"), corr(cnt, o, "o"), corr(cnt, o * o, "oo")
-        sg, sxg, sgg = corr(cnt, g, "g"), corr(cnt, o * g, "og"), corr(cnt, g * g, "gg")
-        s_y, sxy, sgy = corr(sy, one, "1"), corr(sy, o, "o"), corr(sy, g, "g")
-        core = corr(cnt, (np.abs(o) <= sigma_km).astype(float), "core")
+        if nfft not in self._spec:   # data spectra: the same for every width
+            self._spec[nfft] = sfft.rfft(np.stack([cnt, sy]), nfft, axis=-1)
+        spec_cnt, spec_y = self._spec[nfft]
+        # correlations sum_j a[c + o_j] kern(o_j), centred ("same" length), as one batch
+        # of FFTs (the same transforms, row by row, as one call per kernel)
+        kern = np.stack([np.ones_like(o), o, o * o, g, o * g, g * g, (np.abs(o) <= sigma_km).astype(float)])
+        ks = sfft.rfft(np.ascontiguousarray(kern[:, ::-1]), nfft, axis=-1)
+        prod = np.concatenate([spec_cnt[None, :] * ks, spec_y[None, :] * ks[[0, 1, 3]]])
+        full = sfft.irfft(prod, nfft, axis=-1)[:, half:half + n]
+        sw, sx, sxx, sg, sxg, sgg, core, s_y, sxy, sgy = full
         ok = (sw >= 50) & (core >= 3)
         win = 2 * int(NULL_WINDOW_KM) + 1
         if need is not None:
@@ -539,13 +534,22 @@ class _TrackGeometry:
             out = robust(area)
         else:
             out = np.full(n, np.nan)
-            # each run of the region holds every window that the needed indices depend on
+            # each run of the region holds every window that the needed indices depend on:
+            # the rolling median on the run, then the MAD at the needed indices only (the
+            # median of the same values as pandas' rolling median, so the same number)
+            med = np.full(n, np.nan)
             edges = np.flatnonzero(np.diff(np.r_[0, region.astype(np.int8), 0]))
             for a, b in zip(edges[0::2], edges[1::2]):
-                out[a:b] = robust(area[a:b])
-            keep = np.zeros(n, bool)
-            keep[need] = True
-            out[~keep] = np.nan
+                med[a:b] = pd.Series(area[a:b]).rolling(win, center=True,
+                                                         min_periods=NULL_MIN_CENTRES).median().to_numpy()
+            dev = np.abs(area - med)
+            dev[~np.isfinite(dev)] = np.nan
+            w2 = win // 2
+            for i in need:
+                v = dev[max(i - w2, 0):i + w2 + 1]
+                v = v[~np.isnan(v)]
+                if len(v) >= NULL_MIN_CENTRES:
+                    out[i] = 1.4826 * np.median(v)
         self._null[key] = out
         return out
 
