@@ -390,8 +390,8 @@ def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_
         if client is not None:
             cluster = getattr(client, "cluster", None)
             client.close()
-            if cluster is not None and cfg.compute.scheduler != "" and (scheduler or cfg.compute.scheduler) == "local":
-                cluster.close()
+            if cluster is not None and (scheduler or cfg.compute.scheduler) == "local":
+                cluster.close()  # ours to close; an external scheduler's cluster is left running
     t1 = time.perf_counter()
     ordered = [results[p] for p in sorted(results, key=lambda p: p.name)]
     for r in ordered:

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Benchmarks (docs/performance.md):  bash scripts/bench.sh [detect|e2e|all] [--orbits N] [--year] ...
+# Installs the `bench` extra (the volunteer team's oco2peak detector as the reference) into .venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --bench
+exec .venv/bin/python -m bench "$@"
