@@ -67,7 +67,8 @@ class Detect:
 class Quantify:
     wind_speed_rel_unc: float = 0.25  #: 1-sigma relative error of the file wind speed
     wind_dir_unc_deg: float = 20.0    #: 1-sigma error of the wind direction
-    background_rel_unc: float = 0.15  #: relative error from the linear-background assumption
+    background_rel_unc: float = 0.0   #: extra background error; 0: already in se(A) (builder/quantify.py)
+    turbulence_rel_unc: float = 0.10  #: instantaneous plume line density vs Q/u (Galkowski et al. 2025)
     min_wind_track_angle_deg: float = 20.0  #: below: wind nearly parallel to track, flagged
     min_wind_m_s: float = 1.0         #: below: calm, flux estimate flagged
     gp_optimise_direction: bool = True  #: Gaussian-plume fit rotates the wind within +-2 wind_dir_unc_deg

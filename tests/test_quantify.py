@@ -129,7 +129,8 @@ def test_gaussian_plume_recovers_emission(optimise):
     assert 0.25 * 300.0 < unc < 0.6 * 300.0              # wind speed error plus the 0.5 ppm noise floor
     det, prof, sources = _gp_case(unc_ppm=0.01)
     out = fit_gaussian_plume(det, prof, sources, cfg)
-    assert out["gp_emission_unc_kg_s"].iloc[0] == pytest.approx(0.25 * 300.0, rel=0.05)   # wind speed only
+    # wind speed and plume turbulence only
+    assert out["gp_emission_unc_kg_s"].iloc[0] == pytest.approx(np.hypot(0.25, 0.10) * 300.0, rel=0.05)
 
 
 def test_gaussian_plume_direction_search_fixes_rotated_wind():
@@ -180,3 +181,67 @@ def test_csf_and_gaussian_plume_agree_on_a_physical_plume():
     gp = fit_gaussian_plume(out, prof, sources, Config())
     assert gp["gp_emission_kg_s"].iloc[0] == pytest.approx(q_true, rel=0.03)
     assert 0.2 * q_true < gp["gp_emission_unc_kg_s"].iloc[0] < 0.5 * q_true
+
+
+def test_detection_noise_inflation_recovers_the_detectors_k(monkeypatch):
+    """The correlated-noise inflation k that builder.detect put into se(A) is
+    recovered from the detection's profile (used by the Gaussian-plume error)."""
+    from builder import detect as detect_mod
+    from builder.quantify import detection_noise_inflation
+
+    seen = []
+    real = detect_mod.noise_inflation
+
+    def spy(z, default):
+        seen.append(real(z, default))
+        return seen[-1]
+
+    monkeypatch.setattr(detect_mod, "noise_inflation", spy)
+    cfg = Detect()
+    tr = make_track(1500, noise_ppm=0.5, corr_ppm=0.6, corr_km=20.0, plumes=[(700.0, 60.0, 8.0)], seed=3)
+    det, prof = detect_track(tr, cfg)
+    det = det.loc[(det["along_km"] - 700.0).abs() < 20.0]
+    assert len(det) == 1
+    row = det.iloc[0]
+    widths = np.array(sorted(cfg.sigma_km))
+    k_detector = float(np.interp(np.log(row["sigma_km"]), np.log(widths), seen[:len(widths)]))
+    assert k_detector > 1.3                       # correlated noise inflated se(A) noticeably
+    p = prof.loc[prof["detection_id"] == row["detection_id"]]
+    k = detection_noise_inflation(p["along_km"].to_numpy(), p["xco2_ppm"].to_numpy(),
+                                  1.0 / p["xco2_unc_ppm"].to_numpy() ** 2, row["along_km"], row["sigma_km"],
+                                  row["area_ppm_km"], row["area_unc_ppm_km"], cfg)
+    assert k == pytest.approx(k_detector, rel=0.25)
+    assert np.isnan(detection_noise_inflation(p["along_km"].to_numpy(), p["xco2_ppm"].to_numpy(),
+                                              np.ones(len(p)), row["along_km"], np.nan, 1.0, 1.0, cfg))
+
+
+def test_gaussian_plume_uncertainty_includes_noise_inflation():
+    """The Gaussian-plume fit error is inflated by the detection's k^2 (white-noise
+    weights ignore the along-track correlation); without a usable detection fit
+    the detector's default inflation is used."""
+    det, prof, sources = _gp_case()
+    det["sigma_km"], det["area_ppm_km"] = 4.0, 30.0
+
+    def fit_var(area_unc, default=1.5):
+        cfg = Config(quantify=Quantify(gp_optimise_direction=False), detect=Detect(default_noise_inflation=default))
+        out = fit_gaussian_plume(det.assign(area_unc_ppm_km=area_unc), prof, sources, cfg).iloc[0]
+        return out["gp_emission_unc_kg_s"] ** 2 - (0.25 ** 2 + 0.10 ** 2) * out["gp_emission_kg_s"] ** 2
+
+    assert fit_var(15.0) / fit_var(5.0) == pytest.approx(9.0, rel=1e-6)       # k proportional to se(A)
+    assert fit_var(np.nan, 2.0) / fit_var(np.nan, 1.0) == pytest.approx(4.0, rel=1e-6)
+
+
+def test_uncertainty_terms_add_in_quadrature():
+    """Fit error, wind speed, plume turbulence and the optional extra background
+    term add in quadrature; the background is not counted by default (it is in se(A))."""
+    row = _row(area_ppm_km=1.0, area_unc_ppm_km=0.1, wind_u_m_s=4.0)         # wind normal to the track
+    rel = lambda cfg: (lambda r: r["emission_unc_kg_s"] / r["emission_kg_s"])(quantify(row, cfg).iloc[0])  # noqa: E731
+    assert Quantify().background_rel_unc == 0.0 and Quantify().turbulence_rel_unc == pytest.approx(0.10)
+    assert rel(Quantify(wind_dir_unc_deg=0.0)) == pytest.approx(np.sqrt(0.1 ** 2 + 0.25 ** 2 + 0.1 ** 2))
+    assert rel(Quantify(wind_dir_unc_deg=0.0, turbulence_rel_unc=0.0)) == pytest.approx(np.hypot(0.1, 0.25))
+    assert rel(Quantify(wind_dir_unc_deg=0.0, background_rel_unc=0.15)) == pytest.approx(
+        np.sqrt(0.1 ** 2 + 0.25 ** 2 + 0.1 ** 2 + 0.15 ** 2))
+    # normal to the track a 20-degree direction error is second order: RMS(1 - cos e) ~ sqrt(3)/2 sigma^2
+    # = 10.5 %, not the linearised sin(20 deg) = 34 %
+    d = rel(Quantify(turbulence_rel_unc=0.0)) ** 2 - np.hypot(0.1, 0.25) ** 2
+    assert np.sqrt(d) == pytest.approx(np.sqrt(3) / 2 * np.radians(20.0) ** 2, rel=0.05)
