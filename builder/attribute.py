@@ -367,8 +367,8 @@ def attribute(detections: pd.DataFrame, sources: pd.DataFrame, emission_kg_s: Ca
     if missing:
         raise InputError("detections", f"missing column(s) {', '.join(missing)} needed for attribution")
     out = _empty_attribution(detections.copy())
-    src = _usable_sources(sources)
-    sites = Sites(src, cfg.site_km)
+    prepared = _overpass_sources(sources, cfg.site_km)  # usable sources + sites, once per table
+    src, sites = prepared.src, prepared.sites
     pairs = candidate_pairs(detections, src, emission_kg_s, cfg, sites)
     if pairs.empty:
         return out
