@@ -689,7 +689,7 @@ def _finish(track: Track, s: pd.DataFrame, det: pd.DataFrame) -> tuple[pd.DataFr
     out = pd.DataFrame({
         "detection_id": [f"{track.instrument}-{track.orbit}-{i}" for i in sid],
         "instrument": track.instrument, "orbit": np.int64(track.orbit), "source_file": track.source_file,
-        "sounding_id": sid, "time_utc": s["time_utc"].to_numpy()[near],
+        "sounding_id": sid, "time_utc": s["time_utc"].iloc[near].to_numpy(),  # index first: no per-row objects
         "latitude": geo[:, 0], "longitude": geo[:, 1], "along_km": c,
     })
     out["time_utc"] = pd.to_datetime(out["time_utc"], utc=True)
