@@ -210,7 +210,16 @@ def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = 
     out = Path(site_dir) if site_dir else cfg.path("site")
     if render:
         t = time.perf_counter()
-        stats = publish_site(cfg, result, out, progress=progress)
+        stamp = cfg.path("cache") / "site-stamps" / hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        fp = site_fingerprint(cfg, result, work)
+        if use_cache and (out / "index.html").exists() and stamp.exists() and stamp.read_text() == fp:
+            stats = {"n_pages": 0, "skipped_render": True}  # same data, templates, content, code: nothing to redo
+            log.info("site is up to date (same data, templates, content and renderer); not re-rendered")
+        else:
+            stamp.unlink(missing_ok=True)
+            stats = publish_site(cfg, result, out, progress=progress)
+            _atomic_write(stamp, fp.encode())
         times["render"] = time.perf_counter() - t
     return BuildReport(result=result, site_dir=out if render else None, core=core, seconds=times,
                        render_stats=stats)
@@ -240,6 +249,25 @@ def content_problems(cfg: Config) -> list[SkippedItem]:
         out.append(SkippedItem(item=f.name + (f":line {line}" if line else ""), reason=" ".join(reason.split()),
                                stage="content"))
     return out
+
+
+def site_fingerprint(cfg: Config, result: BuildResult, work: Path) -> str:
+    """Everything the rendered site depends on: the result tables as written, the
+    inventory, templates, content, renderer code, front-end packages and [site] config.
+    Equal fingerprints mean the previous site is byte-identical to a new render."""
+    from builder.render.pages import site_path
+
+    h = hashlib.sha256(cfg.fingerprint("site", "attribute").encode())
+    h.update(inventory_fingerprint(result.sources).encode())
+    files = sorted(p for p in Path(work).iterdir() if p.is_file())
+    for folder in (site_path(cfg, cfg.site.templates), site_path(cfg, cfg.site.content), Path(__file__).parent / "render"):
+        if folder.is_dir():
+            files += sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    lock = site_path(cfg, cfg.site.node_modules) / ".package-lock.json"
+    for f in files + ([lock] if lock.exists() else []):
+        h.update(str(f.relative_to(f.anchor)).encode())
+        h.update(hashlib.sha256(f.read_bytes()).digest())
+    return h.hexdigest()
 
 
 def _data_version(files: list[Path]) -> str:

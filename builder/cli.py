@@ -41,7 +41,8 @@ def cmd_build(args, cfg) -> int:
     s = report.result.summary
     _print_skipped(report.result.skipped)
     pages = report.render_stats.get("n_pages", 0)
-    print(f"built {report.site_dir}: {pages} pages from {s['n_files']} files, {s['n_orbits']} orbits, "
+    what = "site up to date" if report.render_stats.get("skipped_render") else f"{pages} pages"
+    print(f"built {report.site_dir}: {what} from {s['n_files']} files, {s['n_orbits']} orbits, "
           f"{s['n_soundings']:,} soundings, {s['n_detections']} detections ({s['n_attributed']} attributed), "
           f"{s['n_candidates']} candidate sources; {report.core.n_processed} files processed, "
           f"{report.core.n_cached} from cache; {len(report.result.skipped)} inputs skipped"
@@ -143,7 +144,7 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument("--oco2", type=Path, help="folder of Lite/CSV files (default: dataset/oco2, else simulated)")
     b.add_argument("--out", type=Path, help="site output folder (default: site/)")
     b.add_argument("--scheduler", help='"local" (LocalCluster) or tcp://host:port (default from atlas.toml)')
-    b.add_argument("--no-cache", action="store_true", help="ignore the per-file result cache")
+    b.add_argument("--no-cache", action="store_true", help="ignore the per-file result cache and re-render the site")
     b.add_argument("--strict", action="store_true", help="exit non-zero when any input was skipped (for CI)")
     b.set_defaults(func=cmd_build)
 
