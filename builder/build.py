@@ -16,6 +16,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from builder.config import Config
 from builder.pipeline import CoreRun, _atomic_write, inventory_fingerprint, run_core, write_tables
 from builder.results import BuildResult, SkippedItem
@@ -181,6 +183,11 @@ def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = 
                     use_cache=use_cache, progress=progress)
     times.update({f"core_{k}": v for k, v in core.seconds.items()})
     result = core.result
+    # every downloadable row says what it was computed from
+    provenance = "simulated" if simulated else "observed"
+    for name in ("detections", "overpasses", "candidates"):
+        table = getattr(result, name)
+        setattr(result, name, table.assign(observations=pd.Series(provenance, index=table.index, dtype=object)))
     result.summary.update({
         "simulated": bool(simulated),
         "inventory_name": ", ".join(sorted(sources["inventory"].dropna().unique().tolist())) if len(sources) else "",
