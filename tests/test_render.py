@@ -413,3 +413,23 @@ def test_multi_unit_site_is_explained_on_the_source_page(tmp_path):
     assert "catalogue units on one site" in page and "Twin Unit One" in page
     total = float(row["emission_t_yr"]) + 1234567.0
     assert f"{total:,.0f}" in page
+
+
+def test_csv_downloads_neutralise_spreadsheet_formulas(tmp_path):
+    """A source named like a formula is published in CSV with a leading apostrophe (OWASP CSV
+    injection); numbers, including negative ones, are untouched."""
+    import csv as csvmod
+
+    result = demo_result()
+    i = result.sources.index[0]
+    result.sources.loc[i, "name"] = '=HYPERLINK("http://evil.example","x")'
+    out = tmp_path / "site"
+    render_site(config(), result, out)
+    rows = list(csvmod.DictReader((out / "downloads" / "sources.csv").open(encoding="utf-8")))
+    names = [r["name"] for r in rows]
+    assert "'=HYPERLINK(\"http://evil.example\",\"x\")" in names
+    assert not any(n.startswith("=") for n in names)
+    for col in ("latitude", "longitude", "emission_t_yr"):
+        assert all(not r[col].startswith("'") and float(r[col]) == float(r[col]) for r in rows)
+    from builder.render.writer import csv_safe
+    assert csv_safe("-12.5") == "'-12.5" and csv_safe(-12.5) == -12.5 and csv_safe("Tokyo") == "Tokyo"
