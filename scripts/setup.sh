@@ -27,7 +27,18 @@ if [ ! -f "$stamp" ]; then
     touch "$stamp"
 fi
 
+apt_install() {  # Debian packages, as root or through sudo
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
 if [ -f package.json ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "setup: installing Debian's nodejs and npm (for the site's front-end assets)"
+        apt_install nodejs npm
+    fi
     if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
         echo "setup: npm ci (Leaflet and plugins for site/assets)"
         npm ci --no-audit --no-fund --loglevel=error
@@ -37,9 +48,6 @@ fi
 if [ "$mode" = "--test" ] || [ "$mode" = "--bench" ]; then
     if ! command -v chromium >/dev/null 2>&1; then
         echo "setup: installing Debian's chromium for browser tests"
-        SUDO=""
-        [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO=sudo
-        $SUDO apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+        apt_install chromium
     fi
 fi
