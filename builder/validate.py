@@ -109,6 +109,17 @@ def _clean(x):
     return x
 
 
+def _orbit_keys(truth: pd.DataFrame, other: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Join keys "instrument:orbit" (or "orbit" when either table lacks instruments) for
+    the truth rows and the rows of ``other``; unreadable orbits never match (-1)."""
+    key_t = truth["orbit"].astype("int64").astype(str)
+    key_o = pd.to_numeric(other["orbit"], errors="coerce").fillna(-1).astype("int64").astype(str)
+    if "instrument" in truth.columns and "instrument" in other.columns:
+        key_t = truth["instrument"].astype(str) + ":" + key_t
+        key_o = other["instrument"].astype(str) + ":" + key_o
+    return key_t, key_o
+
+
 def match(truth: pd.DataFrame, detections: pd.DataFrame) -> pd.DataFrame:
     """Nearest meaningful truth crossing for each detection (module rules).
 
@@ -118,11 +129,7 @@ def match(truth: pd.DataFrame, detections: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"det": np.arange(n), "truth": -1, "distance_km": np.nan})
     if n == 0 or len(truth) == 0:
         return out
-    key_t = truth["orbit"].astype("int64").astype(str)
-    key_d = pd.to_numeric(detections["orbit"], errors="coerce").fillna(-1).astype("int64").astype(str)
-    if "instrument" in truth.columns and "instrument" in detections.columns:
-        key_t = truth["instrument"].astype(str) + ":" + key_t
-        key_d = detections["instrument"].astype(str) + ":" + key_d
+    key_t, key_d = _orbit_keys(truth, detections)
     t = pd.DataFrame({"key": key_t.to_numpy(), "truth": np.arange(len(truth))})
     t = t.loc[_num(truth, "peak_ppm") >= MIN_PEAK_PPM]
     d = pd.DataFrame({"key": key_d.to_numpy(), "det": np.arange(n)})
@@ -301,11 +308,7 @@ def _upper_limit_check(path: Path, truth: pd.DataFrame) -> dict | None:
         return None
     o = _read(path, ["source_id", "orbit", "detected", "upper_limit_kg_s"])
     nd = o.loc[~_bool(o["detected"]) & np.isfinite(_num(o, "upper_limit_kg_s"))]
-    key_t = truth["orbit"].astype("int64").astype(str)
-    key_o = pd.to_numeric(nd["orbit"], errors="coerce").fillna(-1).astype("int64").astype(str)
-    if "instrument" in truth.columns and "instrument" in nd.columns:
-        key_t = truth["instrument"].astype(str) + ":" + key_t
-        key_o = nd["instrument"].astype(str) + ":" + key_o
+    key_t, key_o = _orbit_keys(truth, nd)
     members = pd.DataFrame({"key": key_t.to_numpy(), "site": np.arange(len(truth)),
                             "source_id": truth["source_ids"].map(sorted).to_numpy()}).explode("source_id")
     q = pd.DataFrame({"key": key_o.to_numpy(), "source_id": _ids(nd["source_id"]),
