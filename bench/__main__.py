@@ -1,13 +1,17 @@
-"""``python -m bench [detect|e2e|all] [--orbits N] [--month] [--year] ...``
+"""``python -m bench [detect|e2e|all|realism] [--orbits N] [--month] [--year] ...``
 
 detect  both detectors (ours, oco2peak 0.0.4) on the same simulated orbits:
         soundings/s, ratio, true plume crossings found (within 15 km, same orbit)
 e2e     a simulated month (``--year``: 365 days) through build(): wall time per
         stage, peak memory, pages/s, I/O floor, Dask LocalCluster with 1 and 2 workers
 all     both (default)
+realism oco2peak 0.0.4 on every orbit of a folder of Lite files (default: the simulated month;
+        --days N first N files, --jobs J processes) beside its fits on real OCO-2 data (August
+        2018): fit and sounding statistics against the issue's targets; bench/results-realism.json,
+        docs/realism.md
 report  print bench/results.json (or the given file) as Markdown tables
 
-Figures are printed and merged into bench/results.json (``--out``).
+Figures are printed and merged into bench/results.json (realism: bench/results-realism.json; ``--out``).
 """
 
 from __future__ import annotations
@@ -42,11 +46,12 @@ def _child(argv: list[str]) -> int:
 def parse(argv):
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", nargs="?", choices=["detect", "e2e", "all"], default="all")
+    p.add_argument("what", nargs="?", choices=["detect", "e2e", "all", "realism"], default="all")
     p.add_argument("--orbits", type=int, default=4, help="orbits given to both detectors (default 4)")
     p.add_argument("--month", action="store_true", help="e2e on a simulated month (31 days; the default)")
     p.add_argument("--year", action="store_true", help="e2e on a simulated year (365 days; long)")
-    p.add_argument("--days", type=int, default=None, help="e2e / detect input length in days (overrides)")
+    p.add_argument("--days", type=int, default=None,
+                   help="e2e / detect input length in days (overrides); realism: the first N day-files")
     p.add_argument("--repeat", type=int, default=3, help="repeats of each key timing (default 3)")
     p.add_argument("--ref-repeat", type=int, default=3, help="repeats of the reference run (default 3; 0 = skip)")
     p.add_argument("--budget", type=float, default=60.0, help="reference time budget per run [s] (default 60)")
@@ -57,14 +62,23 @@ def parse(argv):
     p.add_argument("--dask-files", type=int, default=None, help="files for the Dask runs (default all)")
     p.add_argument("--input", type=Path, default=None,
                    help="use the Lite/CSV files in this folder (real or simulated; truth.csv optional) "
-                        "instead of simulating")
+                        "instead of simulating (realism: Lite .nc4 files; default the build's simulated month)")
+    p.add_argument("--jobs", type=int, default=2, help="realism: files run by oco2peak in parallel (default 2)")
+    p.add_argument("--real", type=Path, default=None,
+                   help="realism: the real fits CSV (default /work/shared/data/seed-real-peaks/peaks_out_1808.csv)")
     p.add_argument("--dask-only", action="store_true",
                    help="e2e: only (re)measure the Dask runs, merged into the existing e2e results")
     p.add_argument("--no-render", action="store_true")
     p.add_argument("--no-floor", action="store_true", help="skip the I/O floor measurement")
     p.add_argument("--quick", action="store_true", help="small and fast: 3 days, 1 repeat, 15 s budget")
-    p.add_argument("--out", type=Path, default=RESULTS)
-    return p.parse_args(argv)
+    p.add_argument("--out", type=Path, default=None,
+                   help="results JSON (default bench/results.json; realism: bench/results-realism.json)")
+    a = p.parse_args(argv)
+    if a.out is None:
+        from bench.realism import RESULTS as REALISM_RESULTS
+
+        a.out = REALISM_RESULTS if a.what == "realism" else RESULTS
+    return a
 
 
 def main(argv=None) -> int:
@@ -86,6 +100,10 @@ def main(argv=None) -> int:
     m = machine()
     print(f"machine: {m['processor']}, {m['cpu_count']} cores, load {m['loadavg_at_start']}, "
           f"OPENBLAS_CORETYPE={m['OPENBLAS_CORETYPE']}, numpy {m['numpy']}, python {m['python']}")
+    if a.what == "realism":
+        from bench.realism import main as realism
+
+        return realism(a, m, argv)
     if a.what in ("detect", "all"):
         from bench.detect_bench import DETECT_HEADER, run_detect, summary_rows
 
