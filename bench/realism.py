@@ -6,7 +6,6 @@ OCO-2 data (August 2018). Writes bench/results-realism.json and docs/realism.md.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
@@ -213,20 +212,6 @@ def load_real(path: Path = REAL_CSV) -> tuple[pd.DataFrame, dict]:
     return raw[raw["R"] >= 0].reset_index(drop=True), info
 
 
-@contextlib.contextmanager
-def _full_peaks():
-    """Keep every peak dict oco2peak returns (run_reference keeps fewer columns; slope and intercept
-    are needed here): wraps ``peak_detection``, which run_reference's counting wrapper then calls."""
-    import oco2peak.find_peak as fp
-
-    real, kept = fp.peak_detection, []
-    fp.peak_detection = lambda *a, **k: kept.append(real(*a, **k)) or kept[-1]   # {} when rejected
-    try:
-        yield kept
-    finally:
-        fp.peak_detection = real
-
-
 def fit_file(task) -> dict:
     """Worker: one Lite file -> oco2peak fits on each of its orbits (with the land_water flag of the
     centre sounding), its orbits and :func:`sounding_parts`."""
@@ -236,10 +221,9 @@ def fit_file(task) -> dict:
     path, ingest = task
     tracks = read_lite(path, ingest)
     t = time.perf_counter()
-    with _full_peaks() as full:
-        if tracks:
-            reference.run_reference(tracks, budget_s=math.inf)
-    peaks = pd.DataFrame([p for p in full if p], columns=PEAK_COLUMNS)
+    found = reference.run_reference(tracks, budget_s=math.inf)["peaks"] if tracks else None
+    peaks = found[[c for c in PEAK_COLUMNS if c in found.columns]].copy() if found is not None \
+        else pd.DataFrame(columns=PEAK_COLUMNS)
     lw = pd.concat([pd.Series(dtype=int)] + [tr.soundings.set_index("sounding_id")["land_water"] for tr in tracks])
     peaks["land_water_indicator"] = peaks["sounding_id"].astype(np.int64).map(lw[~lw.index.duplicated()])
     return {"file": Path(path).name, "orbits": sorted({tr.orbit for tr in tracks}), "peaks": peaks,

@@ -128,7 +128,7 @@ def run_reference(tracks: list[Track], budget_s: float = 90.0) -> dict:
             peaks.extend(found)
     finally:
         fp.curve_fit, fp.peak_detection = real_fit, real_detect
-    cols = ["orbit", "sounding_id", "latitude", "longitude", "delta", "sigma", "amplitude", "R"]
+    cols = ["orbit", "sounding_id", "latitude", "longitude", "delta", "sigma", "amplitude", "R", "slope", "intercept"]
     pk = pd.DataFrame(peaks)
     pk = pk[cols] if len(pk) else pd.DataFrame(columns=cols)
     return {"seconds": seconds, "cpu_seconds": cpu_s, "n_soundings": n_snd, "orbits": done, "peaks": pk, "prep_seconds": prep_s,

@@ -13,26 +13,20 @@ Physical choices (each documented where it is made):
   Product User's Guide; Crisp et al. 2017, AMT 10, 59; science-notes section 4.4).
 - Sampling: 3 frames/s x 8 footprints, 1.29 km cross-track footprints on a
   ~10.3 km swath; ground speed ~6.75 km/s gives ~2.25 km frames.
-- Yield: along-track correlated cloud gaps (cloudy soundings are absent, as in
-  real Lite files, which hold only soundings that passed the pre-processing
-  cloud screens; O'Dell et al. 2018, AMT 11, 6539), ~50 % xco2_quality_flag = 0,
-  nadir over land / glint over water; land mask: GLOBE 30" mask
-  (global-land-mask, Karin) averaged to 0.05 deg land percent, shipped as
-  ``builder/data/land_percent_0p05deg.npz`` (see :func:`derive_land_mask`).
-  To keep the month small only soundings over land or within
-  :data:`NEAR_SOURCE_KM` of a simulated source are written.
-- XCO2 = background (latitude gradient, seasonal cycle, 2.4 ppm/yr trend,
-  along-track correlated regional errors with ~20-25 km correlation length,
-  Baker et al. 2022, GMD 15, 649) + per-footprint bias + random noise
-  (cfg.simulate.noise_ppm, written as xco2_uncertainty) + Gaussian plumes.
+- Sampling, clouds, quality, retrieval errors, surface biases and the XCO2
+  background: :mod:`builder.simworld`, calibrated against real OCO-2 (the
+  volunteer team's detector on real August 2018 data; ``bash scripts/bench.sh
+  realism``). Land mask: GLOBE 30" mask (global-land-mask, Karin) averaged to
+  0.05 deg land percent, shipped as ``builder/data/land_percent_0p05deg.npz``
+  (see :func:`derive_land_mask`).
 - Plumes: vertically integrated Gaussian plume (Nassar et al. 2017, GRL 44,
-  10045; :func:`builder.physics.gaussian_plume_column_kg_m2`) of each source
-  >= cfg.simulate.min_emission_t_yr, emission at the overpass time from the
-  inventory temporal profiles, Pasquill-Gifford class from the wind speed,
-  converted to ppm with the sounding's written psurf/tcwv
-  (:func:`builder.physics.ppm_from_co2_mass_kg_m2`), averaged over the footprint,
-  scaled per crossing by a ~10 % turbulent factor (Galkowski et al. 2025); the
-  truth's area/peak include it, its emission does not.
+  10045) of each source >= cfg.simulate.min_emission_t_yr (cities as area
+  sources), emission at the overpass time from the inventory temporal
+  profiles, Pasquill-Gifford class from the wind speed, converted to ppm with
+  the sounding's written psurf/tcwv, averaged over the footprint, with the
+  instantaneous structure of :mod:`builder.simplume` (puffs, emission changes,
+  shear, meander): the truth's area/peak/line_factor include it, its emission
+  does not.
 - Wind: a smooth random daily field (zonal-mean trades/westerlies + a few
   large-scale modes, 1-12 m/s). The wind written to the file (GEOS FP-IT
   stand-in) has a smooth relative speed error (cfg.simulate.wind_error_rel) and
@@ -53,17 +47,17 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from scipy.ndimage import gaussian_filter1d
 from scipy.spatial import cKDTree
-from scipy.special import ndtri
 
-from builder import physics
+from builder import physics, simworld
+from builder.simplume import PlumeStructure, city_radius_km, plume_ppm, width_km
+from builder.simworld import ModeField, SurfaceFields, background_xco2_ppm
 from builder.config import Config
 from builder.litefmt import lite_filename, write_lite
 from builder.soundings import InputError
 
 #: Bump when the simulated output changes (the build caches simulations by it).
-SIMULATOR_VERSION = "4"
+SIMULATOR_VERSION = "5"
 
 # --- orbit and instrument (OCO-2 DPUG; Crisp et al. 2017; science-notes 4.4) ---
 ORBITS_PER_DAY = 233.0 / 16.0          #: 16-day, 233-orbit repeat cycle
@@ -83,7 +77,6 @@ ORBIT_AT_EPOCH = 21690
 NODE_OFFSET_S = 1234.0                 #: node time of ORBIT_AT_EPOCH after ORBIT_EPOCH
 
 # --- what is written ---
-NEAR_SOURCE_KM = 300.0                 #: ocean soundings are written only this close to a source
 PLUME_REACH_KM = 300.0                 #: plumes are evaluated to this downwind distance
 TRUTH_MAX_DOWNWIND_KM = 200.0          #: crossings reported in truth.csv
 ISOLATION_WINDOW_KM = 30.0
@@ -96,17 +89,9 @@ LAND_MASK_PATH = Path(__file__).parent / "data" / "land_percent_0p05deg.npz"
 LAND_MASK_RES_DEG = 0.05
 
 # --- atmosphere ---
-XCO2_2018_PPM = 407.0                  #: mid-2018 deseasonalised XCO2 (NOAA 2018 global surface mean 407.4 ppm)
-XCO2_GROWTH_PPM_YR = 2.4               #: NOAA global growth rate 2018 (2.4 ppm/yr)
-REGIONAL_SD_PPM = 0.4                  #: along-track correlated error (Baker et al. 2022: ~0.3-0.5 ppm)
-REGIONAL_LENGTH_KM = 22.0              #: its correlation length (Baker et al. 2022: ~20 km)
-SYNOPTIC_SD_PPM = 0.3
-SYNOPTIC_LENGTH_KM = 400.0
-FOOTPRINT_BIAS_SD_PPM = 0.1            #: residual footprint striping after bias correction
 WIND_DIR_ERROR_DEG = 17.0              #: default 1-sigma direction error of the file wind
 WIND_ERROR_LENGTH_KM = 600.0           #: scale over which the file-wind error is coherent
 MIN_WIND_M_S = 1.0
-PLUME_TURBULENCE_SD = 0.10             #: lognormal sd of the line density at the track (Galkowski et al. 2025)
 MAX_WIND_M_S = 12.0
 SCALE_HEIGHT_M = 8434.0
 
@@ -126,7 +111,7 @@ class SimulationResult:
 TRUTH_COLUMNS = [
     "crossing_id", "source_id", "instrument", "orbit", "time_utc", "emission_kg_s", "wind_u_m_s", "wind_v_m_s",
     "file_wind_u_m_s", "file_wind_v_m_s", "cross_latitude", "cross_longitude", "downwind_km", "peak_ppm",
-    "area_ppm_km", "sigma_along_km", "n_soundings_20km", "isolated",
+    "area_ppm_km", "sigma_along_km", "n_soundings_20km", "isolated", "line_factor",
 ]
 TRACKS_COLUMNS = ["instrument", "orbit", "source_file", "n_soundings", "track_km"]
 
@@ -225,35 +210,19 @@ def _heading_deg(lat, lon) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- smooth random fields
 
-class _ModeField:
-    """A smooth random scalar field on the sphere: sum of K plane waves
-    cos(k_j . r + phi_j) in 3D restricted to the unit sphere, wavelengths in
-    ``lengths_km``; unit variance (sqrt(2/K) amplitudes)."""
-
-    def __init__(self, rng: np.random.Generator, lengths_km: tuple[float, float], k: int = 8):
-        d = rng.normal(size=(3, k))
-        d /= np.linalg.norm(d, axis=0)
-        wavelength = np.exp(rng.uniform(np.log(lengths_km[0]), np.log(lengths_km[1]), k))
-        self.wave = d * (2 * np.pi * physics.EARTH_RADIUS_KM / wavelength)
-        self.phase = rng.uniform(0, 2 * np.pi, k)
-        self.amp = np.sqrt(2.0 / k)
-
-    def __call__(self, xyz: np.ndarray) -> np.ndarray:
-        return self.amp * np.cos(xyz @ self.wave + self.phase).sum(axis=-1)
-
-
 class DayFields:
     """The day's weather: true wind, file-wind error, pressure and water vapour anomalies."""
 
     def __init__(self, seed: int, day_ordinal: int, wind_error_rel: float,
                  wind_dir_error_deg: float = WIND_DIR_ERROR_DEG):
         rng = np.random.default_rng([seed, 1, day_ordinal])
-        self.u_modes = _ModeField(rng, (1500.0, 5000.0))
-        self.v_modes = _ModeField(rng, (1500.0, 5000.0))
-        self.speed_err = _ModeField(rng, (WIND_ERROR_LENGTH_KM, 3 * WIND_ERROR_LENGTH_KM))
-        self.dir_err = _ModeField(rng, (WIND_ERROR_LENGTH_KM, 3 * WIND_ERROR_LENGTH_KM))
-        self.psurf_anom = _ModeField(rng, (2000.0, 6000.0))
-        self.tcwv_anom = _ModeField(rng, (1000.0, 4000.0))
+        self.u_modes = ModeField(rng, (1500.0, 5000.0))
+        self.v_modes = ModeField(rng, (1500.0, 5000.0))
+        self.speed_err = ModeField(rng, (WIND_ERROR_LENGTH_KM, 3 * WIND_ERROR_LENGTH_KM))
+        self.dir_err = ModeField(rng, (WIND_ERROR_LENGTH_KM, 3 * WIND_ERROR_LENGTH_KM))
+        self.psurf_anom = ModeField(rng, (2000.0, 6000.0))
+        self.tcwv_anom = ModeField(rng, (1000.0, 4000.0))
+        self.xco2_synoptic = ModeField(rng, (1000.0, 4000.0))
         self.wind_error_rel = wind_error_rel
         self.wind_dir_error_deg = wind_dir_error_deg
 
@@ -282,78 +251,14 @@ class DayFields:
         """Surface pressure: barometric from the altitude + synoptic anomaly (6 hPa)."""
         return 1013.25 * np.exp(-np.asarray(altitude_m) / SCALE_HEIGHT_M) + 6.0 * self.psurf_anom(xyz)
 
+    def synoptic_ppm(self, xyz) -> np.ndarray:
+        """Synoptic XCO2 structure [ppm] of the day (simworld.SYNOPTIC_PPM, 1,000-4,000 km)."""
+        return simworld.SYNOPTIC_PPM * self.xco2_synoptic(xyz)
+
     def tcwv_kg_m2(self, lat, altitude_m, xyz) -> np.ndarray:
         """Column water vapour: boreal-summer latitude profile (5-45 kg/m2), less over high ground."""
         base = 6.0 + 40.0 * np.exp(-(((np.asarray(lat) - 10.0) / 28.0) ** 2))
         return base * np.exp(-np.asarray(altitude_m) / 2500.0) * np.clip(1.0 + 0.25 * self.tcwv_anom(xyz), 0.3, 2.0)
-
-
-_TERRAIN = _ModeField(np.random.default_rng(7), (300.0, 3000.0), k=16)
-
-
-def terrain_altitude_m(land_pct, xyz) -> np.ndarray:
-    """Synthetic, smooth, seed-independent surface altitude over land (0-2500 m);
-    0 over water. No DEM is shipped, this only gives psurf a realistic spread."""
-    return np.clip(400.0 + 450.0 * _TERRAIN(xyz), 0.0, 2500.0) * (np.asarray(land_pct) >= 50)
-
-
-#: Normalised mean seasonal XCO2 anomaly of the northern extratropics (mid-month,
-#: Jan..Dec): maximum in April-May, steep summer drawdown, minimum in September,
-#: the shape seen in TCCON and OCO-2 XCO2 at 40-60N (e.g. Wunch et al. 2013, ACP 13, 9447).
-SEASONAL_SHAPE = np.array([0.35, 0.5, 0.7, 0.95, 1.0, 0.6, -0.2, -0.85, -1.0, -0.7, -0.25, 0.1])
-
-
-def background_xco2_ppm(lat, t_s) -> np.ndarray:
-    """Large-scale XCO2 [ppm]: 2018 mean + 2.4 ppm/yr trend + a 1 ppm
-    inter-hemispheric gradient (north higher in the annual mean) + the seasonal
-    cycle :data:`SEASONAL_SHAPE` with a half amplitude growing from 0.4 ppm
-    (south, tropics) to 3.6 ppm at 55N and beyond. In August 2018 this gives
-    ~404.5 ppm at northern mid-latitudes and ~406 ppm in the south."""
-    lat = np.asarray(lat, dtype=float)
-    year = 2018.58 + np.asarray(t_s) / physics.SECONDS_PER_YEAR
-    month = (year % 1.0) * 12.0 - 0.5                       # 0 = mid-January
-    i0 = np.floor(month).astype(int)
-    w = month - i0
-    shape = (1 - w) * SEASONAL_SHAPE[i0 % 12] + w * SEASONAL_SHAPE[(i0 + 1) % 12]
-    amp = 0.4 + 3.2 * np.clip(lat / 55.0, 0.0, 1.0)
-    return XCO2_2018_PPM + XCO2_GROWTH_PPM_YR * (year - 2018.58) + 0.5 * np.tanh(lat / 30.0) + amp * shape
-
-
-def _along_field(rng: np.random.Generator, n: int, length_km: float, step_km: float) -> np.ndarray:
-    """Unit-variance along-track random series with Gaussian autocorrelation
-    exp(-d^2 / (2 L^2)) (white noise filtered by a Gaussian of sigma L/sqrt(2))."""
-    if n == 0:
-        return np.zeros(0)
-    s = max(length_km / np.sqrt(2.0) / step_km, 1e-6)
-    pad = int(4 * s) + 1
-    w = gaussian_filter1d(rng.normal(size=n + 2 * pad), s, mode="wrap")[pad:pad + n]
-    return w * np.sqrt(2.0 * np.sqrt(np.pi) * s) if s > 0.5 else w
-
-
-def clear_probability(lat) -> np.ndarray:
-    """Fraction of soundings surviving the cloud pre-screen: ~0.35 overall, clearer
-    in the subtropical dry belts and cloudier in the ITCZ and storm tracks."""
-    a = np.abs(np.asarray(lat, dtype=float))
-    return 0.22 + 0.28 * np.exp(-(((a - 25.0) / 12.0) ** 2))
-
-
-def plume_ppm(emission_kg_s, speed_m_s, x_km, y_km, psurf_hpa, tcwv_kg_m2, stability) -> np.ndarray:
-    """Footprint-mean XCO2 enhancement [ppm] of a Gaussian plume (Nassar et al. 2017).
-
-    The footprint average is approximated by widening sigma_y with the footprint
-    variance ((1.29^2 + 2.25^2) / 24 km^2), which keeps the crosswind integral
-    Q/u exact; evaluated through physics.gaussian_plume_column_kg_m2.
-    """
-    out = np.zeros(np.shape(x_km))
-    stab = np.asarray(stability)
-    fp_var_m2 = (FOOTPRINT_CROSS_KM ** 2 + FOOTPRINT_ALONG_KM ** 2) / 24.0 * 1e6
-    for cls in np.unique(stab):
-        m = stab == cls
-        sy = physics.sigma_y_m(x_km[m], str(cls))
-        shrink = sy / np.sqrt(sy ** 2 + fp_var_m2)
-        col = physics.gaussian_plume_column_kg_m2(emission_kg_s[m], speed_m_s[m], x_km[m], y_km[m] * shrink, str(cls))
-        out[m] = physics.ppm_from_co2_mass_kg_m2(col * shrink, psurf_hpa[m], tcwv_kg_m2[m])
-    return out
 
 
 # ----------------------------------------------------------------------------- one orbit pass
@@ -372,10 +277,15 @@ def _simulate_pass(orbit: int, t_lo: float, t_hi: float, ctx: dict) -> _Pass | N
     f1 = int(np.ceil(min(tn + PERIOD_S / 4, t_hi) * FRAME_HZ))
     if f1 <= f0:
         return None
-    frame = np.arange(f0, f1, dtype=np.int64)
-    t = frame / FRAME_HZ
+    # the whole daylight pass, so that random streams do not depend on the day split
+    p0 = int(np.ceil((tn - PERIOD_S / 4) * FRAME_HZ))
+    frame_all = np.arange(p0, int(np.ceil((tn + PERIOD_S / 4) * FRAME_HZ)), dtype=np.int64)
+    rng = np.random.default_rng([ctx["seed"], 2, orbit])
+    nfa = len(frame_all)
+    glint = orbit % 2 == 1                 # 2018: nadir and glint on alternate orbits
+    t = frame_all / FRAME_HZ
     lat, lon = ground_track(t, orbit)
-    ok = (lat >= cfg.lat_band[0]) & (lat <= cfg.lat_band[1])
+    ok = (lat >= cfg.lat_band[0]) & (lat <= cfg.lat_band[1]) & (frame_all >= f0) & (frame_all < f1)
     ok &= solar_zenith_deg(t, lat, lon) < MAX_SZA_DEG
     region = ctx["region"]
     if region is not None:  # frames near the region (margin for plumes of sources just outside)
@@ -384,8 +294,8 @@ def _simulate_pass(orbit: int, t_lo: float, t_hi: float, ctx: dict) -> _Pass | N
         ok &= (lat >= region[1] - m_lat) & (lat <= region[3] + m_lat) & (dlon <= region[2] - region[0] + 2 * m_lon)
     if not ok.any():
         return None
-    frame, t, lat, lon = frame[ok], t[ok], lat[ok], lon[ok]
-    rng = np.random.default_rng([ctx["seed"], 2, orbit])
+    kf_all = np.flatnonzero(ok)            # kept frames, as indices into the whole pass
+    frame, t, lat, lon = frame_all[kf_all], t[kf_all], lat[kf_all], lon[kf_all]
     nf = len(frame)
     heading = _heading_deg(lat, lon)
     step = physics.haversine_km(lat[:-1], lon[:-1], lat[1:], lon[1:])
@@ -393,93 +303,56 @@ def _simulate_pass(orbit: int, t_lo: float, t_hi: float, ctx: dict) -> _Pass | N
     along = np.concatenate([[0.0], np.cumsum(np.where(contiguous[1:], step, FOOTPRINT_ALONG_KM))])
     fxyz = _unit_xyz(lat, lon)
 
-    # ---- random streams, drawn for the whole pass before any subsetting (determinism)
-    ns_all = nf * N_FOOTPRINTS
-    clear_f = (0.6 * _along_field(rng, nf, 12.0, FOOTPRINT_ALONG_KM)
-               + 0.8 * _along_field(rng, nf, 60.0, FOOTPRINT_ALONG_KM))
-    clear_white = rng.normal(size=ns_all)
-    q_frame = _along_field(rng, nf, 6.0, FOOTPRINT_ALONG_KM)
-    q_white = rng.normal(size=ns_all)
-    sigma_all = rng.uniform(cfg.noise_ppm[0], cfg.noise_ppm[1], size=ns_all)
-    eps_all = rng.normal(size=ns_all)
-    bad_bias_all = rng.normal(0.0, 1.0, size=ns_all)
-    regional_f = REGIONAL_SD_PPM * _along_field(rng, nf, REGIONAL_LENGTH_KM, FOOTPRINT_ALONG_KM)
-    synoptic_f = SYNOPTIC_SD_PPM * _along_field(rng, nf, SYNOPTIC_LENGTH_KM, FOOTPRINT_ALONG_KM)
-    psurf_noise_all = rng.normal(0.0, 1.0, size=ns_all)
-    tcwv_noise_all = rng.normal(0.0, 0.03, size=ns_all)
-
-    # ---- frames that may hold written soundings: land under the swath, or near a source
+    # ---- every footprint of the kept frames (frame-major, footprint 1..8)
     k = np.pi / 180.0 * physics.EARTH_RADIUS_KM
     hr = np.radians(heading)
-    half = N_FOOTPRINTS / 2.0 * FOOTPRINT_CROSS_KM
-    edge_lat = half * np.sin(hr) / k
-    edge_lon = half * np.cos(hr) / (k * np.cos(np.radians(lat)))
-    mask = ctx["land"]
-    fkeep = (land_percent(mask, lat, lon) > 0) | (land_percent(mask, lat - edge_lat, lon + edge_lon) > 0) \
-        | (land_percent(mask, lat + edge_lat, lon - edge_lon) > 0)
-    src_tree = ctx["src_tree"]
-    if src_tree is not None:
-        d, _ = src_tree.query(fxyz, k=1, distance_upper_bound=_chord(NEAR_SOURCE_KM))
-        near = np.isfinite(d)
-        fkeep |= near
-    else:
-        near = np.zeros(nf, dtype=bool)
-    kf = np.flatnonzero(fkeep)
-
-    # ---- footprints of those frames (frame-major, footprint 1..8), cross-track offsets
     off_km = (np.arange(N_FOOTPRINTS) - (N_FOOTPRINTS - 1) / 2.0) * FOOTPRINT_CROSS_KM
-    hk = hr[kf, None]
-    d_east, d_north = off_km[None, :] * np.cos(hk), -off_km[None, :] * np.sin(hk)
-    s_lat = (lat[kf, None] + d_north / k).ravel()
-    s_lon = ((lon[kf, None] + d_east / (k * np.cos(np.radians(lat[kf, None]))) + 180.0) % 360.0 - 180.0).ravel()
-    s_frame = np.repeat(kf, N_FOOTPRINTS)
-    s_fp = np.tile(np.arange(1, N_FOOTPRINTS + 1), len(kf))
-    s_all = s_frame * N_FOOTPRINTS + s_fp - 1        # index into the whole-pass random streams
-    land = land_percent(mask, s_lat, s_lon)
-
-    # ---- yield: cloud pre-screen (cloudy soundings are absent from Lite files), quality flag
-    clear_s = clear_f[s_frame] + 0.45 * clear_white[s_all]      # total variance ~1.2
-    present = clear_s / np.sqrt(1.2025) < ndtri(clear_probability(s_lat))
-    if ctx["clear_sky"]:
-        present[:] = True
-    present &= (land > 0) | near[s_frame]
+    d_east, d_north = off_km[None, :] * np.cos(hr[:, None]), -off_km[None, :] * np.sin(hr[:, None])
+    c_lat = (lat[:, None] + d_north / k).ravel()
+    c_lon = ((lon[:, None] + d_east / (k * np.cos(np.radians(lat[:, None]))) + 180.0) % 360.0 - 180.0).ravel()
+    c_frame = np.repeat(np.arange(nf), N_FOOTPRINTS)              # index into kept frames
+    c_fp = np.tile(np.arange(1, N_FOOTPRINTS + 1), nf)
+    c_all = np.repeat(kf_all, N_FOOTPRINTS) * N_FOOTPRINTS + c_fp - 1   # index into whole-pass streams
+    c_land = land_percent(ctx["land"], c_lat, c_lon)
+    f_sza = solar_zenith_deg(t, lat, lon)             # per frame: the swath is 10 km wide
+    f_regime = ctx["surface"].regime(fxyz)
+    present, good = simworld.sample_soundings(rng, nfa, FOOTPRINT_ALONG_KM, N_FOOTPRINTS, kf_all[c_frame], c_all,
+                                              c_lat, c_land, f_sza[c_frame], glint, f_regime[c_frame],
+                                              ctx["clear_sky"])
     if region is not None:
-        present &= (s_lat >= region[1]) & (s_lat <= region[3]) & (s_lon >= region[0]) & (s_lon <= region[2])
+        present &= (c_lat >= region[1]) & (c_lat <= region[3]) & (c_lon >= region[0]) & (c_lon <= region[2])
     sel = np.flatnonzero(present)
-    sf = s_frame[sel]
-    sa = s_all[sel]
-    slat, slon = s_lat[sel], s_lon[sel]
-    sland = land[sel]
-    sfp = s_fp[sel]
-    q_field = 0.7 * q_frame[sf] + 0.7 * q_white[sa]
-    p_good = np.where(sland >= 80, 0.55, np.where(sland <= 20, 0.5, 0.25))
-    sgood = q_field / np.sqrt(0.98) < ndtri(p_good)
+    sf, sa, sfp = c_frame[sel], c_all[sel], c_fp[sel]
+    slat, slon, sland, sgood = c_lat[sel], c_lon[sel], c_land[sel], good[sel]
 
-    sxyz = _unit_xyz(slat, slon)
+    # smooth fields (>= 20 km) are evaluated once per frame that holds soundings
+    uf, inv = np.unique(sf, return_inverse=True)
+    uxyz = fxyz[uf]
     fields: DayFields = ctx["fields"](tn)
-    alt = terrain_altitude_m(sland, sxyz)
-    psurf_prior = fields.psurf_hpa(alt, sxyz)
-    psurf = psurf_prior + psurf_noise_all[sa]           # retrieved: prior + ~1 hPa
-    tcwv = fields.tcwv_kg_m2(slat, alt, sxyz)
-    tcwv_ret = tcwv * (1.0 + tcwv_noise_all[sa])
-    fu, fv = fields.file_wind(slat, sxyz)
+    surface: SurfaceFields = ctx["surface"]
+    alt = surface.altitude_m(sland, uxyz[inv])
+    noise_rng = np.random.default_rng([ctx["seed"], 5, orbit])
+    psurf_prior = 1013.25 * np.exp(-alt / SCALE_HEIGHT_M) + (fields.psurf_hpa(0.0, uxyz) - 1013.25)[inv]
+    psurf = psurf_prior + noise_rng.normal(0.0, 1.0, size=nfa * N_FOOTPRINTS)[sa]   # retrieved: prior + ~1 hPa
+    tcwv = fields.tcwv_kg_m2(lat[uf], 0.0, uxyz)[inv] * np.exp(-alt / 2500.0)
+    tcwv_ret = tcwv * (1.0 + noise_rng.normal(0.0, 0.03, size=nfa * N_FOOTPRINTS)[sa])
+    fu, fv = (w[inv] for w in fields.file_wind(lat[uf], uxyz))
     st = t[sf]
+    sxyz = uxyz[inv]
 
     # ---- XCO2 without plumes
     if ctx["background"]:
-        xco2 = background_xco2_ppm(slat, st)
+        xco2 = background_xco2_ppm(slat, st, fields.synoptic_ppm(uxyz)[inv])
     else:
         xco2 = np.full(len(sel), BACKGROUND_OFF_PPM)
+    err, sig = simworld.retrieval_errors(noise_rng, nfa, FOOTPRINT_ALONG_KM, N_FOOTPRINTS, kf_all[sf], sa, sfp,
+                                         sland, sgood, ctx["fp_bias"], surface.bias_ppm(sland, sxyz, uxyz, inv))
     if ctx["noise"]:
-        sig = sigma_all[sa] * np.where(sgood, 1.0, 1.8)
-        xco2 = xco2 + regional_f[sf] + synoptic_f[sf] + ctx["fp_bias"][sfp - 1] + sig * eps_all[sa] \
-            + np.where(sgood, 0.0, bad_bias_all[sa])
-    else:
-        sig = sigma_all[sa] * np.where(sgood, 1.0, 1.8)
+        xco2 = xco2 + err
 
     # ---- plumes
     truth = pd.DataFrame(columns=TRUTH_COLUMNS)
-    if src_tree is not None:
+    if ctx["src_tree"] is not None:
         enh, truth = _plumes(orbit, t, lat, lon, heading, along, fxyz, sf, slat, slon, psurf, tcwv_ret, sgood,
                              fields, ctx)
         xco2 = xco2 + enh
@@ -499,7 +372,7 @@ def _simulate_pass(orbit: int, t_lo: float, t_hi: float, ctx: dict) -> _Pass | N
         "solar_zenith_angle": solar_zenith_deg(st, slat, slon),
         "orbit": np.full(len(sel), orbit, dtype=np.int32),
         "footprint": sfp.astype(np.int8),
-        "operation_mode": np.where(land_pct >= 50, 0, 1).astype(np.int8),
+        "operation_mode": np.full(len(sel), 1 if glint else 0, dtype=np.int8),
         "land_water_indicator": lwi,
         "land_fraction": land_pct,
         "altitude": alt,
@@ -567,25 +440,27 @@ def _plumes(orbit, t, lat, lon, heading, along, fxyz, sf, slat, slon, psurf, tcw
     if q.shape != (len(cand),):
         raise ValueError(f"emission_kg_s returned shape {q.shape}, expected ({len(cand)},)")
     q = np.where(np.isfinite(q) & (q > 0), q, 0.0)
-    # turbulent variability: the plume's line density at the track differs from
-    # Q/u by ~10 % (1 sigma; Galkowski et al. 2025, ACP 25, 13831). One factor per
-    # (orbit, source), drawn for every source so it does not depend on the day split.
+    # instantaneous structure (puffs, emission changes, shear, meander; builder.simplume),
+    # drawn for every source so it does not depend on the day split
     q_true = q
-    if ctx["noise"]:
-        turb = np.random.default_rng([ctx["seed"], 4, orbit]).normal(0.0, PLUME_TURBULENCE_SD, len(ctx["src_xyz"]))
-        q = q * np.exp(turb[cand] - PLUME_TURBULENCE_SD ** 2 / 2)
+    structure = PlumeStructure.draw(np.random.default_rng([ctx["seed"], 4, orbit]), len(ctx["src_xyz"]),
+                                    on=ctx["structure"])
+    sigma0 = ctx["sigma0_km"][cand]
     x = e * ux[p_src] + n * uy[p_src]          # downwind [km]
     y = -e * uy[p_src] + n * ux[p_src]         # crosswind, left of the wind [km]
 
     sy_km = physics.sigma_y_m(np.maximum(x, 0.1), "B") / 1e3     # class B is the widest used
-    reach = (x > -10.0) & (x <= PLUME_REACH_KM) & (np.abs(y) < 5.0 * sy_km + 10.0) & (q[p_src] > 0)
-    # ---- enhancement at frame centres (for isolation) with a standard column
+    reach = (x > -10.0) & (x <= PLUME_REACH_KM) & (np.abs(y) < 5.0 * sy_km + 10.0 + 4.0 * sigma0[p_src]) \
+        & (q[p_src] > 0)
+    # ---- enhancement at frame centres (for isolation): the mean plume, a standard column
+    mean_plume = PlumeStructure.draw(np.random.default_rng(0), 0, on=False)
     fc_ppm = np.zeros(len(x))
     near_axis = reach & (x > 0)
     if near_axis.any():
         na = np.flatnonzero(near_axis)
-        fc_ppm[na] = plume_ppm(q[p_src[na]], speed[p_src[na]], x[na], y[na], np.full(len(na), 1013.25),
-                               np.full(len(na), 25.0), stab[p_src[na]])
+        pn = p_src[na]
+        fc_ppm[na] = plume_ppm(mean_plume, cand[pn], q[pn], speed[pn], x[na], y[na], np.full(len(na), 1013.25),
+                               np.full(len(na), 25.0), stab[pn], sigma0[pn])
 
     # ---- sounding enhancement: expand pairs to the written soundings of their frame
     if n_s and reach.any():
@@ -601,7 +476,8 @@ def _plumes(orbit, t, lat, lon, heading, along, fxyz, sf, slat, slon, psurf, tcw
             se, sn = physics.local_enu_km(slat[snd], slon[snd], c_lat[ps_], c_lon[ps_])
             sx = se * ux[ps_] + sn * uy[ps_]
             sy = -se * uy[ps_] + sn * ux[ps_]
-            val = plume_ppm(q[ps_], speed[ps_], sx, sy, psurf[snd], tcwv[snd], stab[ps_])
+            val = plume_ppm(structure, cand[ps_], q[ps_], speed[ps_], sx, sy, psurf[snd], tcwv[snd], stab[ps_],
+                            sigma0[ps_])
             enh = np.bincount(snd, weights=val, minlength=n_s)
 
     # ---- crossings: y changes sign between consecutive frames, downwind
@@ -633,13 +509,13 @@ def _plumes(orbit, t, lat, lon, heading, along, fxyz, sf, slat, slon, psurf, tcw
     sin_t = np.maximum(u_perp / speed[cs], 1e-6)
     cxyz = _unit_xyz(cross_lat, cross_lon)
     land_c = land_percent(ctx["land"], cross_lat, cross_lon)
-    alt_c = terrain_altitude_m(land_c, cxyz)
+    alt_c = ctx["surface"].altitude_m(land_c, cxyz)
     ps_c = fields.psurf_hpa(alt_c, cxyz)
     tc_c = fields.tcwv_kg_m2(cross_lat, alt_c, cxyz)
-    # along-track integral of the (turbulence-scaled) plume = Q / u_perp (line density, Zheng et al. 2020)
-    area = physics.ppm_from_co2_mass_kg_m2(q[cs] / np.maximum(u_perp, 1e-6), ps_c, tc_c) / 1e3
-    fp_var_km2 = (FOOTPRINT_CROSS_KM ** 2 + FOOTPRINT_ALONG_KM ** 2) / 24.0
-    sig_y_km = np.sqrt((_sigma_y_cls(xc, stab[cs]) / 1e3) ** 2 + fp_var_km2)
+    # along-track integral of the instantaneous plume = Q f(x) / u_perp (line density, Zheng et al. 2020)
+    line_factor = structure.line_factor(cand[cs], xc)
+    area = physics.ppm_from_co2_mass_kg_m2(q[cs] * line_factor / np.maximum(u_perp, 1e-6), ps_c, tc_c) / 1e3
+    sig_y_km = width_km(xc, stab[cs], sigma0[cs], structure.on)
     sig_along = sig_y_km / sin_t
     peak = area / (np.sqrt(2 * np.pi) * sig_along)
     fwu, fwv = fields.file_wind(cross_lat, cxyz)
@@ -676,18 +552,9 @@ def _plumes(orbit, t, lat, lon, heading, along, fxyz, sf, slat, slon, psurf, tcw
         "file_wind_u_m_s": fwu, "file_wind_v_m_s": fwv,
         "cross_latitude": cross_lat, "cross_longitude": cross_lon,
         "downwind_km": xc, "peak_ppm": peak, "area_ppm_km": area, "sigma_along_km": sig_along,
-        "n_soundings_20km": n20.astype(int), "isolated": isolated,
+        "n_soundings_20km": n20.astype(int), "isolated": isolated, "line_factor": line_factor,
     })
     return enh, truth.loc[keep].reset_index(drop=True)
-
-
-def _sigma_y_cls(x_km, stability) -> np.ndarray:
-    """sigma_y [m] per element with a per-element stability class."""
-    out = np.zeros(len(x_km))
-    for cls in np.unique(stability):
-        m = stability == cls
-        out[m] = physics.sigma_y_m(x_km[m], str(cls))
-    return out
 
 
 # ----------------------------------------------------------------------------- driver
@@ -695,6 +562,15 @@ def _sigma_y_cls(x_km, stability) -> np.ndarray:
 def constant_emission_kg_s(sources: pd.DataFrame, time_utc) -> np.ndarray:
     """Flat temporal profile: the annual-mean emission of each source [kg/s]."""
     return np.asarray(sources["emission_t_yr"], dtype=float) * 1000.0 / physics.SECONDS_PER_YEAR
+
+
+def _initial_width_km(sources: pd.DataFrame) -> np.ndarray:
+    """Initial plume width [km] of each source: half the urban radius for cities
+    (area sources, builder.simplume.city_radius_km), 0 for point sources."""
+    if "kind" not in sources.columns:
+        return np.zeros(len(sources))
+    city = sources["kind"].astype(str).str.lower().eq("city").to_numpy()
+    return np.where(city, 0.5 * city_radius_km(sources["emission_t_yr"].to_numpy(float)), 0.0)
 
 
 def _valid_sources(sources: pd.DataFrame, min_t_yr: float) -> tuple[pd.DataFrame, list[str]]:
@@ -717,7 +593,8 @@ def simulate(cfg: Config, sources: pd.DataFrame,
              emission_kg_s: Callable[[pd.DataFrame, pd.Timestamp | np.ndarray], np.ndarray],
              out_dir: Path, *, days: int | None = None, start: str | None = None, seed: int | None = None,
              region: tuple[float, float, float, float] | None = None, progress: Callable | None = None,
-             noise: bool = True, background: bool = True, clear_sky: bool = False) -> SimulationResult:
+             noise: bool = True, background: bool = True, clear_sky: bool = False,
+             plume_structure: bool = True) -> SimulationResult:
     """Simulate ``days`` days of OCO-2 Lite files from ``start`` into ``out_dir`` (see module doc).
 
     ``region`` = (lon_min, lat_min, lon_max, lat_max) restricts the written
@@ -758,10 +635,11 @@ def simulate(cfg: Config, sources: pd.DataFrame,
 
     ctx = {
         "cfg": cfg, "seed": seed, "region": region, "noise": noise, "background": background,
-        "clear_sky": clear_sky, "land": load_land_mask(), "sources": src, "src_xyz": src_xyz,
+        "clear_sky": clear_sky, "structure": plume_structure, "land": load_land_mask(), "sources": src,
+        "src_xyz": src_xyz, "surface": SurfaceFields(seed), "sigma0_km": _initial_width_km(src),
         "src_tree": cKDTree(src_xyz) if len(src) else None, "fields": fields_for,
         "emission": emission_kg_s, "instrument": sc.instrument,
-        "fp_bias": np.random.default_rng([seed, 3]).normal(0.0, FOOTPRINT_BIAS_SD_PPM, N_FOOTPRINTS),
+        "fp_bias": np.random.default_rng([seed, 3]).normal(0.0, simworld.FOOTPRINT_BIAS_SD_PPM, N_FOOTPRINTS),
     }
     files, truths, track_rows = [], [], []
     n_sound = 0
@@ -811,14 +689,16 @@ def simulate(cfg: Config, sources: pd.DataFrame,
         "simulated": True, "simulator_version": SIMULATOR_VERSION, "seed": seed,
         "start": str(day0), "end": str(end), "days": days, "instrument": sc.instrument,
         "lite_version": sc.lite_version, "region": list(region) if region else None,
-        "noise": noise, "background": background, "clear_sky": clear_sky,
+        "noise": noise, "background": background, "clear_sky": clear_sky, "plume_structure": plume_structure,
         "parameters": {
             "noise_ppm": list(sc.noise_ppm), "wind_error_rel": sc.wind_error_rel,
             "wind_dir_error_deg": sc.wind_dir_error_deg, "min_emission_t_yr": sc.min_emission_t_yr,
             "lat_band": list(sc.lat_band), "orbits_per_day": ORBITS_PER_DAY, "inclination_deg": INCLINATION_DEG,
             "ascending_node_local_h": ASCENDING_NODE_LOCAL_H, "max_sza_deg": MAX_SZA_DEG,
-            "near_source_km": NEAR_SOURCE_KM, "regional_sd_ppm": REGIONAL_SD_PPM,
-            "regional_length_km": REGIONAL_LENGTH_KM, "footprint_bias_sd_ppm": FOOTPRINT_BIAS_SD_PPM,
+            "white_land_ppm": list(simworld.WHITE_LAND_PPM), "white_ocean_ppm": list(simworld.WHITE_OCEAN_PPM),
+            "correlated_ppm_km": [simworld.CORR_SD_PPM, simworld.CORR_LENGTH_KM],
+            "large_scale_ppm_km": [simworld.LARGE_SD_PPM, simworld.LARGE_LENGTH_KM],
+            "footprint_bias_sd_ppm": simworld.FOOTPRINT_BIAS_SD_PPM,
         },
         "n_sources": int(len(src)), "n_files": len(files), "n_soundings": int(n_sound),
         "n_crossings": int(len(truth)), "files": [f.name for f in files], "skipped": skipped,

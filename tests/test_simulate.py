@@ -59,7 +59,7 @@ def clean_run(tmp_path_factory):
     """Noise-free, flat background, no cloud gaps: xco2 - 400 is the plume signal."""
     out = tmp_path_factory.mktemp("clean")
     res = sim.simulate(Config(), SPARSE, hourly_emission, out, days=16, start="2018-08-01", seed=5,
-                       region=WIDE, noise=False, background=False, clear_sky=True)
+                       region=WIDE, noise=False, background=False, clear_sky=True, plume_structure=False)
     return res
 
 
@@ -86,7 +86,7 @@ def test_files_readable_with_lite_layout(small_run):
                 assert name in ds[g].variables, f"{g}/{name}"
             qf = ds["xco2_quality_flag"][:]
             good = float(np.mean(qf == 0))
-            assert 0.35 < good < 0.7, f"good fraction {good}"
+            assert 0.5 < good < 0.9, f"good fraction {good}"
         tracks = read_lite(f)
         assert tracks and all(t.instrument == "OCO-2" and t.n > 0 for t in tracks)
         df = tracks[0].soundings
@@ -187,7 +187,12 @@ def test_orbit_geometry_one_global_day(tmp_path):
         assert float(ds["solar_zenith_angle"][:].max()) < 80.0
         lwi = ds["Sounding/land_water_indicator"][:]
         mode = ds["Sounding/operation_mode"][:]
-    assert np.all(mode[lwi == 0] == 0)          # land: nadir
+        ds_orbit = ds["Sounding/orbit"][:]
+    # 2018: nadir and glint on alternate orbits; nadir orbits see no open ocean
+    orbit_of = ds_orbit
+    assert set(np.unique(mode)) == {0, 1}
+    assert np.all(mode == (orbit_of % 2))
+    assert not np.any((mode == 0) & (lwi == 1))
 
 
 def test_noise_free_crossings_match_emission(clean_run):
@@ -281,17 +286,17 @@ def test_written_wind_error(clean_run):
     assert np.abs(r).median() > 0.02 and np.abs(r).median() < 0.8
 
 
-def test_noise_level_matches_uncertainty(small_run):
+def test_written_uncertainty_underestimates_scatter(small_run):
+    """As in real Lite files, xco2_uncertainty is smaller than the real scatter
+    (footprint-to-footprint differences within a frame remove the correlated part)."""
     df = pd.concat([t.soundings for f in small_run.files for t in read_lite(f)], ignore_index=True)
-    lo, hi = Config().simulate.noise_ppm
-    assert df.xco2_unc_ppm.between(lo - 1e-4, hi + 1e-4).all()
-    # footprint-to-footprint differences within a frame remove the correlated background
     df["frame"] = df.sounding_id // 10
     dev = df.xco2_ppm - df.groupby("frame").xco2_ppm.transform("mean")
     n = df.groupby("frame").xco2_ppm.transform("size")
     ok = n >= 6
     scatter = dev[ok].std() * np.sqrt((n[ok] / (n[ok] - 1)).mean())
-    assert 0.5 < scatter < 1.2
+    assert 0.3 < scatter < 0.8
+    assert df.xco2_unc_ppm[ok].mean() < 0.95 * scatter
 
 
 def test_bad_sources_reported_not_dropped(tmp_path):
@@ -331,8 +336,10 @@ def test_ground_track_repeat_cycle_and_inclination():
     assert 6.3 < np.median(v) < 7.2
 
 
-def test_turbulence_scales_truth_area_not_emission(clean_run, tmp_path):
-    """With noise on, each crossing's line density varies ~10 % around Q/u (same geometry, same emission)."""
+def test_plume_structure_scales_truth_area_not_emission(clean_run, tmp_path):
+    """With structure on, each crossing's line density is Q/u x line_factor: same
+    geometry and emission, area scaled by line_factor, which scatters like
+    single transects of kilometre-scale simulations (builder.simplume)."""
     res = sim.simulate(Config(), SPARSE, hourly_emission, tmp_path, days=16, start="2018-08-01", seed=5,
                        region=WIDE)
     clean = pd.read_csv(clean_run.truth_path).set_index("crossing_id")
@@ -341,13 +348,15 @@ def test_turbulence_scales_truth_area_not_emission(clean_run, tmp_path):
     assert len(both) >= 10 and len(both) == len(clean)
     np.testing.assert_allclose(noisy.loc[both, "emission_kg_s"], clean.loc[both, "emission_kg_s"], rtol=1e-5)
     np.testing.assert_allclose(noisy.loc[both, "downwind_km"], clean.loc[both, "downwind_km"], rtol=1e-5)
-    ratio = np.log(noisy.loc[both, "area_ppm_km"] / clean.loc[both, "area_ppm_km"])
-    assert 0.04 < ratio.std() < 0.2 and abs(ratio.mean()) < 0.08
+    np.testing.assert_allclose(clean["line_factor"], 1.0)
+    ratio = noisy.loc[both, "area_ppm_km"] / clean.loc[both, "area_ppm_km"]
+    np.testing.assert_allclose(ratio, noisy.loc[both, "line_factor"], rtol=1e-3)
+    assert 0.3 < np.log(ratio).std() < 0.75
 
 
 @pytest.mark.slow
 def test_default_month_scale(tmp_path):
-    """The default month over the embedded catalogue: 2-4 M soundings in < 60 s of CPU."""
+    """The default month over the embedded catalogue: 2.5-4 M soundings (2.2-2.9 M good) in < 90 s of CPU."""
     from builder.inventory import read_coco2
 
     root = Path(__file__).resolve().parents[1]
@@ -356,7 +365,7 @@ def test_default_month_scale(tmp_path):
     res = sim.simulate(Config(), sources, profiles.emission_kg_s, tmp_path)
     cpu = time.process_time() - t0
     assert len(res.files) == Config().simulate.days
-    assert 2e6 <= res.n_soundings <= 4e6, res.n_soundings
-    assert cpu < 60.0, cpu
+    assert 2.5e6 <= res.n_soundings <= 4e6, res.n_soundings
+    assert cpu < 90.0, cpu
     tracks = pd.read_csv(res.tracks_path)
-    assert 0.4 < tracks.n_soundings.sum() / res.n_soundings < 0.65
+    assert 2.2e6 <= tracks.n_soundings.sum() <= 2.9e6
