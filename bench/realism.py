@@ -150,6 +150,8 @@ ROWS = [
     ("pole_equator_contrast_ppm", "pole-equator contrast [ppm]", "{:+.1f}", None),
     ("intercept_mean_ppm", "month mean of intercepts [ppm]", "{:.1f}", None),
     ("soundings.good_month", "good soundings in the month", "{:,.0f}", ("range", 2.2e6, 2.9e6)),
+    ("plumes.within_30pct", "noise-free single crossings within ±30 % of the emission", "{:.0%}",
+     ("range", 0.35, 0.70)),
     ("soundings.water_share", "good soundings over water", "{:.0%}", None),
 ] + [(f"soundings.{s}.{k}", f"{s}: {label}", fmt, None) for s in ("land", "water") for k, label, fmt in (
     ("std_ppm", "residual std [ppm]", "{:.2f}"), ("tail", "std / (1.4826 MAD)", "{:.2f}"),
@@ -283,6 +285,7 @@ def run_realism(folder: Path, days: int | None = None, jobs: int = 2, real_path:
     t = time.perf_counter()
     out = _run_files(files, jobs)
     sim = simulated_statistics(out, MONTH_DAYS if days else None)
+    sim["plumes"] = plume_statistics(folder)
     real_peaks, info = load_real(real_path)
     real = fit_statistics(real_peaks, days=REAL_DAYS, orbits=info["orbits_derived"])
     meta = folder / "simulation.json"
@@ -293,6 +296,17 @@ def run_realism(folder: Path, days: int | None = None, jobs: int = 2, real_path:
             "simulated": sim, "real": real, "real_info": info, "rows": compare(sim, real),
             "per_file": [{"file": r["file"], "n_soundings": r["n_soundings"], "seconds": r["seconds"],
                           "n_fits": len(r["peaks"])} for r in out]}
+
+
+def plume_statistics(folder: Path) -> dict:
+    """Share of truth crossings whose noise-free flux (line density x normal wind = Q x line_factor,
+    builder.simplume) is within +-30 % of the emission; None without a truth.csv."""
+    path = folder / "truth.csv"
+    if not path.exists():
+        return {"within_30pct": None, "n": 0}
+    f = pd.read_csv(path, usecols=["line_factor"])["line_factor"].to_numpy(float)
+    f = f[np.isfinite(f)]
+    return {"within_30pct": float(np.mean(np.abs(f - 1.0) < 0.3)) if len(f) else None, "n": int(len(f))}
 
 
 def notes(r: dict) -> list[str]:

@@ -25,7 +25,8 @@ class Paths:
     oco2: Path = Path("dataset/oco2")  #: real Lite/CSV files dropped here are used instead of simulation
     simulated: Path = Path("dataset/simulated")  #: where the default simulated month is written
     coco2: Path = Path("dataset/coco2")  #: CoCO2 catalogue + profile tables
-    extra_inventories: tuple[str, ...] = ()  #: extra inventory files ("kind:path", e.g. "gppd:dataset/gppd.csv")
+    #: extra inventory files ("kind:path", e.g. "gppd:dataset/gppd.csv"); default: the embedded cities
+    extra_inventories: tuple[str, ...] = ("cities:dataset/cities/worldcities_basic_300k.csv",)
     site: Path = Path("site")         #: build output
     cache: Path = Path(".cache/atlas")  #: per-file result cache
     work: Path = Path("build")        #: result tables of the last build
@@ -68,7 +69,7 @@ class Quantify:
     wind_speed_rel_unc: float = 0.25  #: 1-sigma relative error of the file wind speed
     wind_dir_unc_deg: float = 20.0    #: 1-sigma error of the wind direction
     background_rel_unc: float = 0.0   #: extra background error; 0: already in se(A) (builder/quantify.py)
-    turbulence_rel_unc: float = 0.10  #: instantaneous plume line density vs Q/u (Galkowski et al. 2025)
+    turbulence_rel_unc: float = 0.45  #: one transect of an instantaneous plume vs Q/u (Kuhlmann et al. 2021)
     min_wind_track_angle_deg: float = 20.0  #: below: wind nearly parallel to track, flagged
     min_wind_m_s: float = 1.0         #: below: calm, flux estimate flagged
     gp_optimise_direction: bool = True  #: Gaussian-plume fit rotates the wind within +-2 wind_dir_unc_deg
@@ -91,6 +92,8 @@ class Attribute:
     upper_limit_sigma: float = 3.0    #: non-detection upper limit = this x the matched-filter flux error
     site_km: float = 2.0              #: sources closer than this are one site (units of a plant): inventory summed
     min_score: float = 1e-3           #: best candidate scoring below this: detection left unattributed (-> candidates)
+    targeted_min_significance: float = 3.0  #: forced overpass measurement A/sigma(A) at least this: a targeted detection
+    targeted_min_expected_snr: float = 1.0  #: ... and the inventory's expected signal at least this many sigma
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from builder.config import Config
+from builder import physics
 from builder.physics import SECONDS_PER_YEAR
 from builder.results import SkippedItem
 from builder.soundings import InputError
@@ -73,10 +74,11 @@ GPPD_FUELS = {
 GPPD_CAPACITY_FACTORS = {"coal": 0.55, "gas": 0.40, "oil": 0.20, "petcoke": 0.55}
 HOURS_PER_YEAR = SECONDS_PER_YEAR / 3600.0
 
-#: Global mean fossil CO2 per capita in 2018, used for cities without a CO2 value:
-#: 36.6 Gt CO2 (Friedlingstein et al. 2019, ESSD 11, 1783, doi:10.5194/essd-11-1783-2019)
-#: / 7.6 billion people = 4.8 t per person per year. Real cities range ~1-20 t.
-CITY_CO2_T_PER_CAPITA = 4.8
+#: Direct (scope-1) CO2 per person of a city of one million, used for cities
+#: without a CO2 value, through the sublinear urban scaling of
+#: :func:`builder.physics.city_emission_t_yr` (power plants are in the plant
+#: catalogues and not counted again). A model: every page labels it an estimate.
+CITY_CO2_T_PER_CAPITA = physics.CITY_PER_CAPITA_T_YR
 
 #: EDGAR cells emitting at least this much become grid_cell sources by default.
 EDGAR_MIN_T_YR = 1.0e6
@@ -702,8 +704,9 @@ def read_cities(path: str | Path, skipped: list | None = None,
                 per_capita_t_yr: float = CITY_CO2_T_PER_CAPITA) -> pd.DataFrame:
     """A CSV of cities: name, lat/latitude, lon/longitude, population, optional
     co2_t_yr (and optional country, year). Without a CO2 value the emission is
-    population x ``per_capita_t_yr`` (default :data:`CITY_CO2_T_PER_CAPITA`) and
-    the row's ``inventory`` says "(CO2 from population)"."""
+    estimated from the population with :func:`builder.physics.city_emission_t_yr`
+    scaled to ``per_capita_t_yr`` at one million people (default
+    :data:`CITY_CO2_T_PER_CAPITA`), and the row's ``inventory`` says so."""
     path = Path(path)
     skipped = [] if skipped is None else skipped
     raw = _read_csv(path)
@@ -729,7 +732,9 @@ def read_cities(path: str | Path, skipped: list | None = None,
     estimated = ~given
     pre = np.where(estimated & ~(np.isfinite(pop) & (pop >= 0)),
                    "no co2_t_yr and population missing, non-numeric or negative", "")
-    emission = np.where(estimated, pop * per_capita_t_yr, co2).astype(object)
+    from_pop = physics.city_emission_t_yr(np.where(np.isfinite(pop), pop, 0.0)) \
+        * (per_capita_t_yr / physics.CITY_PER_CAPITA_T_YR)
+    emission = np.where(estimated, from_pop, co2).astype(object)
     emission[given & ~np.isfinite(co2)] = co2_raw[given & ~np.isfinite(co2)]  # reported as non-numeric
     name = clean_text(raw[c["name"]])
     country = clean_text(raw[country_col]) if country_col else pd.Series("", index=raw.index)
@@ -743,7 +748,8 @@ def read_cities(path: str | Path, skipped: list | None = None,
     df = pd.DataFrame({
         "source_id": sid, "name": name, "latitude": raw[c["lat"]],
         "longitude": raw[c["lon"]], "emission_t_yr": emission, "country": country,
-        "inventory": np.where(estimated, f"{inventory} (CO2 from population x {per_capita_t_yr:g} t/yr)", inventory),
+        "inventory": np.where(estimated, f"{inventory} (CO2 estimated from population: {per_capita_t_yr:g} t per "
+                              f"person per year at 1 million, scaling exponent {physics.CITY_BETA:g})", inventory),
         "inventory_year": _num(raw[year_col]) if year_col else np.nan,
     })
     kept = _validate(df, path.name, rows, skipped, pre_reason=pre)

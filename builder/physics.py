@@ -97,3 +97,28 @@ def local_enu_km(lat, lon, lat0, lon0):
     east = dlon * k * np.cos(np.radians((lat + np.asarray(lat0)) / 2))
     north = (lat - np.asarray(lat0)) * k
     return east, north
+
+
+# --------------------------------------------------------------------------- cities (a model)
+
+#: City emission from population (a model, labelled as an estimate wherever shown):
+#: E = PER_CAPITA x P x (P / 1e6)^(BETA - 1), sublinear urban scaling (Fragkias et al.
+#: 2013, PLoS ONE 8, e64727: beta ~ 0.93 for US metropolitan CO2).
+CITY_PER_CAPITA_T_YR = 3.0
+CITY_BETA = 0.93
+#: Urban radius [km] = 5 x (P / 1e6)^0.42 (built-up area ~ P^0.85; e.g. Bettencourt 2013, Science 340, 1438).
+CITY_RADIUS_KM_1M = 5.0
+CITY_RADIUS_EXP = 0.42
+
+
+def city_emission_t_yr(population) -> np.ndarray:
+    """Direct CO2 emission [t/yr] of a city of ``population`` (see constants above)."""
+    p = np.asarray(population, dtype=float)
+    return CITY_PER_CAPITA_T_YR * p * (np.maximum(p, 1.0) / 1e6) ** (CITY_BETA - 1.0)
+
+
+def city_radius_km(emission_t_yr) -> np.ndarray:
+    """Urban radius [km] from the emission, inverting :func:`city_emission_t_yr`."""
+    e = np.asarray(emission_t_yr, dtype=float) / (CITY_PER_CAPITA_T_YR * 1e6)
+    p_over_1e6 = np.maximum(e, 1e-6) ** (1.0 / CITY_BETA)
+    return CITY_RADIUS_KM_1M * p_over_1e6 ** CITY_RADIUS_EXP

@@ -29,7 +29,7 @@ _GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(21)
 _GH_W = _GH_W / _GH_W.sum()
 
 
-def _direction_spread(angle_rad: np.ndarray, sigma_rad: float) -> np.ndarray:
+def direction_spread(angle_rad: np.ndarray, sigma_rad: float) -> np.ndarray:
     """RMS error of |sin(theta)| for a direction error e ~ N(0, sigma):
     sqrt(E[(|sin(theta + e)| - |sin(theta)|)^2]), by Gauss-Hermite quadrature.
 
@@ -101,7 +101,7 @@ def quantify(detections: pd.DataFrame, cfg: Quantify) -> pd.DataFrame:
     Q = L * normal
     sig_dir = np.radians(cfg.wind_dir_unc_deg)
     # absolute 1-sigma of each factor of Q = L * |u| * |sin(angle)|
-    spread = _direction_spread(np.radians(angle), sig_dir)
+    spread = direction_spread(np.radians(angle), sig_dir)
     with np.errstate(invalid="ignore", divide="ignore"):
         rel_fit = np.abs(area_unc / area)
         var = (Q * rel_fit) ** 2 + (Q * cfg.wind_speed_rel_unc) ** 2 + (Q * cfg.background_rel_unc) ** 2 \

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from builder import physics
+from builder.physics import city_emission_t_yr, city_radius_km  # noqa: F401  (re-exported)
 
 PUFF_SD = 0.40
 PUFF_KM = (3.0, 15.0)
@@ -121,26 +122,3 @@ def plume_ppm(structure: PlumeStructure, src: np.ndarray, emission_kg_s, speed_m
     line_kg_m = np.asarray(emission_kg_s) * structure.line_factor(src, x) / np.maximum(np.asarray(speed_m_s), 0.5)
     col = line_kg_m / (np.sqrt(2 * np.pi) * sw * 1e3) * np.exp(-0.5 * (y / sw) ** 2)
     return np.where(x > 0, physics.ppm_from_co2_mass_kg_m2(col, psurf_hpa, tcwv_kg_m2), 0.0)
-
-
-#: City emission from population (a model, labelled as an estimate wherever shown):
-#: E = PER_CAPITA x P x (P / 1e6)^(BETA - 1), sublinear urban scaling (Fragkias et al.
-#: 2013, PLoS ONE 8, e64727: beta ~ 0.93 for US metropolitan CO2).
-CITY_PER_CAPITA_T_YR = 3.0
-CITY_BETA = 0.93
-#: Urban radius [km] = 5 x (P / 1e6)^0.42 (built-up area ~ P^0.85; e.g. Bettencourt 2013, Science 340, 1438).
-CITY_RADIUS_KM_1M = 5.0
-CITY_RADIUS_EXP = 0.42
-
-
-def city_emission_t_yr(population) -> np.ndarray:
-    """Direct CO2 emission [t/yr] of a city of ``population`` (see constants above)."""
-    p = np.asarray(population, dtype=float)
-    return CITY_PER_CAPITA_T_YR * p * (np.maximum(p, 1.0) / 1e6) ** (CITY_BETA - 1.0)
-
-
-def city_radius_km(emission_t_yr) -> np.ndarray:
-    """Urban radius [km] from the emission, inverting :func:`city_emission_t_yr`."""
-    e = np.asarray(emission_t_yr, dtype=float) / (CITY_PER_CAPITA_T_YR * 1e6)
-    p_over_1e6 = np.maximum(e, 1e-6) ** (1.0 / CITY_BETA)
-    return CITY_RADIUS_KM_1M * p_over_1e6 ** CITY_RADIUS_EXP

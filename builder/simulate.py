@@ -599,8 +599,9 @@ def simulate(cfg: Config, sources: pd.DataFrame,
 
     ``region`` = (lon_min, lat_min, lon_max, lat_max) restricts the written
     soundings and truth crossings. ``noise=False`` removes random noise,
-    correlated errors, footprint biases and plume turbulence; ``background=False`` uses a flat
-    400 ppm background; ``clear_sky=True`` writes every sounding (no cloud
+    correlated errors, footprint and surface biases; ``plume_structure=False``
+    draws steady Gaussian plumes (no puffs, shear or meander);
+    ``background=False`` uses a flat 400 ppm background; ``clear_sky=True`` writes every sounding (no cloud
     gaps). These switches exist for validating the plume physics.
     ``progress(done_days, total_days)`` is called after each day.
     """

@@ -49,7 +49,7 @@ EMISSION_BINS_MT_YR = [("<5", 0.0, 5.0), ("5-10", 5.0, 10.0), ("10-20", 10.0, 20
 DOWNWIND_BINS_KM = [("0-10", -math.inf, 10.0), ("10-20", 10.0, 20.0), ("20-40", 20.0, 40.0), ("40-80", 40.0, 80.0),
                     (">80", 80.0, math.inf)]
 HEADLINE = {"min_emission_mt_yr": 10.0, "max_downwind_km": 40.0, "min_wind_m_s": 2.0}
-TARGETS = {"headline_recall": 0.90, "fp_per_1000km": 0.5, "median_abs_rel_err": 0.30,
+TARGETS = {"headline_recall": 0.90, "fp_per_1000km": 0.1, "median_abs_rel_err": 0.30,
            "inside_1sigma": (0.60, 0.75), "isolated_attribution": 0.95}
 
 TRUTH_COLUMNS = ["crossing_id", "source_id", "orbit", "emission_kg_s", "wind_u_m_s", "wind_v_m_s",

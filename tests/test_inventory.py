@@ -333,7 +333,8 @@ def test_read_cities(tmp_path):
     df = inv.read_cities(path, skipped)
     assert list(df.columns) == SOURCE_COLUMNS
     assert df["source_id"].tolist() == ["city-riyadh-sau", "city-lagos-nga"]
-    np.testing.assert_allclose(df["emission_t_yr"], [5.0e7, 1.5e7 * inv.CITY_CO2_T_PER_CAPITA])
+    # sublinear urban scaling: 3 t per person at 1 million, exponent 0.93 (builder.physics)
+    np.testing.assert_allclose(df["emission_t_yr"], [5.0e7, 3.0 * 1.5e7 * 15.0 ** -0.07])
     assert "population" in df["inventory"].iat[1] and "population" not in df["inventory"].iat[0]
     reasons = {s.item: s.reason for s in skipped}
     assert "population" in reasons["cities.csv:row 4"]
