@@ -1,4 +1,4 @@
-"""``python -m bench [detect|e2e|all|realism] [--orbits N] [--month] [--year] ...``
+"""``python -m bench [detect|e2e|all|realism|validation] [--orbits N] [--month] [--year] ...``
 
 detect  both detectors (ours, oco2peak 0.0.4) on the same simulated orbits:
         soundings/s, ratio, true plume crossings found (within 15 km, same orbit)
@@ -9,6 +9,8 @@ realism oco2peak 0.0.4 on every orbit of a folder of Lite files (default: the si
         --days N first N files, --jobs J processes) beside its fits on real OCO-2 data (August
         2018): fit and sounding statistics against the issue's targets; bench/results-realism.json,
         docs/realism.md
+validation  atlas simulate/detect/validate on the default month and on other seeds (--seeds 1,2,3,4,5):
+        every validation figure per month and pooled; bench/results-validation.json, docs/validation.md
 report  print bench/results.json (or the given file) as Markdown tables
 
 Figures are printed and merged into bench/results.json (realism: bench/results-realism.json; ``--out``).
@@ -46,7 +48,7 @@ def _child(argv: list[str]) -> int:
 def parse(argv):
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", nargs="?", choices=["detect", "e2e", "all", "realism"], default="all")
+    p.add_argument("what", nargs="?", choices=["detect", "e2e", "all", "realism", "validation"], default="all")
     p.add_argument("--orbits", type=int, default=4, help="orbits given to both detectors (default 4)")
     p.add_argument("--month", action="store_true", help="e2e on a simulated month (31 days; the default)")
     p.add_argument("--year", action="store_true", help="e2e on a simulated year (365 days; long)")
@@ -63,6 +65,8 @@ def parse(argv):
     p.add_argument("--input", type=Path, default=None,
                    help="use the Lite/CSV files in this folder (real or simulated; truth.csv optional) "
                         "instead of simulating (realism: Lite .nc4 files; default the build's simulated month)")
+    p.add_argument("--seeds", default="1,2,3,4,5",
+                   help="validation: seeds of the other simulated months (default 1,2,3,4,5)")
     p.add_argument("--jobs", type=int, default=2, help="realism: files run by oco2peak in parallel (default 2)")
     p.add_argument("--real", type=Path, default=None,
                    help="realism: the real fits CSV (default /work/shared/data/seed-real-peaks/peaks_out_1808.csv)")
@@ -100,6 +104,10 @@ def main(argv=None) -> int:
     m = machine()
     print(f"machine: {m['processor']}, {m['cpu_count']} cores, load {m['loadavg_at_start']}, "
           f"OPENBLAS_CORETYPE={m['OPENBLAS_CORETYPE']}, numpy {m['numpy']}, python {m['python']}")
+    if a.what == "validation":
+        from bench.validation import main as validation
+
+        return validation([int(x) for x in a.seeds.split(",") if x.strip()], a.days or 31)
     if a.what == "realism":
         from bench.realism import main as realism
 

@@ -55,8 +55,9 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from builder import physics, tables
+from builder import overpass, physics, tables
 from builder.config import Attribute, Config
+from builder.quantify import direction_spread
 from builder.soundings import InputError, Track
 
 #: Travel time [h] counted as one "sigma" in the score: wind fields decorrelate over hours.
@@ -452,7 +453,11 @@ class _TrackGeometry:
         self.bin_lat, self.bin_lon = _latlon(self.bin_xyz)
         self.tree = cKDTree(self.bin_xyz)
         self._x = x
+        self.xco2 = x
+        lw = s["land_water"].to_numpy(float) if "land_water" in s else np.zeros(len(s))
+        self.water = (lw == 1).astype(float)
         self._null: dict = {}
+        self._null_area: dict = {}
         self._bins = None
         self._spec: dict[int, dict] = {}
 
@@ -551,14 +556,22 @@ class _TrackGeometry:
                 if len(v) >= NULL_MIN_CENTRES:
                     out[i] = 1.4826 * np.median(v)
         self._null[key] = out
+        self._null_area[key] = area
         return out
 
     def area_sigma(self, along_km: np.ndarray, sigma_km: np.ndarray) -> np.ndarray:
         """Empirical 1-sigma [ppm km] of a Gaussian area of width ``sigma_km`` at ``along_km``
         (log-interpolated between NULL_SIGMAS_KM); NaN where the track is too sparse."""
+        return self.null_lookup(along_km, sigma_km)[1]
+
+    def null_lookup(self, along_km: np.ndarray, sigma_km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(area A [ppm km], its empirical 1-sigma) of the grid fit of a Gaussian of width
+        ``sigma_km`` centred at ``along_km`` (the nearest 1-km grid centre), interpolated
+        between NULL_SIGMAS_KM (linearly in log width; the sigma in log)."""
         along_km, sigma_km = np.asarray(along_km, float), np.asarray(sigma_km, float)
+        nan = np.full(len(along_km), np.nan)
         if len(along_km) == 0 or len(self.along) < 2:
-            return np.full(len(along_km), np.nan)
+            return nan, nan.copy()
         grid = np.array(NULL_SIGMAS_KM)
         idx = np.clip(np.round(np.nan_to_num(along_km - self.along[0])).astype(int), 0, None)
         ls = np.clip(np.log(np.nan_to_num(sigma_km, nan=grid[0])), np.log(grid[0]), np.log(grid[-1]))
@@ -566,17 +579,20 @@ class _TrackGeometry:
         lo = np.floor(pos).astype(int)
         hi = np.minimum(lo + 1, len(grid) - 1)
         f = pos - lo
-        table = np.full((len(along_km), len(grid)), np.nan)
+        sig_t = np.full((len(along_km), len(grid)), np.nan)
+        area_t = np.full((len(along_km), len(grid)), np.nan)
         n = self._binned()[1]
         pos_idx = np.clip(idx, 0, n - 1)
         for g in np.union1d(lo, hi):  # only the widths needed
             used = (lo == g) | (hi == g)   # only the positions that use this width
-            v = self._null_area_sigma(float(grid[g]), np.unique(pos_idx[used]))
-            table[:, g] = v[pos_idx]
+            need = np.unique(pos_idx[used])
+            sig_t[:, g] = self._null_area_sigma(float(grid[g]), need)[pos_idx]
+            area_t[:, g] = self._null_area[float(grid[g]), need.tobytes()][pos_idx]
         with np.errstate(divide="ignore", invalid="ignore"):
-            table = np.log(table)
+            sig_t = np.log(sig_t)
         rows = np.arange(len(along_km))
-        return np.exp(table[rows, lo] * (1 - f) + table[rows, hi] * f)
+        area = area_t[rows, lo] * (1 - f) + area_t[rows, hi] * f
+        return area, np.exp(sig_t[rows, lo] * (1 - f) + sig_t[rows, hi] * f)
 
     def wind_at(self, along_km: np.ndarray):
         u, _, nu = _window_stats(self.along, self.u, along_km, WIND_WINDOW_KM)
@@ -648,6 +664,8 @@ class _OverpassSources:
         lat, lon = _col(self.src, "latitude"), _col(self.src, "longitude")
         self.rep_lat, self.rep_lon = lat[sites.rep], lon[sites.rep]
         self.rep_xyz = _xyz(self.rep_lat, self.rep_lon)
+        kind = self.src["kind"].fillna("").astype(str).to_numpy() if "kind" in self.src else np.full(len(self.src), "")
+        self.rep_sigma0_km = physics.initial_width_km(kind, _col(self.src, "emission_t_yr"))[sites.rep]
 
 
 #: id(sources) -> (weakref to sources, site_km, signature, _OverpassSources); see _overpass_sources.
@@ -783,34 +801,47 @@ def find_overpasses(track: Track, detections: pd.DataFrame, sources: pd.DataFram
     psurf, _, _ = _window_stats(geo.along, geo.psurf, at, COUNT_WINDOW_KM)
     tcwv, _, _ = _window_stats(geo.along, geo.tcwv, at, COUNT_WINDOW_KM)
     d2, _, _ = _window_stats(geo.along, geo.d2, at, NOISE_WINDOW_KM)
+    water, _, _ = _window_stats(geo.along, geo.water, at, COUNT_WINDOW_KM)
     noise = np.sqrt(d2)
     is_det = np.isin(sid, list(det_ids))
     keep = (np.isfinite(along_x) & (n20 >= acfg.overpass_min_soundings)) | is_det
     if not keep.any():
         return _empty_overpasses()
     sel = np.flatnonzero(keep)
-    (site, sid, along_x, down_x, he, hn, first, last, wu, wv, n20, psurf, tcwv, noise, at, is_det) = (
-        a[sel] for a in (site, sid, along_x, down_x, he, hn, first, last, wu, wv, n20, psurf, tcwv, noise, at, is_det))
+    (site, sid, along_x, down_x, he, hn, first, last, wu, wv, n20, psurf, tcwv, noise, at, is_det, water) = (
+        a[sel] for a in (site, sid, along_x, down_x, he, hn, first, last, wu, wv, n20, psurf, tcwv, noise, at, is_det,
+                         water))
     cross_lat, cross_lon = geo.position_at(at)
     t_ns = np.interp(at, geo.along, geo.time_ns)
     times = pd.to_datetime(t_ns.astype("int64"), utc=True)
 
-    # upper limit from the local noise (docstring)
+    # forced measurement at the predicted crossing (builder.overpass), and the upper limit
     qcfg, dcfg = cfg.quantify, cfg.detect
     speed = np.fmax(np.hypot(wu, wv), qcfg.min_wind_m_s)
     with np.errstate(invalid="ignore", divide="ignore"):
-        sin_t = np.abs((wu * hn - wv * he) / np.hypot(wu, wv))
-    sin_t = np.fmax(np.nan_to_num(sin_t, nan=1.0), np.sin(np.radians(qcfg.min_wind_track_angle_deg)))
+        sin_raw = np.abs((wu * hn - wv * he) / np.hypot(wu, wv))
+    sin_t = np.fmax(np.nan_to_num(sin_raw, nan=1.0), np.sin(np.radians(qcfg.min_wind_track_angle_deg)))
     stab = physics.pg_stability_class(speed)
-    sig_perp = np.fmax(physics.sigma_y_m(np.nan_to_num(down_x, nan=1.0), stab) / 1e3, dcfg.min_sigma_km)
+    sig_perp = np.fmax(np.hypot(physics.sigma_y_m(np.nan_to_num(down_x, nan=1.0), stab) / 1e3,
+                                cache.rep_sigma0_km[site]), dcfg.min_sigma_km)   # area sources are wider
     sig_al = sig_perp / sin_t
-    rho = np.fmax(n20, 1) / (2 * COUNT_WINDOW_KM)
-    sigma_white = noise * np.sqrt(2 * sig_al * np.sqrt(np.pi) / rho)
-    sigma_a = np.fmax(sigma_white, np.nan_to_num(geo.area_sigma(at, sig_al), nan=0.0))
-    l1 = _line_density_per_ppm_km(psurf, tcwv)
-    upper = acfg.upper_limit_sigma * sigma_a * l1 * speed * sin_t
+    width = overpass.template_width_km(sig_al, down_x, sin_t, qcfg.wind_dir_unc_deg)
+    pos_unc = np.sqrt(np.fmax(np.nan_to_num(width, nan=0.0) ** 2 - sig_al ** 2, 0.0))
+    rho = np.fmax(n20, 1) / (2 * COUNT_WINDOW_KM)           # soundings per km near the crossing
 
+    def white(w):   # white-noise 1-sigma of a Gaussian area of width w [ppm km]
+        return noise * np.sqrt(2 * w * np.sqrt(np.pi) / rho)
+    cen, wid = overpass.scan_positions(at, np.minimum(sig_al, overpass.MAX_WIDTH_KM), pos_unc)
+    k = len(cen)
+    wfit = np.nan_to_num(width, nan=1.0)
+    area, emp = geo.null_lookup(np.concatenate([cen, at]), np.concatenate([wid, wfit]))   # one lookup
     inv = sites.inventory(site, times, emission_kg_s, round_min=10)
+    fit = overpass.forced_fit(geo.along, geo.xco2, noise, at, width, emp[k:], inv)
+    z_scan, narrow = overpass.scan_significance(area[:k], emp[:k], white(sig_al), len(at))
+    l1 = _line_density_per_ppm_km(psurf, tcwv)
+    to_kg_s = l1 * speed * sin_t
+    q_forced, q_stat = fit.area_ppm_km * to_kg_s, fit.area_unc_ppm_km * to_kg_s
+
     out = pd.DataFrame({
         "overpass_id": [f"{x}-{track.instrument}-{track.orbit}" for x in sid],
         "source_id": sid, "instrument": track.instrument, "orbit": int(track.orbit), "time_utc": times,
@@ -818,9 +849,13 @@ def find_overpasses(track: Track, detections: pd.DataFrame, sources: pd.DataFram
         "track_lat0": geo.bin_lat[first], "track_lon0": geo.bin_lon[first],
         "track_lat1": geo.bin_lat[last], "track_lon1": geo.bin_lon[last],
         "wind_u_m_s": wu, "wind_v_m_s": wv, "n_soundings": n20.astype(int), "noise_ppm": noise,
-        "detected": is_det, "detection_id": "",
-        "emission_kg_s": np.nan, "emission_unc_kg_s": np.nan, "upper_limit_kg_s": np.where(is_det, np.nan, upper),
+        "detected": False, "detection_id": "",
+        "emission_kg_s": q_forced, "emission_unc_kg_s": np.nan, "upper_limit_kg_s": np.nan,
         "inventory_kg_s": inv, "ratio": np.nan, "ratio_unc": np.nan,
+        "significance": z_scan, "blended_with": _blends(sid, fit.group),
+        "emission_stat_unc_kg_s": q_stat,
+        "flag_parallel_wind": np.nan_to_num(sin_raw, nan=1.0) < np.sin(np.radians(qcfg.min_wind_track_angle_deg)),
+        "flag_water": np.nan_to_num(water, nan=0.0) > 0.5,
     })
     if is_det.any():
         d = dets.assign(source_id=_ids(dets["source_id"])).set_index("source_id")
@@ -829,27 +864,39 @@ def find_overpasses(track: Track, detections: pd.DataFrame, sources: pd.DataFram
         def get(name, default=np.nan):
             return _col(m, name, default)
         out.loc[rows, "detection_id"] = m["detection_id"].astype(str).to_numpy() if "detection_id" in m else ""
-        out.loc[rows, "emission_kg_s"] = get("emission_kg_s")
-        out.loc[rows, "emission_unc_kg_s"] = get("emission_unc_kg_s")
         out.loc[rows, "axis_offset_km"] = get("source_axis_offset_km")
-        out.loc[rows, "downwind_km"] = np.where(np.isfinite(get("source_downwind_km")), get("source_downwind_km"),
-                                                out.loc[rows, "downwind_km"].to_numpy(float))
-        lat_d, lon_d = get("latitude"), get("longitude")
-        out.loc[rows, "cross_latitude"] = np.where(np.isfinite(lat_d), lat_d, cross_lat[rows])
-        out.loc[rows, "cross_longitude"] = np.where(np.isfinite(lon_d), lon_d, cross_lon[rows])
-        tdet = _times(m["time_utc"]) if "time_utc" in m else pd.DatetimeIndex([pd.NaT] * len(rows))
-        out.loc[rows, "time_utc"] = np.where(tdet.notna(), tdet, times[rows])
-        inv_d = get("inventory_kg_s")
-        out.loc[rows, "inventory_kg_s"] = np.where(np.isfinite(inv_d), inv_d, inv[rows])
-        nd = get("noise_ppm")
-        out.loc[rows, "noise_ppm"] = np.where(np.isfinite(nd), nd, noise[rows])
     out["time_utc"] = pd.to_datetime(out["time_utc"], utc=True)
+    ref = out["inventory_kg_s"].to_numpy(float)
+    angle = np.arcsin(np.clip(np.nan_to_num(sin_raw, nan=1.0), 0.0, 1.0))
+    dir_rel = direction_spread(angle, np.radians(qcfg.wind_dir_unc_deg)) / sin_t
+    out["emission_unc_kg_s"] = overpass.emission_unc_kg_s(q_stat, ref, qcfg.wind_speed_rel_unc,
+                                                          qcfg.turbulence_rel_unc, dir_rel)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = ref / (narrow * to_kg_s)      # the inventory's signal in units of the scan's noise
+    # upper limit: a plume of the expected width at the predicted crossing would have shown this much
+    out["upper_limit_kg_s"] = np.fmax(np.nan_to_num(q_forced, nan=0.0), 0.0) \
+        + acfg.upper_limit_sigma * narrow * to_kg_s
+    out["expected_significance"] = expected
+    out["detected"] = (out["significance"].to_numpy(float) >= acfg.targeted_min_significance) \
+        & (expected >= acfg.targeted_min_expected_snr) & (np.nan_to_num(q_forced, nan=-1.0) > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         invv = out["inventory_kg_s"].to_numpy(float)
         good = np.isfinite(invv) & (invv > 0)
         out["ratio"] = np.where(good, out["emission_kg_s"].to_numpy(float) / np.where(good, invv, 1), np.nan)
         out["ratio_unc"] = np.where(good, out["emission_unc_kg_s"].to_numpy(float) / np.where(good, invv, 1), np.nan)
+    out["upper_limit_kg_s"] = out["upper_limit_kg_s"].where(~out["detected"])
     return out[tables.OVERPASS_COLUMNS].sort_values("overpass_id", kind="stable").reset_index(drop=True)
+
+
+def _blends(source_ids: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """For each row, the other source ids fitted jointly with it ("a|b"), or ""."""
+    out = np.full(len(source_ids), "", dtype=object)
+    for g in np.unique(group[group >= 0]):
+        rows = np.flatnonzero(group == g)
+        if len(rows) > 1:
+            for r in rows:
+                out[r] = "|".join(str(source_ids[o]) for o in rows if o != r)
+    return out
 
 
 # --------------------------------------------------------------------------- candidates

@@ -190,7 +190,8 @@ def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = 
         setattr(result, name, table.assign(observations=pd.Series(provenance, index=table.index, dtype=object)))
     result.summary.update({
         "simulated": bool(simulated),
-        "inventory_name": ", ".join(sorted(sources["inventory"].dropna().unique().tolist())) if len(sources) else "",
+        "inventory_name": ", ".join(sorted({str(v).split(" (CO2 ")[0] for v in sources["inventory"].dropna()}))
+        if len(sources) else "",
         "n_sources": int(len(sources)),
         "data_version": _data_version(files),
         "validation": None,

@@ -7,13 +7,16 @@ per problem, and exits non-zero on failure; bad inputs never show a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
 import time
 from pathlib import Path
 
-from builder.config import ConfigError, load_config
+import numpy as np
+
+from builder.config import Config, ConfigError, load_config
 from builder.soundings import InputError
 
 log = logging.getLogger("atlas")
@@ -101,8 +104,8 @@ def cmd_simulate(args, cfg) -> int:
     out.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
     region = tuple(args.region) if args.region else None
-    res = simulate(cfg, sources, profiles.emission_kg_s, out, days=args.days, start=args.start, seed=args.seed,
-                   region=region)
+    emission = (lambda src, t: np.zeros(len(src))) if args.no_plumes else profiles.emission_kg_s
+    res = simulate(cfg, sources, emission, out, days=args.days, start=args.start, seed=args.seed, region=region)
     print(f"simulated {len(res.files)} files into {out} in {time.perf_counter() - t:.1f} s; truth: {res.truth_path}")
     return 0
 
@@ -134,6 +137,33 @@ def cmd_fetch(args, cfg) -> int:
     return main_fetch(args, cfg)
 
 
+def _inventory_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--inventory", action="append", default=[], metavar="KIND:PATH",
+                   help="an extra inventory file (repeatable); KIND in coco2, gppd, gcpt, edgar, cities, csv")
+    p.add_argument("--only-inventories", action="store_true",
+                   help="use only the --inventory files, not the embedded CoCO2 catalogue and cities")
+
+
+def with_inventories(cfg: Config, args) -> Config:
+    """``cfg`` with the command line's --inventory files (and --only-inventories) applied;
+    paths given on the command line are relative to the current folder."""
+    given = tuple(_absolute_entry(g) for g in (getattr(args, "inventory", None) or ()))
+    if getattr(args, "only_inventories", False):
+        if not given:
+            raise ConfigError("--only-inventories needs at least one --inventory KIND:PATH")
+        paths = dataclasses.replace(cfg.paths, coco2=Path(""), extra_inventories=given)
+    elif given:
+        paths = dataclasses.replace(cfg.paths, extra_inventories=tuple(cfg.paths.extra_inventories) + given)
+    else:
+        return cfg
+    return dataclasses.replace(cfg, paths=paths)
+
+
+def _absolute_entry(entry: str) -> str:
+    kind, sep, path = str(entry).partition(":")
+    return f"{kind}:{Path(path).resolve()}" if sep and path.strip() else str(entry)
+
+
 def make_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="atlas", description="CO2 emissions atlas from OCO-2/OCO-3 observations")
     p.add_argument("--config", default="atlas.toml", help="configuration file (default: atlas.toml)")
@@ -146,6 +176,7 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument("--scheduler", help='"local" (LocalCluster) or tcp://host:port (default from atlas.toml)')
     b.add_argument("--no-cache", action="store_true", help="ignore the per-file result cache and re-render the site")
     b.add_argument("--strict", action="store_true", help="exit non-zero when any input was skipped (for CI)")
+    _inventory_options(b)
     b.set_defaults(func=cmd_build)
 
     d = sub.add_parser("detect", help="detect, quantify and attribute; write detections/overpasses/candidates CSV")
@@ -154,6 +185,7 @@ def make_parser() -> argparse.ArgumentParser:
     d.add_argument("--scheduler")
     d.add_argument("--no-cache", action="store_true")
     d.add_argument("--strict", action="store_true")
+    _inventory_options(d)
     d.set_defaults(func=cmd_detect)
 
     v = sub.add_parser("validate", help="score detections against a simulator truth table")
@@ -168,6 +200,8 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--start")
     s.add_argument("--seed", type=int)
     s.add_argument("--region", type=float, nargs=4, metavar=("LON_MIN", "LAT_MIN", "LON_MAX", "LAT_MAX"))
+    s.add_argument("--no-plumes", action="store_true",
+                   help="a plume-free world (noise, clouds and biases only): calibrates false detections")
     s.set_defaults(func=cmd_simulate)
 
     sv = sub.add_parser("serve", help="preview the site on 127.0.0.1, rebuilding and reloading on change")
@@ -198,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
+        cfg = with_inventories(cfg, args)
         return int(args.func(args, cfg) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -678,8 +678,9 @@ def _finish(track: Track, s: pd.DataFrame, det: pd.DataFrame) -> tuple[pd.DataFr
     lo = np.searchsorted(x, c - MET_RADIUS_KM, side="left")
     hi = np.searchsorted(x, c + MET_RADIUS_KM, side="right")
     met = {}
-    for col in ("wind_u_m_s", "wind_v_m_s", "psurf_hpa", "tcwv_kg_m2"):
-        v = s[col].to_numpy(float)
+    water = (s["land_water"].to_numpy(float) == 1).astype(float) if "land_water" in s else np.zeros(len(s))
+    for col in ("wind_u_m_s", "wind_v_m_s", "psurf_hpa", "tcwv_kg_m2", "water_fraction"):
+        v = water if col == "water_fraction" else s[col].to_numpy(float)
         fin = np.isfinite(v)
         cs = np.concatenate([[0.0], np.cumsum(np.where(fin, v, 0.0))])
         cn = np.concatenate([[0], np.cumsum(fin)])

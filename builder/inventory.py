@@ -756,6 +756,35 @@ def read_cities(path: str | Path, skipped: list | None = None,
     return _finish(kept, kind="city", fuel="")
 
 
+# --------------------------------------------------------------------------- generic CSV
+
+#: Kinds a generic CSV may give; anything else becomes "other".
+GENERIC_KINDS = ("power_plant", "city", "grid_cell", "industry", "other")
+
+
+def read_generic_csv(path: str | Path, skipped: list | None = None) -> pd.DataFrame:
+    """The generic inventory CSV: source_id, name, latitude, longitude, emission_t_yr
+    (t CO2/yr), optional kind (GENERIC_KINDS; default power_plant), country, fuel.
+    A missing required column raises InputError; each bad row is one skipped line."""
+    path = Path(path)
+    skipped = [] if skipped is None else skipped
+    raw = _read_csv(path)
+    cols = {c.strip().lower(): c for c in raw.columns}
+    missing = [c for c in ("source_id", "name", "latitude", "longitude", "emission_t_yr") if c not in cols]
+    if missing:
+        raise InputError(path.name, f"missing column(s) {', '.join(missing)} (generic CSV inventory: "
+                                    "source_id,name,latitude,longitude,emission_t_yr[,kind,country,fuel])")
+    df = raw.rename(columns={v: k for k, v in cols.items()})
+    rows = np.arange(len(df)) + 2
+    name = clean_text(df["name"]) if len(df) else pd.Series(dtype=object)
+    pre = np.where((name == "").to_numpy(), "missing name", "") if len(df) else None
+    kept = _validate(df.assign(source_id=df["source_id"]), path.name, rows, skipped, pre_reason=pre)
+    kind = clean_text(kept["kind"]).str.lower() if "kind" in kept else pd.Series("power_plant", index=kept.index)
+    kind = kind.replace("", "power_plant").where(kind.replace("", "power_plant").isin(GENERIC_KINDS), "other")
+    return _finish(kept.assign(kind=kind.to_numpy(dtype=object)), inventory=f"CSV ({path.stem})",
+                   inventory_year=np.nan)
+
+
 # --------------------------------------------------------------------------- all
 
 def _extra_loader(kind: str) -> Callable[[Path, list], tuple[pd.DataFrame, TemporalProfiles | None]]:
@@ -765,17 +794,21 @@ def _extra_loader(kind: str) -> Callable[[Path, list], tuple[pd.DataFrame, Tempo
         "gcpt": lambda p, s: (read_gcpt(p, s), None),
         "edgar": lambda p, s: (read_edgar(p, skipped=s), None),
         "cities": lambda p, s: (read_cities(p, s), None),
+        "csv": lambda p, s: (read_generic_csv(p, s), None),
     }.get(kind)
 
 
 def load_inventory(cfg: Config, skipped: list) -> tuple[pd.DataFrame, TemporalProfiles]:
     """The unified Source table and its profiles: the CoCO2 catalogue at
     ``cfg.path("coco2")`` plus every ``[paths] extra_inventories`` entry
-    ("kind:path", kind in coco2|gppd|gcpt|edgar|cities). A bad extra entry or
+    ("kind:path", kind in coco2|gppd|gcpt|edgar|cities|csv). A bad extra entry or
     file is reported in ``skipped`` and left out; a source_id already loaded is
     reported and the later row dropped. A missing CoCO2 folder raises InputError.
     """
-    sources, profiles = read_coco2(cfg.path("coco2"), skipped)
+    if str(cfg.paths.coco2) in ("", "."):      # --only-inventories: no embedded catalogue
+        sources, profiles = _empty_sources(), TemporalProfiles.flat()
+    else:
+        sources, profiles = read_coco2(cfg.path("coco2"), skipped)
     frames = [sources]
     for entry in cfg.paths.extra_inventories:
         kind, sep, raw_path = str(entry).partition(":")
@@ -783,7 +816,7 @@ def load_inventory(cfg: Config, skipped: list) -> tuple[pd.DataFrame, TemporalPr
         loader = _extra_loader(kind)
         if not sep or loader is None or not raw_path.strip():
             skipped.append(SkippedItem(str(entry), "extra_inventories entry must be 'kind:path' with kind in "
-                                       "coco2, gppd, gcpt, edgar, cities", STAGE))
+                                       "coco2, gppd, gcpt, edgar, cities, csv", STAGE))
             continue
         path = Path(raw_path.strip())
         path = path if path.is_absolute() else (Path(cfg.paths.root) / path).resolve()

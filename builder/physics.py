@@ -122,3 +122,10 @@ def city_radius_km(emission_t_yr) -> np.ndarray:
     e = np.asarray(emission_t_yr, dtype=float) / (CITY_PER_CAPITA_T_YR * 1e6)
     p_over_1e6 = np.maximum(e, 1e-6) ** (1.0 / CITY_BETA)
     return CITY_RADIUS_KM_1M * p_over_1e6 ** CITY_RADIUS_EXP
+
+
+def initial_width_km(kind, emission_t_yr) -> np.ndarray:
+    """Initial plume width [km] of a source: half the urban radius for a city (an area
+    source, :func:`city_radius_km`), 0 for a point source."""
+    city = np.asarray(kind, dtype=object).astype(str) == "city"
+    return np.where(city, 0.5 * city_radius_km(np.nan_to_num(np.asarray(emission_t_yr, dtype=float))), 0.0)

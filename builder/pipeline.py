@@ -35,6 +35,7 @@ import pandas as pd
 
 from builder import tables
 from builder.config import Config
+from builder.published import classify_anomalies, published_detections
 from builder.results import BuildResult, SkippedItem
 from builder.soundings import InputError, Track, find_input_files, read_file
 
@@ -80,7 +81,7 @@ def inventory_fingerprint(sources: pd.DataFrame) -> str:
 
 #: Modules whose code determines per-file results: their source is part of the cache key,
 #: so changing the algorithm can never serve stale results.
-_CORE_MODULES = ("soundings", "detect", "quantify", "attribute", "physics", "litefmt", "tables", "pipeline")
+_CORE_MODULES = ("soundings", "detect", "quantify", "attribute", "overpass", "physics", "litefmt", "tables", "pipeline")
 
 
 def code_fingerprint() -> str:
@@ -401,14 +402,18 @@ def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_
     overpasses = _sort(_concat([r.overpasses for r in ordered], tables.OVERPASS_COLUMNS), ["overpass_id"])
     tracks_df = _sort(_concat([r.tracks for r in ordered], TRACK_SUMMARY_COLUMNS), ["instrument", "orbit", "source_file"])
     candidates = find_candidates(detections, cfg.attribute)
-    summary_table = compare(overpasses, detections, sources)
+    detections = classify_anomalies(detections, candidates)
+    summary_table = compare(overpasses)
     t2 = time.perf_counter()
     summary = {
         "n_files": len(ordered),
         "n_orbits": int(tracks_df[["instrument", "orbit"]].drop_duplicates().shape[0]) if len(tracks_df) else 0,
         "n_soundings": int(pd.to_numeric(tracks_df["n_soundings"]).sum()) if len(tracks_df) else 0,
         "track_km": float(pd.to_numeric(tracks_df["track_km"]).sum()) if len(tracks_df) else 0.0,
-        "n_detections": int(len(detections)),
+        "n_detections": int(len(detections)),        # blind-scan anomalies (all kinds)
+        "n_targeted": int(overpasses["detected"].fillna(False).astype(bool).sum()) if len(overpasses) else 0,
+        "n_measured": int(np.isfinite(pd.to_numeric(overpasses["emission_kg_s"], errors="coerce")).sum())
+        if len(overpasses) else 0,
         "n_attributed": int((detections.get("source_id", pd.Series(dtype=object)).fillna("").astype(str) != "").sum()),
         "n_overpasses": int(len(overpasses)),
         "n_candidates": int(len(candidates)),
@@ -440,24 +445,13 @@ def _sort(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- tables out
 
 
-def public_detections(detections: pd.DataFrame) -> pd.DataFrame:
-    """detections.csv: the issue's interface columns first, then everything else."""
-    lead = [c for c in tables.DETECTIONS_CSV_LEAD if c in detections.columns]
-    missing = [c for c in tables.DETECTIONS_CSV_LEAD if c not in detections.columns]
-    out = detections.copy()
-    for c in missing:
-        out[c] = np.nan
-    rest = [c for c in out.columns if c not in tables.DETECTIONS_CSV_LEAD]
-    return out[tables.DETECTIONS_CSV_LEAD + rest]
-
-
 def write_tables(result: BuildResult, out_dir: Path) -> list[Path]:
     """Write the result tables as CSV (+ summary.json) into ``out_dir`` atomically per file."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     named = {
-        "detections.csv": public_detections(result.detections),
+        "detections.csv": published_detections(result.detections, result.overpasses, result.sources),
         "overpasses.csv": result.overpasses,
         "candidates.csv": result.candidates,
         "sources_summary.csv": result.source_summary,

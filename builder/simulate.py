@@ -50,7 +50,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from builder import physics, simworld
-from builder.simplume import PlumeStructure, city_radius_km, plume_ppm, width_km
+from builder.simplume import PlumeStructure, plume_ppm, width_km
 from builder.simworld import ModeField, SurfaceFields, background_xco2_ppm
 from builder.config import Config
 from builder.litefmt import lite_filename, write_lite
@@ -565,12 +565,11 @@ def constant_emission_kg_s(sources: pd.DataFrame, time_utc) -> np.ndarray:
 
 
 def _initial_width_km(sources: pd.DataFrame) -> np.ndarray:
-    """Initial plume width [km] of each source: half the urban radius for cities
-    (area sources, builder.simplume.city_radius_km), 0 for point sources."""
+    """Initial plume width [km] of each source (builder.physics.initial_width_km)."""
     if "kind" not in sources.columns:
         return np.zeros(len(sources))
-    city = sources["kind"].astype(str).str.lower().eq("city").to_numpy()
-    return np.where(city, 0.5 * city_radius_km(sources["emission_t_yr"].to_numpy(float)), 0.0)
+    return physics.initial_width_km(sources["kind"].astype(str).str.lower().to_numpy(),
+                                    sources["emission_t_yr"].to_numpy(float))
 
 
 def _valid_sources(sources: pd.DataFrame, min_t_yr: float) -> tuple[pd.DataFrame, list[str]]:

@@ -33,6 +33,7 @@ DETECTION_FIT_COLUMNS = [
     "r2", "n_soundings", "n_core", "significance", "noise_ppm",
     "track_azimuth_deg",                       # track heading, degrees clockwise from north
     "wind_u_m_s", "wind_v_m_s", "psurf_hpa", "tcwv_kg_m2",  # window means near the centre
+    "water_fraction",                          # share of soundings over water within 10 km (glint)
 ]
 
 #: Added by builder.quantify.
@@ -52,7 +53,8 @@ ATTRIBUTION_COLUMNS = [
 
 #: Public detections.csv (the issue's interface) = these, in this order, then the rest.
 DETECTIONS_CSV_LEAD = [
-    "detection_id", "orbit", "sounding_id", "time_utc", "latitude", "longitude", "amplitude_ppm", "sigma_km",
+    "detection_id", "detection_kind",   # targeted | anomaly | candidate (builder.published)
+    "orbit", "sounding_id", "time_utc", "latitude", "longitude", "amplitude_ppm", "sigma_km",
     "emission_kg_s", "emission_unc_kg_s", "wind_u_m_s", "wind_v_m_s", "source_id", "source_name",
     "source_distance_km", "inventory_kg_s",
 ]
@@ -68,9 +70,16 @@ OVERPASS_COLUMNS = [
     "cross_latitude", "cross_longitude",
     "track_lat0", "track_lon0", "track_lat1", "track_lon1",  # track segment within reach (for maps)
     "wind_u_m_s", "wind_v_m_s", "n_soundings", "noise_ppm",
-    "detected", "detection_id",
-    "emission_kg_s", "emission_unc_kg_s", "upper_limit_kg_s",  # upper limit when not detected
+    "detected",             # targeted detection: significance and expected signal above thresholds
+    "detection_id",         # blind-scan anomaly attributed to this source in this orbit, if any
+    "emission_kg_s", "emission_unc_kg_s",   # forced measurement at the predicted crossing (builder.overpass), any sign
+    "upper_limit_kg_s",     # when not detected: max(estimate, 0) + upper_limit_sigma x statistical 1-sigma
     "inventory_kg_s", "ratio", "ratio_unc",
+    "significance",         # detection statistic: max A / sigma(A) of the plume-width fit near the crossing
+    "expected_significance",  # the inventory's emission at the overpass hour in units of that sigma
+    "blended_with",         # sources fitted jointly on this track ("a|b"), "" if none
+    "emission_stat_unc_kg_s",  # statistical part of emission_unc_kg_s (noise, correlated errors)
+    "flag_parallel_wind", "flag_water",   # wind within min_wind_track_angle_deg of the track; crossing over water
 ]
 
 #: Recurrent unattributed anomalies (builder.attribute.find_candidates).
@@ -79,8 +88,10 @@ CANDIDATE_COLUMNS = [
     "mean_emission_kg_s", "first_time_utc", "last_time_utc",
 ]
 
-#: Per-source comparison (builder.compare).
+#: Per-source comparison over every measured overpass (builder.compare).
 SOURCE_SUMMARY_COLUMNS = [
-    "source_id", "n_overpasses", "n_detections", "mean_inventory_kg_s", "mean_observed_kg_s",
-    "ratio_mean", "ratio_unc", "ratio_chi2",
+    "source_id", "n_overpasses", "n_measured", "n_detected",
+    "observed_kg_s", "observed_unc_kg_s",   # ratio x inventory_kg_s
+    "inventory_kg_s",                       # mean inventory at the measured overpasses' hours
+    "ratio", "ratio_unc", "ratio_chi2",     # weighted observed/inventory, 1-sigma, reduced chi2
 ]

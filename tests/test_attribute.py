@@ -164,33 +164,45 @@ def overpass_sources():
                           ("S5", 51.0, 17.0, 20.0)])   # 180 km away: beyond reach
 
 
-def test_overpasses_detection_and_upper_limit():
+def add_plume(track: Track, lat: float, area_ppm_km: float, width_km: float) -> Track:
+    """Add a Gaussian bump of integrated area ``area_ppm_km`` centred at ``lat`` on the north-bound track."""
+    s = track.soundings.copy()
+    d = (s["latitude"].to_numpy() - lat) * 111.195
+    s["xco2_ppm"] = s["xco2_ppm"] + area_ppm_km * np.exp(-0.5 * (d / width_km) ** 2) / (width_km * np.sqrt(2 * np.pi))
+    return Track(orbit=track.orbit, instrument=track.instrument, source_file=track.source_file, soundings=s)
+
+
+def test_overpasses_forced_measurement_and_targeted_detection():
+    """Every overpass is measured at its predicted crossing: a plume there is recovered and
+    detected; a source without a plume gets an estimate near zero, not detected, with an upper limit."""
     src = overpass_sources()
-    track = make_track()
+    l1 = physics.line_density_kg_m(1.0, 1000.0, 20.0)
+    plume_kg_s = 30.0 * MT                                  # what the injected plume carries at 5 m/s
+    track = add_plume(make_track(noise_ppm=0.3), 51.0, plume_kg_s / (l1 * 5.0), 10.0)
     d = attribute(dets(detection(51.0, 20.0, emission_mt=16.0)), src, inv_const, Attribute())
-    assert d.iloc[0]["source_id"] == "S1"
     ovp = find_overpasses(track, d, src, inv_const, Config())
     assert list(ovp.columns) == tables.OVERPASS_COLUMNS
     assert sorted(ovp["source_id"]) == ["S1", "S2"]
     s1 = ovp.set_index("source_id").loc["S1"]
-    assert bool(s1["detected"]) and s1["detection_id"] == "OCO-2-100-1"
-    assert s1["ratio"] == pytest.approx(16.0 / 20.0)
-    assert s1["ratio_unc"] == pytest.approx(0.4 * 16.0 / 20.0)
+    assert s1["detection_id"] == "OCO-2-100-1"             # the blind-scan bump, linked
+    assert bool(s1["detected"]) and s1["significance"] >= 3.0
+    assert abs(s1["emission_kg_s"] - plume_kg_s) < 2.5 * s1["emission_stat_unc_kg_s"] + 0.1 * plume_kg_s
+    assert s1["emission_unc_kg_s"] > s1["emission_stat_unc_kg_s"] > 0
+    assert s1["ratio"] == pytest.approx(s1["emission_kg_s"] / (20 * MT))
     assert np.isnan(s1["upper_limit_kg_s"])
+    # 55 km apart on the track, templates ~10-13 km wide: measured separately
+    assert s1["blended_with"] == "" and ovp.set_index("source_id").loc["S2", "blended_with"] == ""
     s2 = ovp.set_index("source_id").loc["S2"]
-    assert not bool(s2["detected"]) and np.isnan(s2["emission_kg_s"]) and np.isnan(s2["ratio"])
+    assert not bool(s2["detected"]) and np.isfinite(s2["emission_kg_s"])
+    assert abs(s2["emission_kg_s"]) < 3 * s2["emission_stat_unc_kg_s"]
+    assert s2["upper_limit_kg_s"] >= max(s2["emission_kg_s"], 0.0)
     assert s2["overpass_id"] == "S2-OCO-2-100"
     assert s2["downwind_km"] == pytest.approx(35.4, abs=1.5)
     assert s2["cross_latitude"] == pytest.approx(50.5, abs=0.02)
     assert s2["cross_longitude"] == pytest.approx(20.0, abs=0.01)
-    assert s2["n_soundings"] in (80, 81) and s2["noise_ppm"] == pytest.approx(0.8, rel=0.15)
+    assert s2["n_soundings"] in (80, 81) and s2["noise_ppm"] == pytest.approx(0.3, rel=0.15)
     assert s2["inventory_kg_s"] == pytest.approx(10 * MT)
-    # hand computation of the white-noise 3-sigma upper limit (docstring formula); the empirical
-    # matched-filter scatter (background fit included) may only raise it a little for white noise
-    sig_al = max(physics.sigma_y_m(s2["downwind_km"], "C") / 1e3, 2.0)
-    sigma_a = s2["noise_ppm"] * np.sqrt(2 * sig_al * np.sqrt(np.pi) / (s2["n_soundings"] / 40))
-    expect = 3 * sigma_a * physics.line_density_kg_m(1.0, 1000.0, 20.0) * 5.0
-    assert expect * (1 - 1e-4) <= s2["upper_limit_kg_s"] <= 1.6 * expect
+    assert not bool(s2["flag_water"]) and not bool(s2["flag_parallel_wind"])
     # segment within reach: track start (50 N) to ~146 km north of the crossing latitude
     assert s2["track_lat0"] == pytest.approx(50.0, abs=0.02)
     assert s2["track_lat1"] == pytest.approx(50.5 + np.sqrt(150**2 - 35.4**2) / 111.2, abs=0.03)
@@ -272,10 +284,11 @@ def test_colocated_units_form_one_site():
     assert single.iloc[0]["inventory_kg_s"] in (pytest.approx(6.0 * MT), pytest.approx(10.0 * MT))
     assert single.iloc[0]["n_candidates"] == 3
     # overpasses list the site once, with the summed inventory, detected via its representative
-    ovp = find_overpasses(make_track(), out, src, inv_const, Config())
+    plume = add_plume(make_track(noise_ppm=0.3), 51.0, 30 * MT / (physics.line_density_kg_m(1.0, 1000.0, 20.0) * 5), 10)
+    ovp = find_overpasses(plume, out, src, inv_const, Config())
     row = ovp.set_index("source_id").loc["U2"]
     assert "U1" not in set(ovp["source_id"]) and bool(row["detected"])
-    assert row["inventory_kg_s"] == pytest.approx(16.0 * MT) and row["ratio"] == pytest.approx(1.0)
+    assert row["inventory_kg_s"] == pytest.approx(16.0 * MT) and row["detection_id"] == "OCO-2-100-1"
 
 
 def test_unknown_time_skips_flux_term_but_zero_inventory_cannot_explain():
@@ -324,13 +337,16 @@ def test_dateline():
     d = attribute(dets(detection(51.0, 179.95, u=-5.0)), src, inv_const, Attribute())
     assert d.iloc[0]["source_id"] == "DL"
     assert d.iloc[0]["source_downwind_km"] == pytest.approx(0.45 * 111.195 * np.cos(np.radians(51.0)), rel=0.02)
-    t = make_track()
+    t = add_plume(make_track(noise_ppm=0.3), 51.0, 30 * MT / (physics.line_density_kg_m(1.0, 1000.0, 20.0) * 5), 10)
     t.soundings["longitude"] = 179.95
     t.soundings["wind_u_m_s"] = -5.0
     ovp = find_overpasses(t, d, src, inv_const, Config())
     assert list(ovp["source_id"]) == ["DL"] and bool(ovp.iloc[0]["detected"])
     assert ovp.iloc[0]["track_lon0"] == pytest.approx(179.95, abs=0.01)
-    nd = find_overpasses(t, dets(), src, inv_const, Config())
+    t0 = make_track(noise_ppm=0.3)                     # no plume: measured, not detected
+    t0.soundings["longitude"] = 179.95
+    t0.soundings["wind_u_m_s"] = -5.0
+    nd = find_overpasses(t0, dets(), src, inv_const, Config())
     assert list(nd["source_id"]) == ["DL"] and not bool(nd.iloc[0]["detected"])
     assert nd.iloc[0]["downwind_km"] == pytest.approx(31.5, abs=1.0) and nd.iloc[0]["upper_limit_kg_s"] > 0
 

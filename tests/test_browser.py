@@ -104,7 +104,7 @@ def test_source_page_map_table_chart(page, base_url):
     rows = pg.locator("section:has(#ovp-h) tbody tr")
     r = demo_result()
     assert rows.count() == int((r.overpasses.source_id == "coco2-1001").sum())
-    assert pg.locator("svg.chart circle.obs").count() == 2 and pg.locator("svg.chart path.ul").count() == 1
+    assert pg.locator("svg.chart circle.obs").count() == 2 and pg.locator("svg.chart circle.obs-nd").count() == 1
     pg.locator("svg.chart circle.obs").first.hover()
     assert pg.locator(".chart-tip").is_visible() and "kg/s" in pg.locator(".chart-tip").inner_text()
     pg.wait_for_timeout(500)

@@ -62,3 +62,23 @@ def test_bad_config_is_one_line(tmp_path, capsys):
     assert main(["--config", str(cfg), "detect", "--oco2", str(tmp_path), "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: [detect] window_km must be a number") and "Traceback" not in err
+
+
+def test_only_inventories_and_inventory_flags(simulated, tmp_path, capsys):
+    """--only-inventories with a generic CSV: overpasses only of those sources; without any
+    --inventory it is one clear error line."""
+    root, cfg, sim = simulated
+    mine = tmp_path / "mine.csv"
+    mine.write_text("source_id,name,latitude,longitude,emission_t_yr\n"
+                    "B1,Belchatow (mine),51.2664,19.3306,38000000\nX,,0,0,1\n")
+    out = tmp_path / "out"
+    assert main(["--config", str(cfg), "detect", "--oco2", str(sim), "--out", str(out),
+                 "--only-inventories", "--inventory", f"csv:{mine}"]) == 0
+    assert "mine.csv:row 3" in capsys.readouterr().err          # the bad row, one line
+    ovp = pd.read_csv(out / "overpasses.csv")
+    assert set(ovp["source_id"]) <= {"B1"}
+    summary = pd.read_csv(out / "sources_summary.csv")
+    assert list(summary.columns) == tables.SOURCE_SUMMARY_COLUMNS
+    code = main(["--config", str(cfg), "detect", "--oco2", str(sim), "--out", str(out), "--only-inventories"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "--inventory" in err[0]

@@ -1,4 +1,5 @@
-"""Per-source comparison: weighted mean ratio, chi2 and counts against hand computations."""
+"""Per-source comparison over every measured overpass: weighted mean ratio, systematic
+term, chi2 and counts against hand computations; no selection by detection."""
 
 from __future__ import annotations
 
@@ -6,82 +7,60 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from builder import physics, tables
-from builder.compare import compare
+from builder import tables
+from builder.compare import SYSTEMATIC_REL, compare
 
 
-def ovp(source_id, orbit, detected, emission=np.nan, unc=np.nan, inventory=100.0, det_id=""):
-    ratio = emission / inventory if detected else np.nan
-    ratio_unc = unc / inventory if detected else np.nan
+def ovp(source_id, orbit, detected, emission=np.nan, unc=np.nan, inventory=100.0):
     row = {c: np.nan for c in tables.OVERPASS_COLUMNS}
     row.update({"overpass_id": f"{source_id}-OCO-2-{orbit}", "source_id": source_id, "instrument": "OCO-2",
-                "orbit": orbit, "detected": detected, "detection_id": det_id, "emission_kg_s": emission,
-                "emission_unc_kg_s": unc, "upper_limit_kg_s": np.nan if detected else 50.0,
-                "inventory_kg_s": inventory, "ratio": ratio, "ratio_unc": ratio_unc})
+                "orbit": orbit, "detected": detected, "detection_id": "", "emission_kg_s": emission,
+                "emission_unc_kg_s": unc, "inventory_kg_s": inventory})
     return row
 
 
-def test_weighted_mean_matches_hand_computation():
-    rows = [ovp("A", 1, True, 80.0, 20.0, det_id="d1"),     # r = 0.8 +- 0.2
-            ovp("A", 2, True, 120.0, 40.0, det_id="d2"),    # r = 1.2 +- 0.4
-            ovp("A", 3, False, inventory=200.0),             # non-detection: counted, no ratio
-            ovp("B", 1, True, 30.0, 15.0, inventory=60.0, det_id="d3")]
-    out = compare(pd.DataFrame(rows), pd.DataFrame(), pd.DataFrame(columns=tables.SOURCE_COLUMNS))
+def test_weighted_mean_over_all_measured_overpasses():
+    rows = [ovp("A", 1, True, 80.0, 20.0),                 # r = 0.8 +- 0.2, detected
+            ovp("A", 2, False, -20.0, 40.0),               # r = -0.2 +- 0.4, not detected: counts all the same
+            ovp("A", 3, False, inventory=200.0),           # not measured: counted as an overpass only
+            ovp("B", 1, False, 30.0, 15.0, inventory=60.0)]
+    out = compare(pd.DataFrame(rows))
     assert list(out.columns) == tables.SOURCE_SUMMARY_COLUMNS
     a = out.set_index("source_id").loc["A"]
-    w = np.array([1 / 0.2**2, 1 / 0.4**2])
-    r = np.array([0.8, 1.2])
+    w = np.array([1 / 0.2 ** 2, 1 / 0.4 ** 2])
+    r = np.array([0.8, -0.2])
     mean = (w * r).sum() / w.sum()
-    assert a["ratio_mean"] == pytest.approx(mean) and a["ratio_mean"] == pytest.approx(0.88)
-    assert a["ratio_unc"] == pytest.approx(1 / np.sqrt(w.sum()))
+    assert (a["n_overpasses"], a["n_measured"], a["n_detected"]) == (3, 2, 1)
+    assert a["ratio"] == pytest.approx(mean)
+    assert a["ratio_unc"] == pytest.approx(np.sqrt(1 / w.sum() + (SYSTEMATIC_REL * mean) ** 2))
     assert a["ratio_chi2"] == pytest.approx((w * (r - mean) ** 2).sum() / 1)
-    assert a["n_overpasses"] == 3 and a["n_detections"] == 2
-    assert a["mean_inventory_kg_s"] == pytest.approx((100 + 100 + 200) / 3)
-    assert a["mean_observed_kg_s"] == pytest.approx(100.0)
+    assert a["inventory_kg_s"] == pytest.approx(100.0)
+    assert a["observed_kg_s"] == pytest.approx(mean * 100.0)
     b = out.set_index("source_id").loc["B"]
-    assert b["ratio_mean"] == pytest.approx(0.5) and b["ratio_unc"] == pytest.approx(0.25)
-    assert np.isnan(b["ratio_chi2"]) and b["n_overpasses"] == 1
+    assert (b["n_measured"], b["n_detected"]) == (1, 0) and b["ratio"] == pytest.approx(0.5)
+    assert np.isnan(b["ratio_chi2"])
 
 
-def test_only_nondetections_and_detection_fallback():
-    src = pd.DataFrame([{"source_id": "C", "emission_t_yr": 10e6}, {"source_id": "D", "emission_t_yr": 5e6}])
-    rows = [ovp("C", 1, False, inventory=np.nan)]
-    # detection attributed to D with no overpass row: counted as a detected overpass
-    dets = pd.DataFrame([{"detection_id": "x", "source_id": "D", "emission_kg_s": 150.0, "emission_unc_kg_s": 50.0,
-                          "inventory_kg_s": 100.0},
-                         {"detection_id": "y", "source_id": "", "emission_kg_s": 1.0, "emission_unc_kg_s": 1.0,
-                          "inventory_kg_s": np.nan}])
-    out = compare(pd.DataFrame(rows), dets, src).set_index("source_id")
-    assert sorted(out.index) == ["C", "D"]
-    assert out.loc["C", "n_detections"] == 0 and np.isnan(out.loc["C", "ratio_mean"])
-    assert out.loc["C", "mean_inventory_kg_s"] == pytest.approx(10 * physics.KG_S_PER_MT_YR)
-    assert out.loc["D", "ratio_mean"] == pytest.approx(1.5) and out.loc["D", "ratio_unc"] == pytest.approx(0.5)
+def test_unbiased_where_detected_only_is_not():
+    """Many overpasses of sources whose truth is the inventory, with noise: the combination
+    over all overpasses is centred on 1; the mean over 'detections' (estimate > 2 sigma) is not."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for k in range(400):
+        for o in range(5):
+            est = 100.0 + 60.0 * rng.standard_normal()
+            rows.append(ovp(f"S{k}", o, est > 120.0, est, 60.0))
+    out = compare(pd.DataFrame(rows))
+    assert out["ratio"].median() == pytest.approx(1.0, abs=0.05)
+    inside = (np.abs(out["ratio"] - 1.0) <= out["ratio_unc"]).mean()
+    assert 0.65 < inside < 0.8
+    df = pd.DataFrame(rows)
+    det_only = (df.loc[df.detected, "emission_kg_s"] / 100.0).groupby(df.loc[df.detected, "source_id"]).mean()
+    assert det_only.median() > 1.3
 
 
-def test_empty():
-    out = compare(pd.DataFrame(columns=tables.OVERPASS_COLUMNS), pd.DataFrame(), pd.DataFrame())
-    assert len(out) == 0 and list(out.columns) == tables.SOURCE_SUMMARY_COLUMNS
-
-
-def test_one_estimate_per_source_and_orbit():
-    """A plume split into two fits in one orbit is one overpass, not two (and not three)."""
-    import pandas as pd
-
-    from builder.compare import compare
-
-    det = pd.DataFrame({
-        "detection_id": ["a", "b", "c", "d"], "source_id": ["s1", "s1", "s2", "s2"],
-        "instrument": ["OCO-2"] * 4, "orbit": [10, 10, 11, 11], "significance": [6.0, 3.0, 2.0, 5.0],
-        "emission_kg_s": [100.0, 80.0, 50.0, 70.0], "emission_unc_kg_s": [30.0, 30.0, 20.0, 20.0],
-        "inventory_kg_s": [100.0] * 4,
-    })
-    ovp = pd.DataFrame({
-        "overpass_id": ["s1-OCO-2-10"], "source_id": ["s1"], "detected": [True], "detection_id": ["a"],
-        "emission_kg_s": [100.0], "emission_unc_kg_s": [30.0], "inventory_kg_s": [100.0],
-        "ratio": [1.0], "ratio_unc": [0.3],
-    })
-    out = compare(ovp, det, pd.DataFrame()).set_index("source_id")
-    assert out.loc["s1", "n_overpasses"] == 1 and out.loc["s1", "n_detections"] == 1
-    # s2 has no overpass row: its two detections in orbit 11 collapse to the most significant one (d)
-    assert out.loc["s2", "n_overpasses"] == 1
-    assert out.loc["s2", "mean_observed_kg_s"] == 70.0
+def test_empty_and_missing():
+    assert list(compare(pd.DataFrame()).columns) == tables.SOURCE_SUMMARY_COLUMNS
+    out = compare(pd.DataFrame([ovp("Z", 1, False, inventory=0.0)]))
+    z = out.iloc[0]
+    assert z["n_overpasses"] == 1 and z["n_measured"] == 0 and np.isnan(z["ratio"])

@@ -408,3 +408,30 @@ def test_zipped_downloads_are_read(tmp_path):
     (tmp_path / "bad.zip").write_bytes(b"PK not really")
     with pytest.raises(InputError, match="zip"):
         inv.read_edgar(tmp_path / "bad.zip")
+
+
+def test_generic_csv_inventory_with_hostile_rows(tmp_path):
+    """kind 'csv': source_id,name,latitude,longitude,emission_t_yr[,kind,country,fuel]; one line per bad row."""
+    path = _csv(tmp_path / "mine.csv", ["source_id", "name", "latitude", "longitude", "emission_t_yr", "kind", "country"], [
+        ["P1", "Plant One", 51.0, 19.0, 2.5e7, "power_plant", "POL"],
+        ["P2", "", 51.0, 19.0, 1e6, "", ""],                          # row 3: no name
+        ["P3", "=HYPERLINK(\"x\")", 91.0, 19.0, 1e6, "", ""],       # row 4: bad latitude
+        ["P1", "again", 50.0, 19.0, 1e6, "", ""],                   # row 5: duplicate id
+        ["P4", "Nan emission", 50.0, 19.0, "lots", "", ""],         # row 6: non-numeric
+        ["P5", "<script>alert(1)</script>", 50.2, 19.1, 3e6, "steelworks", "POL"],   # unknown kind -> other
+        ["P6", "Negative", 50.2, 19.1, -5, "city", ""],             # row 8: negative
+    ])
+    skipped = []
+    df = inv.read_generic_csv(path, skipped)
+    assert list(df.columns) == SOURCE_COLUMNS
+    assert df["source_id"].tolist() == ["P1", "P5"]
+    assert df["kind"].tolist() == ["power_plant", "other"]
+    assert df["name"].iat[1] == "<script>alert(1)</script>"        # kept verbatim; the renderer escapes it
+    reasons = {s.item: s.reason for s in skipped}
+    assert set(reasons) == {f"mine.csv:row {r}" for r in (3, 4, 5, 6, 8)}
+    assert "name" in reasons["mine.csv:row 3"] and "latitude" in reasons["mine.csv:row 4"]
+    assert "duplicate" in reasons["mine.csv:row 5"] and "emission" in reasons["mine.csv:row 6"]
+    assert "negative" in reasons["mine.csv:row 8"]
+    bad = _csv(tmp_path / "bad.csv", ["id", "name"], [["a", "b"]])
+    with pytest.raises(InputError, match="missing column"):
+        inv.read_generic_csv(bad, [])

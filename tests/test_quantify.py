@@ -13,6 +13,9 @@ from builder.detect import detect_track, empty_detections
 from builder.quantify import fit_gaussian_plume, quantify
 from tests.test_detect import make_track
 
+#: The hand computations below use a 10 % plume-structure term (the default is 45 %, see config).
+T10 = dict(turbulence_rel_unc=0.10)
+
 
 def _row(**kw) -> pd.DataFrame:
     base = dict(area_ppm_km=1.0, area_unc_ppm_km=0.1, track_azimuth_deg=0.0, wind_u_m_s=1.0, wind_v_m_s=0.0,
@@ -26,7 +29,7 @@ def test_flux_units_hand_computed():
     # 1 ppm km at 1013.25 hPa, no water, 1 m/s wind normal to a north-bound track
     m_dry = 101325.0 / 9.80665                          # kg of air per m^2
     line_density = 1e-6 * 1e3 * (44.0095 / 28.9647) * m_dry   # kg CO2 per m of track
-    out = quantify(_row(), Quantify())
+    out = quantify(_row(), Quantify(**T10))
     assert out["dry_air_column_kg_m2"].iloc[0] == pytest.approx(m_dry, rel=1e-9)
     assert out["line_density_kg_m"].iloc[0] == pytest.approx(line_density, rel=1e-9)
     assert out["emission_kg_s"].iloc[0] == pytest.approx(15.699, abs=0.01)
@@ -36,16 +39,16 @@ def test_flux_units_hand_computed():
     assert out["wind_track_angle_deg"].iloc[0] == pytest.approx(90.0)
     assert not out["flag_parallel_wind"].iloc[0] and not out["flag_low_wind"].iloc[0]
     # only the normal component counts: a wind at 30 deg to the track gives sin(30) of it
-    out = quantify(_row(wind_u_m_s=np.sin(np.radians(30)) * 4, wind_v_m_s=np.cos(np.radians(30)) * 4), Quantify())
+    out = quantify(_row(wind_u_m_s=np.sin(np.radians(30)) * 4, wind_v_m_s=np.cos(np.radians(30)) * 4), Quantify(**T10))
     assert out["wind_normal_m_s"].iloc[0] == pytest.approx(2.0)
     assert out["wind_track_angle_deg"].iloc[0] == pytest.approx(30.0)
     assert out["emission_kg_s"].iloc[0] == pytest.approx(2.0 * line_density)
 
 
 def test_empty_input_gives_quantify_columns():
-    out = quantify(empty_detections(), Quantify())
+    out = quantify(empty_detections(), Quantify(**T10))
     assert out.empty and set(tables.QUANTIFY_COLUMNS) <= set(out.columns)
-    gp = fit_gaussian_plume(out.assign(source_id=pd.Series(dtype=object)), pd.DataFrame(), pd.DataFrame(), Config())
+    gp = fit_gaussian_plume(out.assign(source_id=pd.Series(dtype=object)), pd.DataFrame(), pd.DataFrame(), Config(quantify=Quantify(**T10)))
     assert gp.empty and {"gp_emission_kg_s", "gp_emission_unc_kg_s"} <= set(gp.columns)
 
 
@@ -58,7 +61,7 @@ def test_noise_free_plume_emission_recovered_through_detect_and_quantify():
     tr = make_track(600, plumes=[(300.0, area, 5.0)], wind=wind, heading_deg=heading, psurf_hpa=980.0,
                     tcwv_kg_m2=25.0)
     det, _ = detect_track(tr, Detect())
-    out = quantify(det, Quantify())
+    out = quantify(det, Quantify(**T10))
     assert len(out) == 1
     assert out["emission_kg_s"].iloc[0] == pytest.approx(q_true_kg_s, rel=0.02)
     rel = out["emission_unc_kg_s"].iloc[0] / out["emission_kg_s"].iloc[0]
@@ -66,7 +69,7 @@ def test_noise_free_plume_emission_recovered_through_detect_and_quantify():
 
 
 def test_parallel_wind_flagged_with_large_uncertainty():
-    cfg = Quantify()
+    cfg = Quantify(**T10)
     perp = quantify(_row(wind_u_m_s=4.0, wind_v_m_s=0.0), cfg).iloc[0]
     par = quantify(_row(wind_u_m_s=4.0 * np.sin(np.radians(5)), wind_v_m_s=4.0 * np.cos(np.radians(5))), cfg).iloc[0]
     assert par["flag_parallel_wind"] and not perp["flag_parallel_wind"]
@@ -79,12 +82,12 @@ def test_parallel_wind_flagged_with_large_uncertainty():
 
 
 def test_low_wind_flagged():
-    out = quantify(_row(wind_u_m_s=0.5, wind_v_m_s=0.3), Quantify())
+    out = quantify(_row(wind_u_m_s=0.5, wind_v_m_s=0.3), Quantify(**T10))
     assert out["flag_low_wind"].iloc[0]
 
 
 def test_uncertainty_grows_with_fit_error():
-    cfg = Quantify()
+    cfg = Quantify(**T10)
     lo = quantify(_row(area_ppm_km=10.0, area_unc_ppm_km=1.0, wind_u_m_s=3.0), cfg).iloc[0]
     hi = quantify(_row(area_ppm_km=10.0, area_unc_ppm_km=5.0, wind_u_m_s=3.0), cfg).iloc[0]
     assert hi["emission_unc_kg_s"] > 1.5 * lo["emission_unc_kg_s"]
@@ -122,7 +125,7 @@ def _gp_case(q_kg_s=300.0, wind=(4.0, 1.0), down_km=25.0, psurf=990.0, tcwv=15.0
 @pytest.mark.parametrize("optimise", [False, True])
 def test_gaussian_plume_recovers_emission(optimise):
     det, prof, sources = _gp_case()
-    cfg = Config(quantify=Quantify(gp_optimise_direction=optimise))
+    cfg = Config(quantify=Quantify(gp_optimise_direction=optimise, **T10))
     out = fit_gaussian_plume(det, prof, sources, cfg)
     assert out["gp_emission_kg_s"].iloc[0] == pytest.approx(300.0, rel=0.03)
     unc = out["gp_emission_unc_kg_s"].iloc[0]
@@ -139,8 +142,8 @@ def test_gaussian_plume_direction_search_fixes_rotated_wind():
     ang = np.radians(15.0)
     u, v = det["wind_u_m_s"].iloc[0], det["wind_v_m_s"].iloc[0]
     det["wind_u_m_s"], det["wind_v_m_s"] = u * np.cos(ang) - v * np.sin(ang), u * np.sin(ang) + v * np.cos(ang)
-    fixed = fit_gaussian_plume(det, prof, sources, Config(quantify=Quantify(gp_optimise_direction=False)))
-    opt = fit_gaussian_plume(det, prof, sources, Config(quantify=Quantify(gp_direction_steps=61)))
+    fixed = fit_gaussian_plume(det, prof, sources, Config(quantify=Quantify(gp_optimise_direction=False, **T10)))
+    opt = fit_gaussian_plume(det, prof, sources, Config(quantify=Quantify(gp_direction_steps=61, **T10)))
     err_fixed = abs(fixed["gp_emission_kg_s"].iloc[0] / 300.0 - 1)
     err_opt = abs(opt["gp_emission_kg_s"].iloc[0] / 300.0 - 1)
     assert err_opt < 0.05 and err_opt < err_fixed
@@ -149,7 +152,7 @@ def test_gaussian_plume_direction_search_fixes_rotated_wind():
 def test_gaussian_plume_skips_unattributed_rows():
     det, prof, sources = _gp_case()
     for sid in ("", np.nan, "unknown-source"):
-        out = fit_gaussian_plume(det.assign(source_id=sid), prof, sources, Config())
+        out = fit_gaussian_plume(det.assign(source_id=sid), prof, sources, Config(quantify=Quantify(**T10)))
         assert np.isnan(out["gp_emission_kg_s"].iloc[0]) and np.isnan(out["gp_emission_unc_kg_s"].iloc[0])
 
 
@@ -174,11 +177,11 @@ def test_csf_and_gaussian_plume_agree_on_a_physical_plume():
     s["xco2_ppm"] = s["xco2_ppm"] + physics.ppm_from_co2_mass_kg_m2(col, 990.0, 20.0)
     det, prof = detect_track(tr, Detect())
     assert len(det) == 1
-    out = quantify(det, Quantify())
+    out = quantify(det, Quantify(**T10))
     assert out["emission_kg_s"].iloc[0] == pytest.approx(q_true, rel=0.05)
     out["source_id"] = "P1"
     sources = pd.DataFrame(dict(source_id=["P1"], latitude=[lat0], longitude=[lon0]))
-    gp = fit_gaussian_plume(out, prof, sources, Config())
+    gp = fit_gaussian_plume(out, prof, sources, Config(quantify=Quantify(**T10)))
     assert gp["gp_emission_kg_s"].iloc[0] == pytest.approx(q_true, rel=0.03)
     assert 0.2 * q_true < gp["gp_emission_unc_kg_s"].iloc[0] < 0.5 * q_true
 
@@ -223,7 +226,7 @@ def test_gaussian_plume_uncertainty_includes_noise_inflation():
     det["sigma_km"], det["area_ppm_km"] = 4.0, 30.0
 
     def fit_var(area_unc, default=1.5):
-        cfg = Config(quantify=Quantify(gp_optimise_direction=False), detect=Detect(default_noise_inflation=default))
+        cfg = Config(quantify=Quantify(gp_optimise_direction=False, **T10), detect=Detect(default_noise_inflation=default))
         out = fit_gaussian_plume(det.assign(area_unc_ppm_km=area_unc), prof, sources, cfg).iloc[0]
         return out["gp_emission_unc_kg_s"] ** 2 - (0.25 ** 2 + 0.10 ** 2) * out["gp_emission_kg_s"] ** 2
 
@@ -236,10 +239,10 @@ def test_uncertainty_terms_add_in_quadrature():
     term add in quadrature; the background is not counted by default (it is in se(A))."""
     row = _row(area_ppm_km=1.0, area_unc_ppm_km=0.1, wind_u_m_s=4.0)         # wind normal to the track
     rel = lambda cfg: (lambda r: r["emission_unc_kg_s"] / r["emission_kg_s"])(quantify(row, cfg).iloc[0])  # noqa: E731
-    assert Quantify().background_rel_unc == 0.0 and Quantify().turbulence_rel_unc == pytest.approx(0.10)
-    assert rel(Quantify(wind_dir_unc_deg=0.0)) == pytest.approx(np.sqrt(0.1 ** 2 + 0.25 ** 2 + 0.1 ** 2))
+    assert Quantify().background_rel_unc == 0.0 and Quantify().turbulence_rel_unc == pytest.approx(0.45)
+    assert rel(Quantify(wind_dir_unc_deg=0.0, **T10)) == pytest.approx(np.sqrt(0.1 ** 2 + 0.25 ** 2 + 0.1 ** 2))
     assert rel(Quantify(wind_dir_unc_deg=0.0, turbulence_rel_unc=0.0)) == pytest.approx(np.hypot(0.1, 0.25))
-    assert rel(Quantify(wind_dir_unc_deg=0.0, background_rel_unc=0.15)) == pytest.approx(
+    assert rel(Quantify(wind_dir_unc_deg=0.0, background_rel_unc=0.15, **T10)) == pytest.approx(
         np.sqrt(0.1 ** 2 + 0.25 ** 2 + 0.1 ** 2 + 0.15 ** 2))
     # normal to the track a 20-degree direction error is second order: RMS(1 - cos e) ~ sqrt(3)/2 sigma^2
     # = 10.5 %, not the linearised sin(20 deg) = 34 %

@@ -285,17 +285,22 @@ def test_parse_alternatives():
     assert parse_alternatives("") == [] and parse_alternatives(None) == []
 
 
-def test_scatter_chart_has_points_error_bars_and_one_to_one():
-    pts = [dict(inventory=10.0, observed=12.0, observed_unc=3.0, label="A <b>", href="sources/a/"),
-           dict(inventory=100.0, observed=80.0, observed_unc=None, label="B", href=""),
-           dict(inventory=None, observed=5.0, observed_unc=1.0, label="C", href="")]
+def test_ratio_chart_has_every_combined_source_error_bars_and_ratio_one():
+    """Sources with and without a detected plume are both drawn (filled / hollow); negative
+    ratios are shown, not dropped; the median line is drawn."""
+    pts = [dict(inventory=10.0, ratio=1.2, ratio_unc=0.3, n_measured=3, n_detected=1, label="A <b>",
+                href="sources/a/"),
+           dict(inventory=100.0, ratio=-0.2, ratio_unc=None, n_measured=2, n_detected=0, label="B", href=""),
+           dict(inventory=None, ratio=0.5, ratio_unc=0.1, n_measured=1, n_detected=0, label="C", href="")]
     svg = charts.observed_vs_inventory(pts)
     root = ET.fromstring(svg)  # well-formed XML, labels escaped
     ns = "{http://www.w3.org/2000/svg}"
-    assert len(root.findall(f".//{ns}circle[@class='obs']")) == 2
+    assert len(root.findall(f".//{ns}circle[@class='obs']")) == 1
+    assert len(root.findall(f".//{ns}circle[@class='obs-nd']")) == 1
     assert len(root.findall(f".//{ns}path[@class='err']")) == 1
-    assert root.findall(f".//{ns}path[@class='one-to-one']")
-    assert "A <b>" in "".join(root.itertext())
+    assert root.findall(f".//{ns}path[@class='one-to-one']") and root.findall(f".//{ns}path[@class='median-line']")
+    text = "".join(root.itertext())
+    assert "A <b>" in text and "-0.20" in text and "1 with at least one detected plume" in text
 
 
 def test_serve_injects_reload_and_rebuilds(site, tmp_path):

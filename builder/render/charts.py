@@ -179,30 +179,40 @@ def _ok(v) -> bool:
 
 
 def observed_vs_inventory(points: list[dict]) -> str:
-    """Log-log scatter of observed vs inventory emission [kg/s] with 1-sigma bars and a 1:1 line.
+    """Observed/inventory ratio of every source with a combined estimate (all its measured
+    overpasses, detected or not) against its inventory emission (log axis), 1-sigma bars,
+    the ratio-1 line and the median ratio.
 
-    points: dicts with inventory, observed, observed_unc, label, href.
+    points: dicts with inventory, ratio, ratio_unc, n_measured, n_detected, label, href.
     """
-    pts = [p for p in points if _ok(p["inventory"]) and _ok(p["observed"]) and p["inventory"] > 0 and p["observed"] > 0]
-    svg = Svg("Observed vs inventory emission per source",
-              f"Log-log scatter of {len(pts)} sources: mean satellite-observed emission against the inventory "
-              "emission at the overpass hours, in kg/s, with 1-sigma error bars and the 1:1 line.")
-    vals = [p["inventory"] for p in pts] + [p["observed"] for p in pts]
-    lo, hi = padded(vals, log=True)
-    x = Axis(lo, hi, PAD_L, W - PAD_R, log=True, label="Inventory at overpass hour [kg/s]")
-    y = Axis(lo, hi, H - PAD_B, PAD_T, log=True, label="Observed [kg/s]")
+    pts = [p for p in points if _ok(p.get("inventory")) and _ok(p.get("ratio")) and p["inventory"] > 0]
+    n_det = sum(1 for p in pts if (p.get("n_detected") or 0) > 0)
+    svg = Svg("Observed / inventory per source",
+              f"Scatter of {len(pts)} sources ({n_det} with at least one detected plume): the weighted mean "
+              "observed/inventory ratio over all measured overpasses, detected or not, against the inventory "
+              "emission at the overpass hours (kg/s, log scale), with 1-sigma error bars and the line ratio = 1.")
+    lo, hi = padded([p["inventory"] for p in pts], log=True)
+    ys = sorted(p["ratio"] for p in pts)
+    med = ys[len(ys) // 2] if ys else 1.0
+    ylo, yhi = padded([min(max(p["ratio"] - (p.get("ratio_unc") or 0), -3.0), 4.0) for p in pts]
+                      + [min(p["ratio"] + (p.get("ratio_unc") or 0), 4.0) for p in pts] + [0.0, 2.0])
+    x = Axis(lo, hi, PAD_L, W - PAD_R, log=True, label="Inventory at overpass hours [kg/s]")
+    y = Axis(ylo, yhi, H - PAD_B, PAD_T, label="Observed / inventory")
     svg.axes(x, y)
-    svg.polyline([(x(lo), y(lo)), (x(hi), y(hi))], "one-to-one")
+    svg.polyline([(x(lo), y(1.0)), (x(hi), y(1.0))], "one-to-one")
+    svg.polyline([(x(lo), y(med)), (x(hi), y(med))], "median-line")
     for p in pts:
-        px, py = x(p["inventory"]), y(p["observed"])
-        unc = p.get("observed_unc")
+        px, r = x(p["inventory"]), p["ratio"]
+        unc = p.get("ratio_unc")
         if _ok(unc) and unc > 0:
-            low = max(p["observed"] - unc, lo)
-            svg.errorbar(px, y(low), y(p["observed"] + unc))
-        tip = (f'{p["label"]}: observed {sig(p["observed"])}' + (f' ± {sig(unc, 2)}' if _ok(unc) else "")
-               + f' kg/s, inventory {sig(p["inventory"])} kg/s')
-        svg.point(px, py, tip, "obs", href=p.get("href", ""))
-    svg.legend([("obs", "Source (mean of detections, ±1σ)"), ("one-to-one", "1:1 line")])
+            svg.errorbar(px, y(max(r - unc, ylo)), y(min(r + unc, yhi)))
+        tip = (f'{p["label"]}: observed/inventory {r:.2f}' + (f' ± {unc:.2f}' if _ok(unc) else "")
+               + f' from {p.get("n_measured") or 0} overpasses ({p.get("n_detected") or 0} detected), '
+               f'inventory {sig(p["inventory"])} kg/s')
+        svg.point(px, y(min(max(r, ylo), yhi)), tip, "obs" if (p.get("n_detected") or 0) else "obs-nd",
+                  href=p.get("href", ""))
+    svg.legend([("obs", "Source with a detected plume (±1σ)"), ("obs-nd", "No plume detected"),
+                ("one-to-one", "Ratio 1"), ("median-line", f"Median {med:.2f}")])
     return svg.render()
 
 
@@ -215,21 +225,24 @@ def _date_axis_fmt(t0: float):
 
 
 def emission_timeseries(rows: list[dict]) -> str:
-    """Observed (CSF and Gaussian plume) vs inventory emission per overpass over time.
+    """Every overpass's forced estimate (±1σ; filled when a plume was detected, hollow when
+    not), the Gaussian-plume inversion where a plume was attributed, and the inventory at the
+    overpass hour, over time.
 
-    rows: dicts with day (days since 1970), date, observed, observed_unc, gp, gp_unc,
-    upper_limit, inventory (kg/s).
+    rows: dicts with day (days since 1970), date, observed, observed_unc, detected, gp, gp_unc,
+    inventory (kg/s).
     """
     svg = Svg("Emission per overpass over time",
-              "Satellite estimates (cross-sectional flux and Gaussian plume, ±1σ), upper limits for "
-              "non-detections (down triangles) and the inventory emission at the overpass hour, in kg/s.")
+              "The satellite estimate at every overpass (±1σ; filled: plume detected, hollow: not detected, "
+              "still measured), the Gaussian-plume inversion where available and the inventory emission at the "
+              "overpass hour, in kg/s.")
     days = [r["day"] for r in rows]
     ys = []
     for r in rows:
         for k, ku in (("observed", "observed_unc"), ("gp", "gp_unc")):
             if _ok(r.get(k)):
                 ys += [r[k] + (r.get(ku) or 0 if _ok(r.get(ku)) else 0), r[k] - (r[ku] if _ok(r.get(ku)) else 0)]
-        ys += [r.get("upper_limit"), r.get("inventory")]
+        ys += [r.get("inventory")]
     ylo, yhi = padded([v for v in ys if _ok(v)] + [0.0])
     ylo = min(0.0, ylo)
     pad = max(0.08 * (max(days) - min(days)), 3.0) if days else 3.0
@@ -245,18 +258,19 @@ def emission_timeseries(rows: list[dict]) -> str:
             svg.point(px, y(r["inventory"]), f'{r["date"]}: inventory {sig(r["inventory"])} kg/s', "inv", shape="square")
         if _ok(r.get("observed")):
             unc = r["observed_unc"] if _ok(r.get("observed_unc")) else 0.0
+            state = "plume detected" if r.get("detected") else "not detected"
             svg.errorbar(px - 5, y(max(r["observed"] - unc, ylo)), y(r["observed"] + unc))
-            svg.point(px - 5, y(r["observed"]), f'{r["date"]}: cross-sectional flux {sig(r["observed"])} ± {sig(unc, 2)} kg/s', "obs")
+            svg.point(px - 5, y(r["observed"]), f'{r["date"]}: {sig(r["observed"])} ± {sig(unc, 2)} kg/s ({state})',
+                      "obs" if r.get("detected") else "obs-nd")
         if _ok(r.get("gp")):
             unc = r["gp_unc"] if _ok(r.get("gp_unc")) else 0.0
             svg.errorbar(px + 5, y(max(r["gp"] - unc, ylo)), y(r["gp"] + unc), "err gp-err")
             svg.point(px + 5, y(r["gp"]), f'{r["date"]}: Gaussian plume {sig(r["gp"])} ± {sig(unc, 2)} kg/s', "gp")
-        if _ok(r.get("upper_limit")):
-            svg.point(px, y(r["upper_limit"]), f'{r["date"]}: not detected, emission < {sig(r["upper_limit"])} kg/s', "ul", shape="down")
-    present = {k for r in rows for k in ("observed", "gp", "inventory", "upper_limit") if _ok(r.get(k))}
+    present = {k for r in rows for k in ("gp", "inventory") if _ok(r.get(k))}
+    present |= {"obs" if r.get("detected") else "obs-nd" for r in rows if _ok(r.get("observed"))}
     svg.legend([(cls, text) for key, cls, text in (
-        ("observed", "obs", "Cross-sectional flux ±1σ"), ("gp", "gp", "Gaussian plume ±1σ"),
-        ("inventory", "inv", "Inventory at overpass hour"), ("upper_limit", "ul", "Upper limit (not detected)"))
+        ("obs", "obs", "Estimate, plume detected (±1σ)"), ("obs-nd", "obs-nd", "Estimate, not detected (±1σ)"),
+        ("gp", "gp", "Gaussian plume ±1σ"), ("inventory", "inv", "Inventory at overpass hour"))
         if key in present])
     return svg.render()
 

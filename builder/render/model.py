@@ -151,19 +151,13 @@ def t_yr_to_kg_s(v):
 
 
 def source_scatter_point(model: Model, source_id: str) -> dict | None:
-    """Mean observed vs mean inventory of one source, for the home scatter."""
+    """Combined observed/inventory of one source over all its measured overpasses (builder.compare)."""
     s = model.summary_by_id.get(source_id)
-    if not s or not s.get("n_detections"):
+    if not s or not s.get("n_measured") or s.get("ratio") is None or s.get("inventory_kg_s") is None:
         return None
-    dets = [o for o in model.overpasses_by_source.get(source_id, []) if o.get("detected")]
-    inv = np.nanmean([o["inventory_kg_s"] for o in dets if o.get("inventory_kg_s") is not None] or [np.nan])
-    obs = s.get("mean_observed_kg_s")
-    uncs = [o["emission_unc_kg_s"] for o in dets if o.get("emission_unc_kg_s") is not None]
-    unc = math.sqrt(sum(u * u for u in uncs)) / len(uncs) if uncs else None
-    if obs is None or not math.isfinite(inv):
-        return None
-    return dict(inventory=float(inv), observed=obs, observed_unc=unc,
-                label=model.source_by_id[source_id]["name"], source_id=source_id)
+    return dict(inventory=s["inventory_kg_s"], observed=s.get("observed_kg_s"), observed_unc=s.get("observed_unc_kg_s"),
+                ratio=s["ratio"], ratio_unc=s.get("ratio_unc"), n_measured=s["n_measured"],
+                n_detected=s.get("n_detected") or 0, label=model.source_by_id[source_id]["name"], source_id=source_id)
 
 
 def iso_day(time_utc) -> str:

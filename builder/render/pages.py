@@ -21,7 +21,8 @@ from builder.render import charts, maps, urls
 from builder.render.content import load_pages
 from builder.render.model import (Model, build_model, day_number, iso_day, kg_s_to_t_yr,
                                   parse_alternatives, source_scatter_point, t_yr_to_kg_s, wind_text)
-from builder.render.writer import SiteWriter, detections_table, geojson, iso_times, overpass_geojson
+from builder.published import published_detections
+from builder.render.writer import SiteWriter, geojson, iso_times, overpass_geojson
 from builder.results import BuildResult
 
 #: Site sections that content pages may not shadow.
@@ -110,7 +111,7 @@ def _index_rows(model: Model) -> list[list]:
         sm = model.summary_by_id.get(s["source_id"], {})
         rows.append([s["source_id"], s.get("name") or "", s.get("country") or "", s.get("kind") or "",
                      s.get("fuel") or "", s.get("emission_t_yr"), s.get("latitude"), s.get("longitude"),
-                     sm.get("n_overpasses") or 0, sm.get("n_detections") or 0, sm.get("ratio_mean"),
+                     sm.get("n_overpasses") or 0, sm.get("n_detected") or 0, sm.get("ratio"),
                      model.source_href(s["source_id"]) or ""])
     return rows
 
@@ -119,7 +120,7 @@ def write_data_files(model: Model, writer: SiteWriter) -> None:
     """JSON files read by the home map and the sources table (assets/data/)."""
     writer.json("assets/data/sources.json", dict(
         columns=["id", "name", "country", "kind", "fuel", "emission_t_yr", "lat", "lon", "n_overpasses",
-                 "n_detections", "ratio_mean", "href"], rows=_index_rows(model)))
+                 "n_detected", "ratio", "href"], rows=_index_rows(model)))
     det_rows = [[d["detection_id"], d["latitude"], d["longitude"], 1 if d["source_id"] else 0,
                  d.get("source_name") or "", d.get("emission_kg_s"), d.get("emission_unc_kg_s"),
                  iso_day(d.get("time_utc")), urls.detection_page(d["detection_id"])] for d in model.detections]
@@ -133,15 +134,21 @@ def write_data_files(model: Model, writer: SiteWriter) -> None:
         columns=["id", "lat", "lon", "n_detections", "n_orbits", "mean_emission_kg_s", "href"], rows=cand_rows))
 
 
+#: Sources on the home chart: ratio known to within this (1-sigma). The selection is on the
+#: uncertainty, which does not depend on the estimate (builder.compare), so it adds no bias.
+HOME_MAX_RATIO_UNC = 1.0
+
 #: Rows of the home scatter's data table (largest sources; all of them are in downloads/sources.csv).
 HOME_TABLE_ROWS = 200
 
 DOWNLOADS = [  # file, description
-    ("detections.csv", "Every detection: fitted Gaussian, emission (both methods) and attribution."),
+    ("detections.csv", "Every published detection, by kind: targeted (a plume at a known source), anomaly "
+                       "(a bump found by the blind scan) or candidate (a recurring unexplained anomaly)."),
     ("detections.geojson", "Detections as points (same columns)."),
-    ("sources.csv", "Inventory sources with overpass/detection counts and the observed/inventory ratio."),
+    ("sources.csv", "Inventory sources with overpasses measured and detected and the observed/inventory ratio "
+                    "over all measured overpasses."),
     ("sources.geojson", "Sources as points (same columns)."),
-    ("overpasses.csv", "Every overpass of a source, detected or not (with upper limits)."),
+    ("overpasses.csv", "Every overpass of a source, with its forced emission estimate ±1σ, detected or not."),
     ("overpasses.geojson", "Overpass track segments as lines (same columns)."),
     ("candidates.csv", "Candidate new sources: recurrent unattributed detections."),
     ("candidates.geojson", "Candidate new sources as points."),
@@ -153,7 +160,8 @@ def write_downloads(model: Model, writer: SiteWriter) -> list[dict]:
     """Bulk downloads (CSV + GeoJSON + summary.json) under downloads/; returns the file list."""
     r = model.result
     src = r.sources.merge(r.source_summary, on="source_id", how="left").sort_values("source_id", kind="stable")
-    det = iso_times(detections_table(r.detections.sort_values("detection_id", kind="stable")))
+    det = iso_times(published_detections(r.detections.sort_values("detection_id", kind="stable"), r.overpasses,
+                                         r.sources))
     ovp = iso_times(r.overpasses.sort_values("overpass_id", kind="stable"))
     cand = iso_times(r.candidates.sort_values("candidate_id", kind="stable"))
     for name, df in (("detections", det), ("sources", src), ("candidates", cand)):
@@ -178,18 +186,26 @@ def home_page(rd: Renderer, model: Model) -> None:
     points = []
     for sid in model.page_sources:
         p = source_scatter_point(model, sid)
-        if p:
+        if p and _finite(p.get("ratio_unc")) and p["ratio_unc"] <= HOME_MAX_RATIO_UNC:
             p["href"] = urls.relative("", urls.source_page(sid))
             points.append(p)
-    n_det = s.get("n_detections", len(model.detections))
-    n_att = s.get("n_attributed", sum(1 for d in model.detections if d["source_id"]))
-    latest = [dict(d, href=urls.detection_page(d["detection_id"])) for d in
-              sorted(model.detections, key=lambda d: (d.get("time_utc") or "", d["detection_id"]), reverse=True)[:10]]
+    targeted = [o for o in model.result.overpasses.to_dict("records") if o.get("detected") is True]
+    latest = [dict(o, href=urls.source_page(o["source_id"]), source_name=model.source_by_id.get(
+        o["source_id"], {}).get("name", o["source_id"]), time_utc=str(o.get("time_utc") or ""))
+        for o in sorted(targeted, key=lambda o: (str(o.get("time_utc") or ""), o["overpass_id"]), reverse=True)[:10]]
+    n_anom = sum(1 for d in model.detections if not d.get("source_id"))
     rd.page("", "home.html", title="Home", map_=maps.home_map("", rd.cfg.site.max_sources_home),
-            scatter=Markup(charts.observed_vs_inventory(points)), points=points, n_det=n_det, n_att=n_att,
-            share=(n_att / n_det) if n_det else None, latest=latest, n_sources=len(model.sources),
+            scatter=Markup(charts.observed_vs_inventory(points)), points=points, n_targeted=len(targeted),
+            n_anomalies=n_anom, n_measured=s.get("n_measured"), latest=latest, n_sources=len(model.sources),
+            n_with_plume=sum(1 for p in points if p["n_detected"]),
+            median_ratio=_median([p["ratio"] for p in points]),
             table=sorted(points, key=lambda p: (-p["inventory"], p["source_id"]))[:HOME_TABLE_ROWS],
             n_candidates=len(model.candidates))
+
+
+def _median(values: list[float]) -> float | None:
+    v = sorted(x for x in values if _finite(x))
+    return v[len(v) // 2] if v else None
 
 
 def sources_index(rd: Renderer, model: Model) -> None:
@@ -248,9 +264,8 @@ def source_pages(rd: Renderer, model: Model, progress: bool = False) -> None:
         overpasses = model.overpasses_by_source.get(sid, [])
         rows = _overpass_rows(model, overpasses)
         chart_rows = [dict(day=r["day"], date=r["date"], observed=r.get("emission_kg_s"),
-                           observed_unc=r.get("emission_unc_kg_s"), gp=r["gp"], gp_unc=r["gp_unc"],
-                           upper_limit=None if r["detected"] else r.get("upper_limit_kg_s"),
-                           inventory=r.get("inventory_kg_s")) for r in rows if r["day"] is not None]
+                           observed_unc=r.get("emission_unc_kg_s"), detected=bool(r.get("detected")), gp=r["gp"],
+                           gp_unc=r["gp_unc"], inventory=r.get("inventory_kg_s")) for r in rows if r["day"] is not None]
         dets = model.detections_by_source.get(sid, [])
         rd.writer.csv_rows(f"{path}{slug}-overpasses.csv", list(model.result.overpasses.columns), overpasses)
         rd.writer.json(f"{path}{slug}.json", dict(source=source, summary=model.summary_by_id.get(sid),
@@ -368,9 +383,29 @@ def detection_pages(rd: Renderer, model: Model) -> None:
 
 
 def detections_index(rd: Renderer, model: Model) -> None:
-    rows = [dict(d, href=urls.detection_page(d["detection_id"]), source_href=model.source_href(d["source_id"]))
-            for d in model.detections]
-    rd.page("detections/", "detections.html", title="Detections", rows=rows)
+    rows = [dict(d, href=urls.detection_page(d["detection_id"]), source_href=model.source_href(d["source_id"]),
+                 flags=anomaly_flags(d)) for d in model.detections]
+    rd.page("detections/", "detections.html", title="Anomalies", rows=rows)
+
+
+#: Blind-scan bumps below this significance are flagged as weak.
+LOW_SIGNIFICANCE = 4.0
+
+
+def anomaly_flags(d: dict) -> list[str]:
+    """Visible warnings on a blind-scan anomaly: water/glint, weak, recurring, wind geometry."""
+    flags = []
+    if d.get("detection_kind") == "candidate":
+        flags.append("recurring (candidate)")
+    water = d.get("water_fraction")
+    if water is not None and _finite(water) and water > 0.5:
+        flags.append("over water (glint)")
+    sig = d.get("significance")
+    if sig is not None and _finite(sig) and sig < LOW_SIGNIFICANCE:
+        flags.append("low significance")
+    if d.get("flag_parallel_wind"):
+        flags.append("wind along track")
+    return flags
 
 
 def candidates_page(rd: Renderer, model: Model) -> None:

@@ -15,7 +15,6 @@ from pathlib import Path
 import pandas as pd
 
 from builder.render.model import clean, records
-from builder.tables import DETECTIONS_CSV_LEAD
 
 
 class SiteWriter:
@@ -91,12 +90,6 @@ def iso_times(df: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_datetime64_any_dtype(out[c]):
             out[c] = out[c].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     return out
-
-
-def detections_table(df: pd.DataFrame) -> pd.DataFrame:
-    """detections.csv column order: the public lead columns, then the rest."""
-    lead = [c for c in DETECTIONS_CSV_LEAD if c in df.columns]
-    return df[lead + [c for c in df.columns if c not in lead]]
 
 
 def geojson(df: pd.DataFrame, lat: str = "latitude", lon: str = "longitude") -> dict:
