@@ -549,12 +549,11 @@ class _TrackGeometry:
                                                          min_periods=NULL_MIN_CENTRES).median().to_numpy()
             dev = np.abs(area - med)
             dev[~np.isfinite(dev)] = np.nan
-            w2 = win // 2
-            for i in need:
-                v = dev[max(i - w2, 0):i + w2 + 1]
-                v = v[~np.isnan(v)]
-                if len(v) >= NULL_MIN_CENTRES:
-                    out[i] = 1.4826 * np.median(v)
+            mad = np.full(n, np.nan)
+            for a, b in zip(edges[0::2], edges[1::2]):   # the rolling MAD on each run, as for the whole track
+                mad[a:b] = pd.Series(dev[a:b]).rolling(win, center=True,
+                                                       min_periods=NULL_MIN_CENTRES).median().to_numpy()
+            out[need] = 1.4826 * mad[need]
         self._null[key] = out
         self._null_area[key] = area
         return out

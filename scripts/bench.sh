@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Benchmarks (docs/performance.md):  bash scripts/bench.sh [detect|e2e|all] [--orbits N] [--year] ...
+# Benchmarks (docs/performance.md, docs/realism.md, docs/validation.md):
+#   bash scripts/bench.sh [detect|e2e|all|realism|validation] [--orbits N] [--year] [--seeds 1,2,3] ...
 # Installs the `bench` extra (the volunteer team's oco2peak detector as the reference) into .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
