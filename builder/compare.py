@@ -10,15 +10,17 @@ Per overpass i (inventory already at the overpass hour, so like is compared
 with like): r_i = Q_i / I_i, s_i = sigma_i / I_i. Then::
 
     w_i = 1 / s_i**2,   ratio = sum(w r) / sum(w),
-    ratio_unc**2 = 1 / sum(w) + (SYSTEMATIC_REL x |ratio|)**2,
+    ratio_unc**2 = 1 / sum(w) + SYSTEMATIC_REL**2,
     ratio_chi2 = sum(w (r - ratio)**2) / (n - 1)     (NaN for n < 2)
 
 The per-overpass sigma_i holds the noise and the wind and plume-structure
 errors of that day, which average down over independent overpasses; the
 systematic term is the part that does not: a bias of the model wind at plume
 height (10 %, the order of the mean ERA5/GEOS speed bias in the boundary
-layer; science-notes 5.4). The weights do not depend on the estimates
-(builder.overpass.emission_unc_kg_s), so the weighted mean stays unbiased.
+layer; science-notes 5.4), relative to the inventory like every other error
+term. Neither the weights nor ratio_unc depend on the estimates
+(builder.overpass.emission_unc_kg_s), so the weighted mean stays unbiased and a
+selection on ratio_unc (the home chart) selects nothing by the estimates' values.
 observed_kg_s = ratio x inventory_kg_s (the mean inventory at the measured
 overpasses' hours), with the same relative uncertainty.
 """
@@ -62,7 +64,7 @@ def compare(overpasses: pd.DataFrame) -> pd.DataFrame:
     sw = g["w"].sum()
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = (g["wr"].sum() / sw).where(sw > 0)
-        ratio_unc = np.sqrt(1.0 / sw + (SYSTEMATIC_REL * ratio.abs()) ** 2).where(sw > 0)
+        ratio_unc = np.sqrt(1.0 / sw + SYSTEMATIC_REL ** 2).where(sw > 0)
     dev2 = (work["w"] * (work["r"] - work["source_id"].map(ratio)) ** 2).where(work["measured"] > 0, 0.0)
     n_meas = g["measured"].sum()
     chi2 = (dev2.groupby(work["source_id"], sort=True).sum() / (n_meas - 1)).where(n_meas >= 2)

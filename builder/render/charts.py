@@ -178,6 +178,10 @@ def _ok(v) -> bool:
     return v is not None and isinstance(v, (int, float)) and math.isfinite(v)
 
 
+#: Range of the ratio axis of :func:`observed_vs_inventory` (points beyond sit at its edge).
+RATIO_AXIS = (-3.0, 4.0)
+
+
 def observed_vs_inventory(points: list[dict]) -> str:
     """Observed/inventory ratio of every source with a combined estimate (all its measured
     overpasses, detected or not) against its inventory emission (log axis), 1-sigma bars,
@@ -194,8 +198,10 @@ def observed_vs_inventory(points: list[dict]) -> str:
     lo, hi = padded([p["inventory"] for p in pts], log=True)
     ys = sorted(p["ratio"] for p in pts)
     med = ys[len(ys) // 2] if ys else 1.0
-    ylo, yhi = padded([min(max(p["ratio"] - (p.get("ratio_unc") or 0), -3.0), 4.0) for p in pts]
-                      + [min(p["ratio"] + (p.get("ratio_unc") or 0), 4.0) for p in pts] + [0.0, 2.0])
+    def clip(v):   # the axis spans at most -3..4: values beyond are drawn at its edge
+        return min(max(v, RATIO_AXIS[0]), RATIO_AXIS[1])
+    ylo, yhi = padded([clip(p["ratio"] - (p.get("ratio_unc") or 0)) for p in pts]
+                      + [clip(p["ratio"] + (p.get("ratio_unc") or 0)) for p in pts] + [0.0, 2.0])
     x = Axis(lo, hi, PAD_L, W - PAD_R, log=True, label="Inventory at overpass hours [kg/s]")
     y = Axis(ylo, yhi, H - PAD_B, PAD_T, label="Observed / inventory")
     svg.axes(x, y)

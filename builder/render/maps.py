@@ -247,7 +247,7 @@ def home_map(root: str, limit: int) -> RenderedMap:
     """Global map: clustered inventory sources, detections, candidates (all from JSON files)."""
     m = new_map("map_home")
     JsonCluster("Inventory sources (size = emission)", "assets/data/sources.json", "source", root, limit).add_to(m)
-    JsonLayer("Detections (red: attributed, orange: unattributed)", "assets/data/detections.json", "detection", root).add_to(m)
+    JsonLayer("Blind-scan anomalies (red: a source upwind, orange: unexplained)", "assets/data/detections.json", "detection", root).add_to(m)
     JsonLayer("Candidate new sources", "assets/data/candidates.json", "candidate", root).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return render_map(m, root, "Map of inventory sources, detections and candidate new sources")

@@ -16,6 +16,7 @@ import jinja2
 import numpy as np
 from markupsafe import Markup
 
+from builder import physics
 from builder.config import Config
 from builder.render import charts, maps, urls
 from builder.render.content import load_pages
@@ -97,7 +98,8 @@ class Renderer:
             map_script = "map.js"
         html = self.env.get_template(template).render(
             **self.common, **ctx, title=title, page_path=path, root=root, url=url, nav=self.nav,
-            map=map_, map_script=map_script, source_url=self.model.source_href, detection_href=urls.detection_page)
+            map=map_, map_script=map_script, source_url=self.model.source_href, detection_href=urls.detection_page,
+            rd_threshold=f"{self.cfg.attribute.targeted_min_significance:g}")
         self.writer.page(urls.output_file(path), html)
 
 
@@ -134,9 +136,10 @@ def write_data_files(model: Model, writer: SiteWriter) -> None:
         columns=["id", "lat", "lon", "n_detections", "n_orbits", "mean_emission_kg_s", "href"], rows=cand_rows))
 
 
-#: Sources on the home chart: ratio known to within this (1-sigma). The selection is on the
-#: uncertainty, which does not depend on the estimate (builder.compare), so it adds no bias.
-HOME_MAX_RATIO_UNC = 1.0
+#: Sources on the home chart: inventory at the overpass hours at least this [Mt/yr] (the
+#: population the validation scores). A selection on the inventory, not on the estimates,
+#: so it adds no bias.
+HOME_MIN_MT_YR = 5.0
 
 #: Rows of the home scatter's data table (largest sources; all of them are in downloads/sources.csv).
 HOME_TABLE_ROWS = 200
@@ -186,7 +189,7 @@ def home_page(rd: Renderer, model: Model) -> None:
     points = []
     for sid in model.page_sources:
         p = source_scatter_point(model, sid)
-        if p and _finite(p.get("ratio_unc")) and p["ratio_unc"] <= HOME_MAX_RATIO_UNC:
+        if p and p["inventory"] >= HOME_MIN_MT_YR * physics.KG_S_PER_MT_YR:
             p["href"] = urls.relative("", urls.source_page(sid))
             points.append(p)
     targeted = [o for o in model.result.overpasses.to_dict("records") if o.get("detected") is True]

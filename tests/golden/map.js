@@ -40,7 +40,7 @@ base_layers : {
 },
 overlays :  {
 "Inventory sources (size = emission)" : marker_cluster_004,
-"Detections (red: attributed, orange: unattributed)" : json_layer_005,
+"Blind-scan anomalies (red: a source upwind, orange: unexplained)" : json_layer_005,
 "Candidate new sources" : json_layer_006,
 },
 };
