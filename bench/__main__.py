@@ -69,7 +69,7 @@ def parse(argv):
                    help="validation: seeds of the other simulated months (default 1,2,3,4,5)")
     p.add_argument("--jobs", type=int, default=2, help="realism: files run by oco2peak in parallel (default 2)")
     p.add_argument("--real", type=Path, default=None,
-                   help="realism: the real fits CSV (default /work/shared/data/seed-real-peaks/peaks_out_1808.csv)")
+                   help="realism: the real fits CSV (default: ../shared/data/seed-real-peaks/peaks_out_1808.csv beside the repository)")
     p.add_argument("--dask-only", action="store_true",
                    help="e2e: only (re)measure the Dask runs, merged into the existing e2e results")
     p.add_argument("--no-render", action="store_true")

@@ -22,7 +22,8 @@ from bench.common import ROOT, table, write_results
 
 log = logging.getLogger("bench")
 
-REAL_CSV = Path("/work/shared/data/seed-real-peaks/peaks_out_1808.csv")
+#: The real-data target: the project's shared folder beside the repository (shared/data/seed-real-peaks).
+REAL_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "seed-real-peaks" / "peaks_out_1808.csv"
 REAL_SOURCE = ("peaks_out_1808.csv: every fit that passed the volunteer team's filters on real NASA OCO-2 L2 Lite v9 "
                "data, August 2018 (29 days; 10 and 11 August missing); copied unchanged from their public repository "
                "dataforgoodfr/batch7_satellite_ges (dataset/output/peaks_out_1808.csv, Apache-2.0)")
