@@ -69,6 +69,7 @@ class StageTimer:
 
     def install(self):
         import builder.attribute as att
+        import builder.overpass as ovp
         import builder.build as bld
         import builder.detect as det
         import builder.pipeline as pipe
@@ -79,7 +80,7 @@ class StageTimer:
         self.wrap(qua, "quantify", "quantify")
         self.wrap(att, "attribute", "attribute")
         self.wrap(qua, "fit_gaussian_plume", "gaussian_plume_fit")
-        self.wrap(att, "find_overpasses", "overpasses")
+        self.wrap(ovp, "find_overpasses", "overpasses")
         self.wrap(bld, "write_tables", "write_tables")
         return self
 

@@ -19,7 +19,7 @@ systematic term is the part that does not: a bias of the model wind at plume
 height (10 %, the order of the mean ERA5/GEOS speed bias in the boundary
 layer; science-notes 5.4), relative to the inventory like every other error
 term. Neither the weights nor ratio_unc depend on the estimates
-(builder.overpass.emission_unc_kg_s), so the weighted mean stays unbiased and a
+(builder.forcedfit.emission_unc_kg_s), so the weighted mean stays unbiased and a
 selection on ratio_unc (the home chart) selects nothing by the estimates' values.
 observed_kg_s = ratio x inventory_kg_s (the mean inventory at the measured
 overpasses' hours), with the same relative uncertainty.

@@ -1,235 +1,259 @@
-"""A measurement at every overpass of every inventory source, detected or not.
+"""Stage "measure overpasses": every overpass of every inventory source, detected or not.
 
-Like forced photometry in astronomy: the position of each plume on the track
-is *predicted* from the source and the wind, and the enhancement is fitted
-there, whatever its size or sign. Averaging these measurements over all
-overpasses has no selection bias, unlike an average over detections only (the
-winner's curse: only crossings that noise pushed over a threshold are kept).
-
-Model, per track segment (one least-squares solve):
-
-    XCO2(s) = b + m (s - s0) + sum_k A_k g(s - c_k; w_k)
-
-with g the unit-area Gaussian, c_k the predicted crossing of source k and
-w_k^2 = sigma_al^2 + sigma_pos^2: the expected along-track width of the plume
-(Pasquill-Gifford sigma_y / sin(wind, track); Martin 1976) widened by the
-spread of the crossing position that the wind-direction error causes
-(downwind x tan(sigma_dir) / sin(wind, track)). Averaged over that spread,
-the least-squares area of a plume of width sigma_al is unbiased only with
-exactly this template width (the expected overlap of a shifted Gaussian), so
-the centre is *marginalised* over the direction error rather than moved to
-the maximum, which would bias the estimate upwards. For fixed centres and
-widths the model is linear in the A_k, so sources whose templates overlap on
-one track are **deblended** in one solve: a small plant beside a large one
-does not inherit the large plume.
-
-The 1-sigma of A_k: the least-squares covariance with the local white noise
-(successive differences), scaled up by the empirical scatter of the same
-single-template fit at every km of the track (correlated errors; see
-builder.attribute._TrackGeometry.area_sigma) where that is larger.
+:func:`find_overpasses` finds, per track, each inventory site whose plume axis (drawn along the
+wind at the track) crosses the track within reach, and measures it there with
+:mod:`builder.forcedfit` (a forced fit at the predicted crossing, deblending, the targeted
+detection statistic) into tables.OVERPASS_COLUMNS rows.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
+import pandas as pd
 
-#: Templates closer than this many widths (sum of both) are fitted jointly.
-BLEND_WIDTHS = 2.0
-#: Background window: +-max(MIN_HALF_KM, HALF_WIDTHS x width) around the segment.
-MIN_HALF_KM = 50.0
-HALF_WIDTHS = 4.0
-#: Widest template [km]: the empirical null is measured up to 32 km.
-MAX_WIDTH_KM = 32.0
-MIN_SOUNDINGS = 30
+from builder import forcedfit, physics, tables
+from builder.attribute import chord, clean_ids, column, line_density_per_ppm_km, prepared_sources, typed_empty
+from builder.config import Config
+from builder.quantify import direction_spread
+from builder.soundings import Track
+from builder.trackgeom import BIN_KM, NOISE_WINDOW_KM, TrackGeometry, window_stats
 
-
-@dataclass
-class ForcedFit:
-    """Per overpass: area A [ppm km], its 1-sigma, and the group of jointly fitted rows."""
-
-    area_ppm_km: np.ndarray
-    area_unc_ppm_km: np.ndarray
-    group: np.ndarray            #: rows with the same group were fitted together (deblended)
+#: Half-width [km] of the window counting good soundings around a crossing (also the psurf mean).
+COUNT_WINDOW_KM = 20.0
 
 
-def template_width_km(sigma_al_km, downwind_km, sin_wind_track, dir_unc_deg: float) -> np.ndarray:
-    """Along-track template width [km]: plume width and crossing-position spread in quadrature;
-    NaN where that exceeds MAX_WIDTH_KM (far downwind, or the wind nearly along the track): the
-    crossing is then too uncertain to be measured without bias, and no forced fit is made."""
-    pos = np.nan_to_num(downwind_km, nan=0.0) * np.tan(np.radians(dir_unc_deg)) / np.maximum(sin_wind_track, 0.2)
-    w = np.sqrt(np.asarray(sigma_al_km) ** 2 + pos ** 2)
-    return np.where(w <= MAX_WIDTH_KM, w, np.nan)
+def _crossings(geo: TrackGeometry, c: np.ndarray, slat, slon, wu, wv, reach_km: float, min_down_km: float):
+    """First crossing (smallest downwind distance) of each source's wind axis with the track.
 
-
-def groups(centres_km: np.ndarray, widths_km: np.ndarray) -> np.ndarray:
-    """Group label per row: rows whose templates overlap (chained) share a label."""
-    n = len(centres_km)
-    if n == 0:
-        return np.zeros(0, dtype=int)
-    order = np.argsort(centres_km, kind="stable")
-    c, w = centres_km[order], widths_km[order]
-    reach = np.maximum.accumulate(c + BLEND_WIDTHS * w)        # right edge of the running group
-    new = np.concatenate([[True], c[1:] - BLEND_WIDTHS * w[1:] > reach[:-1]])
-    label = np.empty(n, dtype=int)
-    label[order] = np.cumsum(new) - 1
-    return label
-
-
-def forced_fit(along_km: np.ndarray, xco2_ppm: np.ndarray, white_ppm: np.ndarray, centres_km: np.ndarray,
-               widths_km: np.ndarray, empirical_unc: np.ndarray, prior_kg_s: np.ndarray | None = None) -> ForcedFit:
-    """Fit the areas of the plumes expected at ``centres_km`` (templates of ``widths_km``,
-    see :func:`template_width_km`) on one track (``along_km`` sorted). ``white_ppm``: local
-    white-noise sd per row; ``empirical_unc``: the empirical 1-sigma of a lone template's area
-    at this place of the track (correlated errors included; NaN: unknown), which scales the
-    least-squares error up when larger.
-    Templates that the data cannot tell apart (a variance inflation above MAX_VIF in
-    the joint fit: sources a few km apart on one crossing) are fitted as one, with the
-    area shared in proportion to ``prior_kg_s`` (the inventories; equal shares without).
-    Rows whose segment has fewer than MIN_SOUNDINGS soundings get NaN."""
-    n = len(centres_km)
-    area = np.full(n, np.nan)
-    unc = np.full(n, np.nan)
-    prior = np.ones(n) if prior_kg_s is None else np.fmax(np.nan_to_num(np.asarray(prior_kg_s, float)), 1e-9)
-    label = groups(centres_km, np.nan_to_num(widths_km, nan=0.0))
-    label[~np.isfinite(widths_km) | ~np.isfinite(centres_km)] = -1       # not measurable
-    for g in np.unique(label[label >= 0]):
-        rows = np.flatnonzero(label == g)
-        rows = rows[np.argsort(centres_km[rows], kind="stable")]
-        members = [[r] for r in rows]                 # templates, each the rows it stands for
-        while True:
-            c, w = _merged(members, centres_km, widths_km, prior)
-            white = np.array([white_ppm[m].max() for m in members])
-            res = _fit_group(along_km, xco2_ppm, c, w, white)
-            if res is not None or len(members) == 1:
-                break
-            # unresolvable: merge the closest neighbours (in widths) and try again
-            gap = np.diff(c) / (w[1:] + w[:-1])
-            j = int(np.argmin(gap))
-            members[j:j + 2] = [members[j] + members[j + 1]]
-        if res is None:
-            continue
-        a, a_white, single = res
-        for t, m in enumerate(members):
-            p = prior[m] / prior[m].sum()              # a merged template's area shared by inventory
-            emp = np.nanmax(empirical_unc[m]) if np.isfinite(empirical_unc[m]).any() else np.nan
-            k = max(np.nan_to_num(emp / single[t], nan=1.0), 1.0)
-            area[m], unc[m] = a[t] * p, a_white[t] * k * p
-    return ForcedFit(area, unc, label)
-
-
-def _merged(members: list[list[int]], centres_km, widths_km, prior) -> tuple[np.ndarray, np.ndarray]:
-    """Centre and width of each (possibly merged) template: the prior-weighted mean centre, and
-    the members' widths and spread of centres in quadrature."""
-    c, w = np.empty(len(members)), np.empty(len(members))
-    for t, m in enumerate(members):
-        p = prior[m] / prior[m].sum()
-        c[t] = np.sum(p * centres_km[m])
-        w[t] = np.sqrt(np.sum(p * (widths_km[m] ** 2 + (centres_km[m] - c[t]) ** 2)))
-    return c, np.minimum(w, MAX_WIDTH_KM)
-
-
-#: Joint fits whose amplitude variance is inflated more than this by the overlap of the
-#: templates (variance inflation factor) are not resolvable: the sources are fitted as one.
-MAX_VIF = 10.0
-
-
-def _columns(s: np.ndarray, c: np.ndarray, w: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """Template columns (unit-peak Gaussians) and the area per unit coefficient.
-
-    A box template (the integral of whatever lies within +-2.5 widths) was tried for lone
-    plumes, being shape-independent; on the simulated months it did not remove the low bias
-    of the per-source ratios and doubled the error: see docs/validation.md."""
-    return [np.exp(-0.5 * ((s - ck) / wk) ** 2) for ck, wk in zip(c, w)], w * np.sqrt(2 * np.pi)
-
-
-def _fit_group(along_km, xco2_ppm, c, w, white) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(areas, their white-noise sd, each template's sd when fitted alone) of the templates at
-    ``c`` of widths ``w`` (:func:`_columns`) on a linear background; None when too few
-    soundings or not resolvable."""
-    half = np.maximum(MIN_HALF_KM, HALF_WIDTHS * w)
-    lo = np.searchsorted(along_km, np.min(c - half), side="left")
-    hi = np.searchsorted(along_km, np.max(c + half), side="right")
-    s, y = along_km[lo:hi], xco2_ppm[lo:hi]
-    ok = np.isfinite(y)
-    s, y = s[ok], y[ok]
-    if len(s) < MIN_SOUNDINGS:
-        return None
-    s0, h = float(np.mean(s)), float(half.max())
-    cols, per_unit = _columns(s, c, w)
-    x = np.column_stack([np.ones_like(s), (s - s0) / h] + cols)
-    inv = _inverse(x.T @ x)
-    if inv is None:
-        return None
-    a_white = np.sqrt(np.diag(inv)[2:]) * per_unit
-    single = a_white
-    if len(c) > 1:
-        single = np.array([_single_white(s, s0, h, col) for col in cols]) * per_unit
-        if np.any(a_white / single > np.sqrt(MAX_VIF)):
-            return None
-    beta = inv @ (x.T @ y)
-    return beta[2:] * per_unit, a_white * white, single * white
-
-
-def _inverse(xtx: np.ndarray) -> np.ndarray | None:
-    """Inverse of a normal matrix with O(1) scaled columns, None when (nearly) singular:
-    templates too close to be told apart, or too few soundings under one."""
-    d = np.sqrt(np.diag(xtx))
-    if not np.all(d > 0):
-        return None
-    if np.linalg.det(xtx / np.outer(d, d)) < 1e-10:
-        return None
-    return np.linalg.inv(xtx)
-
-
-def _single_white(s: np.ndarray, s0: float, half: float, col: np.ndarray) -> float:
-    """sd of one template's coefficient for unit white noise, alone on a linear background."""
-    x = np.column_stack([np.ones_like(s), (s - s0) / half, col])
-    inv = _inverse(x.T @ x)
-    return np.nan if inv is None else float(np.sqrt(inv[2, 2]))
-
-
-def emission_unc_kg_s(stat_kg_s, reference_kg_s, wind_speed_rel: float, structure_rel: float,
-                      direction_rel) -> np.ndarray:
-    """1-sigma of a forced emission estimate: the statistical part and the relative
-    wind-speed, plume-structure and wind-direction terms, the latter applied to the
-    *reference* emission (the inventory at the overpass hour), not to the estimate,
-    so that the weights of a combination do not depend on the noise (an estimate
-    pushed low by noise would otherwise get a smaller error and more weight)."""
-    ref = np.nan_to_num(np.asarray(reference_kg_s, dtype=float), nan=0.0)
-    rel2 = wind_speed_rel ** 2 + structure_rel ** 2 + np.asarray(direction_rel, dtype=float) ** 2
-    return np.sqrt(np.asarray(stat_kg_s, dtype=float) ** 2 + ref ** 2 * rel2)
-
-
-#: Offsets (in units of the crossing-position spread) tried by the detection scan.
-SCAN_OFFSETS = np.linspace(-2.0, 2.0, 9)
-
-
-def scan_positions(centres_km: np.ndarray, plume_width_km: np.ndarray,
-                   position_unc_km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(centres, widths) tried by :func:`scan_significance`, overpass-major: each predicted
-    crossing moved by SCAN_OFFSETS x its position spread, with the expected plume width."""
-    cen = centres_km[:, None] + SCAN_OFFSETS[None, :] * np.nan_to_num(position_unc_km, nan=0.0)[:, None]
-    wid = np.broadcast_to(np.asarray(plume_width_km, dtype=float)[:, None], cen.shape)
-    return cen.ravel(), wid.ravel().copy()
-
-
-def scan_significance(area_ppm_km: np.ndarray, empirical_unc: np.ndarray, white_unc: np.ndarray,
-                      n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Detection statistic per overpass: the largest z = A / sigma(A) over the
-    :func:`scan_positions` of a single Gaussian of the expected plume width (no
-    position widening, so it matches the plume) on a linear background, at centres
-    moved by up to +-2 x the crossing-position spread of the wind-direction error.
-    A and its empirical sigma come from the track's grid fit (one FFT per width;
-    builder.attribute._TrackGeometry.null_lookup), sigma never below the white-noise
-    value ``white_unc``. Several correlated tries: the threshold on z is calibrated on
-    plume-free simulated crossings, not taken from a normal table.
-    Returns (z, sigma at the predicted crossing)."""
-    a = np.asarray(area_ppm_km, dtype=float).reshape(n, len(SCAN_OFFSETS))
-    sig = np.fmax(np.nan_to_num(np.asarray(empirical_unc, dtype=float), nan=0.0).reshape(a.shape),
-                  np.asarray(white_unc, dtype=float)[:, None])
+    Works on the bins within +-reach of the source's closest bin, so track
+    curvature is followed. Returns along_km, downwind_km (NaN: no crossing),
+    heading unit vector (east, north) at the crossing, and the segment end bins.
+    """
+    k = int(np.ceil(reach_km / BIN_KM)) + 1
+    nb = len(geo.bin_along)
+    idx = np.clip(c[:, None] + np.arange(-k, k + 1)[None, :], 0, nb - 1)
+    east, north = physics.local_enu_km(geo.bin_lat[idx], geo.bin_lon[idx], slat[:, None], slon[:, None])
+    speed = np.hypot(wu, wv)
     with np.errstate(invalid="ignore", divide="ignore"):
-        z = np.where(np.isfinite(a) & (sig > 0), a / sig, -np.inf)
-    best = z.max(axis=1) if n else np.zeros(0)
-    return np.where(np.isfinite(best), best, np.nan), sig[:, len(SCAN_OFFSETS) // 2] if n else np.zeros(0)
+        wx, wy = (wu / speed)[:, None], (wv / speed)[:, None]
+    dn = east * wx + north * wy
+    cr = east * wy - north * wx
+    c0, c1 = cr[:, :-1], cr[:, 1:]
+    step = idx[:, 1:] != idx[:, :-1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = np.where(c0 != c1, c0 / (c0 - c1), 0.0)
+    sign = (c0 * c1 <= 0) & step & np.isfinite(f)
+    dn_x = dn[:, :-1] + f * (dn[:, 1:] - dn[:, :-1])
+    ok = sign & (dn_x >= min_down_km) & (dn_x > 0) & (dn_x <= reach_km)
+    ok &= np.hypot(east[:, :-1], north[:, :-1]) <= reach_km + BIN_KM
+    masked = np.where(ok, dn_x, np.inf)
+    best = np.argmin(masked, axis=1)
+    rows = np.arange(len(c))
+    found = np.isfinite(masked[rows, best])
+    i0, i1 = idx[rows, best], idx[rows, best + 1]
+    fb = f[rows, best]
+    along_x = geo.bin_along[i0] + fb * (geo.bin_along[i1] - geo.bin_along[i0])
+    he, hn = east[rows, best + 1] - east[rows, best], north[rows, best + 1] - north[rows, best]
+    hnorm = np.hypot(he, hn)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        he, hn = he / hnorm, hn / hnorm
+    within = np.hypot(east, north) <= reach_km
+    first = np.where(within.any(axis=1), idx[rows, np.argmax(within, axis=1)], c)
+    last = np.where(within.any(axis=1), idx[rows, within.shape[1] - 1 - np.argmax(within[:, ::-1], axis=1)], c)
+    return (np.where(found, along_x, np.nan), np.where(found, dn_x[rows, best], np.nan), he, hn, first, last)
+
+
+_EMPTY_OVERPASSES: list[pd.DataFrame] = []
+
+
+def _empty_overpasses() -> pd.DataFrame:
+    """A fresh empty overpass table (typed_empty is slow; copy a template)."""
+    if not _EMPTY_OVERPASSES:
+        _EMPTY_OVERPASSES.append(typed_empty(tables.OVERPASS_COLUMNS))
+    return _EMPTY_OVERPASSES[0].copy()
+
+
+def find_overpasses(track: Track, detections: pd.DataFrame, sources: pd.DataFrame, emission_kg_s: Callable,
+                    cfg: Config) -> pd.DataFrame:
+    """Every source whose plume axis this track crosses within reach, detected or not.
+
+    Sites considered (:class:`Sites`: co-located units are one site, named by its
+    representative, with the summed inventory): summed annual inventory >=
+    ``overpass_min_mt_yr`` plus every site a detection of this track is
+    attributed to. The wind is the mean file
+    wind within +-10 km of the crossing (iterated twice from the track point
+    nearest the source). A crossing counts when ``overpass_min_downwind_km <=
+    downwind <= reach_km`` and >= ``overpass_min_soundings`` good soundings lie
+    within +-20 km of it.
+
+    Non-detection upper limit (3 sigma by default), science-notes 8.1: the
+    matched-filter error of the along-track Gaussian area is
+    sigma_A = noise * sqrt(2 sigma_al sqrt(pi) / rho) [ppm km], with noise from
+    successive sounding differences within +-50 km, rho = soundings per km
+    within +-20 km and sigma_al = sigma_y(x) / sin(wind, track) the expected
+    along-track width (Pasquill-Gifford sigma_y, Martin 1976, floored at
+    detect.min_sigma_km). Real XCO2 errors are correlated along track, so sigma_A is
+    raised to the empirical scatter of the same matched filter (with a linear
+    background) fitted at every km within +-200 km (robust MAD; see
+    TrackGeometry._null_area_sigma) when that is larger, which on simulated
+    OCO-2 data is 1.5-3x the white-noise value. Then
+    Q_ul = upper_limit_sigma * sigma_A * L1 * u_perp
+    with L1 = physics.line_density_kg_m(1 ppm km) and u_perp the normal wind
+    (wind speed floored at quantify.min_wind_m_s, angle at
+    quantify.min_wind_track_angle_deg).
+    """
+    acfg = cfg.attribute
+    s = track.soundings
+    if s is None or len(s) < 2:
+        return _empty_overpasses()
+    cache = prepared_sources(sources, acfg.site_km)
+    src, sites = cache.src, cache.sites
+    if len(src) == 0:
+        return _empty_overpasses()
+    dets = detections if detections is not None else pd.DataFrame()
+    if len(dets) and "source_id" in dets.columns:
+        same = np.ones(len(dets), bool)
+        if "orbit" in dets.columns:
+            same &= pd.to_numeric(dets["orbit"], errors="coerce").to_numpy() == track.orbit
+        if "instrument" in dets.columns:
+            same &= dets["instrument"].astype(str).to_numpy() == track.instrument
+        dets = dets.loc[same & (clean_ids(dets["source_id"]) != "").to_numpy()]
+        if "attribution_score" in dets.columns:
+            dets = dets.sort_values("attribution_score", ascending=False, kind="stable")
+        dets = dets.drop_duplicates("source_id")
+    else:
+        dets = pd.DataFrame(columns=["source_id"])
+    rep_of = cache.rep_of
+    if len(dets):
+        dets = dets.assign(source_id=clean_ids(dets["source_id"]).map(rep_of).fillna(clean_ids(dets["source_id"])))
+        dets = dets.drop_duplicates("source_id")
+    det_ids = set(clean_ids(dets["source_id"]))
+    rep_ids = cache.rep_ids
+    cand = (sites.annual_t_yr >= acfg.overpass_min_mt_yr * 1e6) | np.isin(rep_ids, list(det_ids))
+    site = np.flatnonzero(cand)
+    if len(site) == 0:
+        return _empty_overpasses()
+    geo = TrackGeometry(track)
+    # cheap bounding-box prefilter (unit-vector coordinates) before the nearest-bin query
+    reach = chord(acfg.reach_km)
+    pts = cache.rep_xyz[site]
+    inbox = np.all((pts >= geo.bin_xyz.min(axis=0) - reach) & (pts <= geo.bin_xyz.max(axis=0) + reach), axis=1)
+    site, pts = site[inbox], pts[inbox]
+    slat, slon = cache.rep_lat[site], cache.rep_lon[site]
+    dist, c = geo.tree.query(pts, distance_upper_bound=reach)
+    near = np.isfinite(dist)
+    site, slat, slon, c = site[near], slat[near], slon[near], c[near]
+    if len(site) == 0:
+        return _empty_overpasses()
+    sid = rep_ids[site]
+    # wind near the source's closest track point, then at the crossing (twice)
+    wu, wv = geo.wind_at(geo.bin_along[c])
+    along_x = np.full(len(site), np.nan)
+    for _ in range(2):
+        along_x, down_x, he, hn, first, last = _crossings(geo, c, slat, slon, wu, wv, acfg.reach_km,
+                                                          acfg.overpass_min_downwind_km)
+        at = np.where(np.isfinite(along_x), along_x, geo.bin_along[c])
+        wu, wv = geo.wind_at(at)
+    at = np.where(np.isfinite(along_x), along_x, geo.bin_along[c])
+    _, _, n20 = window_stats(geo.along, np.zeros(len(geo.along)), at, COUNT_WINDOW_KM)
+    psurf, _, _ = window_stats(geo.along, geo.psurf, at, COUNT_WINDOW_KM)
+    tcwv, _, _ = window_stats(geo.along, geo.tcwv, at, COUNT_WINDOW_KM)
+    d2, _, _ = window_stats(geo.along, geo.d2, at, NOISE_WINDOW_KM)
+    water, _, _ = window_stats(geo.along, geo.water, at, COUNT_WINDOW_KM)
+    noise = np.sqrt(d2)
+    is_det = np.isin(sid, list(det_ids))
+    keep = (np.isfinite(along_x) & (n20 >= acfg.overpass_min_soundings)) | is_det
+    if not keep.any():
+        return _empty_overpasses()
+    sel = np.flatnonzero(keep)
+    (site, sid, along_x, down_x, he, hn, first, last, wu, wv, n20, psurf, tcwv, noise, at, is_det, water) = (
+        a[sel] for a in (site, sid, along_x, down_x, he, hn, first, last, wu, wv, n20, psurf, tcwv, noise, at, is_det,
+                         water))
+    cross_lat, cross_lon = geo.position_at(at)
+    t_ns = np.interp(at, geo.along, geo.time_ns)
+    times = pd.to_datetime(t_ns.astype("int64"), utc=True)
+
+    # forced measurement at the predicted crossing (builder.overpass), and the upper limit
+    qcfg, dcfg = cfg.quantify, cfg.detect
+    speed = np.fmax(np.hypot(wu, wv), qcfg.min_wind_m_s)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sin_raw = np.abs((wu * hn - wv * he) / np.hypot(wu, wv))
+    sin_t = np.fmax(np.nan_to_num(sin_raw, nan=1.0), np.sin(np.radians(qcfg.min_wind_track_angle_deg)))
+    stab = physics.pg_stability_class(speed)
+    sig_perp = np.fmax(np.hypot(physics.sigma_y_m(np.nan_to_num(down_x, nan=1.0), stab) / 1e3,
+                                cache.rep_sigma0_km[site]), dcfg.min_sigma_km)   # area sources are wider
+    sig_al = sig_perp / sin_t
+    width = forcedfit.template_width_km(sig_al, down_x, sin_t, qcfg.wind_dir_unc_deg)
+    pos_unc = np.sqrt(np.fmax(np.nan_to_num(width, nan=0.0) ** 2 - sig_al ** 2, 0.0))
+    rho = np.fmax(n20, 1) / (2 * COUNT_WINDOW_KM)           # soundings per km near the crossing
+
+    def white(w):   # white-noise 1-sigma of a Gaussian area of width w [ppm km]
+        return noise * np.sqrt(2 * w * np.sqrt(np.pi) / rho)
+    cen, wid = forcedfit.scan_positions(at, np.minimum(sig_al, forcedfit.MAX_WIDTH_KM), pos_unc)
+    k = len(cen)
+    wfit = np.nan_to_num(width, nan=1.0)
+    area, emp = geo.null_lookup(np.concatenate([cen, at]), np.concatenate([wid, wfit]))   # one lookup
+    inv = sites.inventory(site, times, emission_kg_s, round_min=10)
+    fit = forcedfit.forced_fit(geo.along, geo.xco2, noise, at, width, emp[k:], inv)
+    z_scan, narrow = forcedfit.scan_significance(area[:k], emp[:k], white(sig_al), len(at))
+    l1 = line_density_per_ppm_km(psurf, tcwv)
+    to_kg_s = l1 * speed * sin_t
+    q_forced, q_stat = fit.area_ppm_km * to_kg_s, fit.area_unc_ppm_km * to_kg_s
+
+    out = pd.DataFrame({
+        "overpass_id": [f"{x}-{track.instrument}-{track.orbit}" for x in sid],
+        "source_id": sid, "instrument": track.instrument, "orbit": int(track.orbit), "time_utc": times,
+        "downwind_km": down_x, "axis_offset_km": 0.0, "cross_latitude": cross_lat, "cross_longitude": cross_lon,
+        "track_lat0": geo.bin_lat[first], "track_lon0": geo.bin_lon[first],
+        "track_lat1": geo.bin_lat[last], "track_lon1": geo.bin_lon[last],
+        "wind_u_m_s": wu, "wind_v_m_s": wv, "n_soundings": n20.astype(int), "noise_ppm": noise,
+        "detected": False, "detection_id": "",
+        "emission_kg_s": q_forced, "emission_unc_kg_s": np.nan, "upper_limit_kg_s": np.nan,
+        "inventory_kg_s": inv, "ratio": np.nan, "ratio_unc": np.nan,
+        "significance": z_scan, "blended_with": _blends(sid, fit.group),
+        "emission_stat_unc_kg_s": q_stat,
+        "flag_parallel_wind": np.nan_to_num(sin_raw, nan=1.0) < np.sin(np.radians(qcfg.min_wind_track_angle_deg)),
+        "flag_water": np.nan_to_num(water, nan=0.0) > 0.5,
+    })
+    if is_det.any():
+        d = dets.assign(source_id=clean_ids(dets["source_id"])).set_index("source_id")
+        rows = np.flatnonzero(is_det)
+        m = d.loc[sid[rows]]
+        def get(name, default=np.nan):
+            return column(m, name, default)
+        out.loc[rows, "detection_id"] = m["detection_id"].astype(str).to_numpy() if "detection_id" in m else ""
+        out.loc[rows, "axis_offset_km"] = get("source_axis_offset_km")
+    out["time_utc"] = pd.to_datetime(out["time_utc"], utc=True)
+    ref = out["inventory_kg_s"].to_numpy(float)
+    angle = np.arcsin(np.clip(np.nan_to_num(sin_raw, nan=1.0), 0.0, 1.0))
+    dir_rel = direction_spread(angle, np.radians(qcfg.wind_dir_unc_deg)) / sin_t
+    out["emission_unc_kg_s"] = forcedfit.emission_unc_kg_s(q_stat, ref, qcfg.wind_speed_rel_unc,
+                                                          qcfg.turbulence_rel_unc, dir_rel)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = ref / (narrow * to_kg_s)      # the inventory's signal in units of the scan's noise
+    # upper limit: a plume of the expected width at the predicted crossing would have shown this much
+    out["upper_limit_kg_s"] = np.fmax(np.nan_to_num(q_forced, nan=0.0), 0.0) \
+        + acfg.upper_limit_sigma * narrow * to_kg_s
+    out["expected_significance"] = expected
+    out["detected"] = (out["significance"].to_numpy(float) >= acfg.targeted_min_significance) \
+        & (expected >= acfg.targeted_min_expected_snr) & (np.nan_to_num(q_forced, nan=-1.0) > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        invv = out["inventory_kg_s"].to_numpy(float)
+        good = np.isfinite(invv) & (invv > 0)
+        out["ratio"] = np.where(good, out["emission_kg_s"].to_numpy(float) / np.where(good, invv, 1), np.nan)
+        out["ratio_unc"] = np.where(good, out["emission_unc_kg_s"].to_numpy(float) / np.where(good, invv, 1), np.nan)
+    out["upper_limit_kg_s"] = out["upper_limit_kg_s"].where(~out["detected"])
+    return out[tables.OVERPASS_COLUMNS].sort_values("overpass_id", kind="stable").reset_index(drop=True)
+
+
+def _blends(source_ids: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """For each row, the other source ids fitted jointly with it ("a|b"), or ""."""
+    out = np.full(len(source_ids), "", dtype=object)
+    for g in np.unique(group[group >= 0]):
+        rows = np.flatnonzero(group == g)
+        if len(rows) > 1:
+            for r in rows:
+                out[r] = "|".join(str(source_ids[o]) for o in rows if o != r)
+    return out

@@ -37,7 +37,7 @@ from builder import tables
 from builder.config import Config
 from builder.published import classify_anomalies, published_detections
 from builder.results import BuildResult, SkippedItem
-from builder.soundings import InputError, Track, find_input_files, read_file
+from builder.soundings import InputError, Track, read_file
 
 log = logging.getLogger("atlas")
 
@@ -81,7 +81,8 @@ def inventory_fingerprint(sources: pd.DataFrame) -> str:
 
 #: Modules whose code determines per-file results: their source is part of the cache key,
 #: so changing the algorithm can never serve stale results.
-_CORE_MODULES = ("soundings", "detect", "quantify", "attribute", "overpass", "physics", "litefmt", "tables", "pipeline")
+_CORE_MODULES = ("soundings", "detect", "quantify", "attribute", "overpass", "forcedfit", "trackgeom", "physics",
+                 "litefmt", "tables", "pipeline")
 
 
 def code_fingerprint() -> str:
@@ -107,8 +108,10 @@ def _empty(columns: list[str]) -> pd.DataFrame:
 
 def process_tracks(tracks: Iterable[Track], file_name: str, cfg: Config, sources: pd.DataFrame,
                    emission_kg_s: Callable) -> FileResult:
-    """Detect, quantify, attribute and list overpasses for the tracks of one file."""
-    from builder.attribute import attribute, find_overpasses
+    """Per track: blind scan (detect, quantify, attribute the anomalies, Gaussian-plume fit),
+    then measure every overpass (builder.overpass)."""
+    from builder.attribute import attribute
+    from builder.overpass import find_overpasses
     from builder.detect import detect_track
     from builder.quantify import fit_gaussian_plume, quantify
 

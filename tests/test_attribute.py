@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from builder import physics, tables
-from builder.attribute import attribute, candidate_id, find_candidates, find_overpasses
+from builder.attribute import attribute, candidate_id, find_candidates
+from builder.overpass import find_overpasses
 from builder.config import Attribute, Config
 from builder.soundings import TRACK_COLUMNS, InputError, Track
 
@@ -370,7 +371,7 @@ def test_overpass_source_cache_follows_in_place_edits():
 
 
 def test_null_area_sigma_at_needed_centres_equals_whole_track():
-    from builder.attribute import _TrackGeometry
+    from builder.trackgeom import TrackGeometry as _TrackGeometry
 
     rng = np.random.default_rng(5)
     t = make_track(correlated_ppm=0.5)

@@ -1,11 +1,11 @@
-"""builder.overpass: the forced fit at a predicted crossing, deblending, scan statistic."""
+"""builder.forcedfit: the forced fit at a predicted crossing, deblending, scan statistic."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from builder import overpass as ov
+from builder import forcedfit as ov
 
 
 def _track(rng, white=0.5, n_km=300.0, per_km=2.0):
