@@ -530,7 +530,7 @@ def write_all(cfg: Config, result: BuildResult, writer: SiteWriter, vendor: list
     for p in [p for p in content if p.slug in RESERVED]:
         skipped.append(f"{p.source}: the name {p.slug!r} is reserved for a generated section")
         content.remove(p)
-    nav = [("", "Map"), ("sources/", "Sources"), ("detections/", "Detections"), ("candidates/", "Candidates")]
+    nav = [("", "Map"), ("sources/", "Sources"), ("detections/", "Anomalies"), ("candidates/", "Candidates")]
     nav += [(f"{p.slug}/", p.title) for p in content] + [("downloads/", "Downloads"), ("search/", "Search")]
     rd = Renderer(cfg, make_env(cfg), model, nav, writer)
     write_data_files(model, writer)
