@@ -82,10 +82,9 @@ def _tag(df: pd.DataFrame, tag: str) -> pd.DataFrame:
     df = df.copy()
     if "instrument" in df.columns:
         df["instrument"] = df["instrument"].astype(str) + "@" + tag
-    for col in ("source_id",):
-        if col in df.columns:
-            ids = df[col].fillna("").astype(str)
-            df[col] = ids.where(ids == "", ids + "@" + tag)
+    if "source_id" in df.columns:
+        ids = df["source_id"].fillna("").astype(str)
+        df["source_id"] = ids.where(ids == "", ids + "@" + tag)
     if "site_source_ids" in df.columns:
         df["site_source_ids"] = df["site_source_ids"].fillna("").astype(str).map(
             lambda v: "|".join(f"{x}@{tag}" for x in v.split("|") if x))

@@ -26,7 +26,7 @@ does not inherit the large plume.
 The 1-sigma of A_k: the least-squares covariance with the local white noise
 (successive differences), scaled up by the empirical scatter of the same
 single-template fit at every km of the track (correlated errors; see
-builder.trackgeom.TrackGeometry.area_sigma) where that is larger.
+builder.trackgeom.TrackGeometry.null_lookup) where that is larger.
 """
 
 from __future__ import annotations

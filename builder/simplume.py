@@ -36,7 +36,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from builder import physics
-from builder.physics import city_emission_t_yr, city_radius_km  # noqa: F401  (re-exported)
 
 PUFF_SD = 0.40
 PUFF_KM = (3.0, 15.0)

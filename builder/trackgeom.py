@@ -77,7 +77,6 @@ class TrackGeometry:
         self.bin_xyz = xyz_all / np.linalg.norm(xyz_all, axis=1, keepdims=True)
         self.bin_lat, self.bin_lon = latlon_of(self.bin_xyz)
         self.tree = cKDTree(self.bin_xyz)
-        self._x = x
         self.xco2 = x
         lw = s["land_water"].to_numpy(float) if "land_water" in s else np.zeros(len(s))
         self.water = (lw == 1).astype(float)
@@ -92,7 +91,7 @@ class TrackGeometry:
             a0 = self.along[0]
             k = np.round(self.along - a0).astype(int)
             n = int(k[-1]) + 1
-            y = self._x - np.nanmedian(self._x)
+            y = self.xco2 - np.nanmedian(self.xco2)
             fin = np.isfinite(y)
             cnt = np.bincount(k[fin], minlength=n).astype(float)
             sy = np.bincount(k[fin], weights=y[fin], minlength=n)
@@ -183,15 +182,11 @@ class TrackGeometry:
         self._null_area[key] = area
         return out
 
-    def area_sigma(self, along_km: np.ndarray, sigma_km: np.ndarray) -> np.ndarray:
-        """Empirical 1-sigma [ppm km] of a Gaussian area of width ``sigma_km`` at ``along_km``
-        (log-interpolated between NULL_SIGMAS_KM); NaN where the track is too sparse."""
-        return self.null_lookup(along_km, sigma_km)[1]
-
     def null_lookup(self, along_km: np.ndarray, sigma_km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(area A [ppm km], its empirical 1-sigma) of the grid fit of a Gaussian of width
         ``sigma_km`` centred at ``along_km`` (the nearest 1-km grid centre), interpolated
-        between NULL_SIGMAS_KM (linearly in log width; the sigma in log)."""
+        between NULL_SIGMAS_KM (linearly in log width; the sigma in log); NaN where the track
+        is too sparse."""
         along_km, sigma_km = np.asarray(along_km, float), np.asarray(sigma_km, float)
         nan = np.full(len(along_km), np.nan)
         if len(along_km) == 0 or len(self.along) < 2:

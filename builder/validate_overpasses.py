@@ -33,13 +33,15 @@ TARGETS = {"ratio_median": (0.90, 1.10), "ratio_inside_1sigma": (0.60, 0.75), "p
            "targeted_fp_per_1000km": 0.1}
 
 
-def _num(df: pd.DataFrame, name: str) -> np.ndarray:
+def num_column(df: pd.DataFrame, name: str) -> np.ndarray:
+    """Column ``name`` as floats (non-numbers NaN), all NaN when absent."""
     return pd.to_numeric(df[name], errors="coerce").to_numpy(float) if name in df.columns \
         else np.full(len(df), np.nan)
 
 
-def _bool(values) -> np.ndarray:
-    return pd.Series(values).astype(str).str.strip().str.lower().isin(["true", "1", "1.0"]).to_numpy()
+def truthy(values) -> np.ndarray:
+    """Boolean array of a CSV column written as True/False (also 1, yes, t)."""
+    return pd.Series(values).astype(str).str.strip().str.lower().isin(["true", "1", "1.0", "yes", "t"]).to_numpy()
 
 
 def overpass_truth(overpasses: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
@@ -57,9 +59,9 @@ def overpass_truth(overpasses: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFram
                       "row": np.arange(len(overpasses))}).merge(members, on=["key", "source_id"], how="left")
     q = q.sort_values("row", kind="stable").drop_duplicates("row")
     site = q["site"].fillna(-1).astype(int).to_numpy()
-    e = _num(sites, "emission_kg_s")
-    peak = _num(sites, "peak_ppm")
-    truth = np.where(site >= 0, e[np.maximum(site, 0)], _num(overpasses, "inventory_kg_s"))
+    e = num_column(sites, "emission_kg_s")
+    peak = num_column(sites, "peak_ppm")
+    truth = np.where(site >= 0, e[np.maximum(site, 0)], num_column(overpasses, "inventory_kg_s"))
     return overpasses.assign(truth_kg_s=truth, true_peak_ppm=np.where(site >= 0, peak[np.maximum(site, 0)], 0.0),
                              site=site)
 
@@ -68,10 +70,10 @@ def validate_overpasses(overpasses: pd.DataFrame, summary: pd.DataFrame, sites: 
                         headline: np.ndarray, track_km: float, min_peak_ppm: float) -> dict:
     """Figures of the module docstring; ``headline`` flags rows of ``sites``."""
     o = overpass_truth(overpasses, sites)
-    est, unc = _num(o, "emission_kg_s"), _num(o, "emission_unc_kg_s")
+    est, unc = num_column(o, "emission_kg_s"), num_column(o, "emission_unc_kg_s")
     meas = np.isfinite(est) & np.isfinite(unc) & (unc > 0) & np.isfinite(o["truth_kg_s"].to_numpy(float))
     pull = (est - o["truth_kg_s"].to_numpy(float))[meas] / unc[meas]
-    det = _bool(o["detected"]) & meas
+    det = truthy(o["detected"]) & meas
     right = det & (o["true_peak_ppm"].to_numpy(float) >= min_peak_ppm)
     n_det, n_right = int(det.sum()), int(right.sum())
     det_sites = set(o["site"].to_numpy()[det & (o["site"].to_numpy() >= 0)])
@@ -104,7 +106,7 @@ def _per_source(o: pd.DataFrame, meas: np.ndarray, summary: pd.DataFrame) -> dic
     inside = (ratio - tr).abs() <= pd.to_numeric(s["ratio_unc"], errors="coerce")
     ok = ratio.notna() & tr.notna()
     # the old, selection-biased way, for comparison: mean ratio over the detected overpasses only
-    d = m.loc[_bool(m["detected"])]
+    d = m.loc[truthy(m["detected"])]
     det_only = (pd.to_numeric(d["emission_kg_s"], errors="coerce") / pd.to_numeric(d["inventory_kg_s"], errors="coerce")
                 ).groupby(d["source_id"]).mean().reindex(s.index).dropna()
     return {"n": int(ok.sum()), "median_ratio": float(ratio[ok].median()) if ok.any() else None,

@@ -1,4 +1,4 @@
-"""builder.simplume: instantaneous plume structure, area sources, city scaling."""
+"""builder.simplume: instantaneous plume structure, area sources; the city scaling of builder.physics."""
 
 from __future__ import annotations
 
@@ -52,8 +52,8 @@ def test_crosswind_integral_is_the_instantaneous_line_density():
 
 def test_city_scaling():
     """Sublinear urban scaling (beta 0.93) and a radius that grows with size."""
-    e = simplume.city_emission_t_yr([3e5, 1e6, 3.5e7])
+    e = physics.city_emission_t_yr([3e5, 1e6, 3.5e7])
     assert e[1] == pytest.approx(3.0e6)
     assert e[2] / e[1] == pytest.approx(35 ** 0.93, rel=1e-6)
-    r = simplume.city_radius_km(e)
+    r = physics.city_radius_km(e)
     assert r[1] == pytest.approx(5.0, rel=1e-6) and r[0] < r[1] < r[2] < 40
