@@ -143,12 +143,14 @@ def main(seeds: list[int], days: int = 31) -> int:
     RESULTS.write_text(json.dumps({"seeds": seeds, "days": days, "results": results, "plume_free": null}, indent=2,
                                   sort_keys=True,
                                   default=str))
+    old = DOC.read_text() if DOC.exists() else ""
+    notes = old.split("\n## Notes", 1)[1] if "\n## Notes" in old else ""     # hand-written, kept
     DOC.write_text("\n".join([
         "# Validation on simulated months", "",
         "Produced by `bash scripts/bench.sh validation` (default month = the build's; other months: "
         f"`atlas simulate --seed N`, {days} days from the configured start). Each month is simulated from "
         "the inventory, so the true observed/inventory ratio is 1. Pooled: all months' tables together. "
         "Definitions: `builder/validate.py`, `builder/validate_overpasses.py`; figures in "
-        "`bench/results-validation.json`.", "", *lines, ""]))
+        "`bench/results-validation.json`.", "", *lines, ""]) + ("\n## Notes" + notes if notes else ""))
     print(f"written: {RESULTS}, {DOC}")
     return 0
