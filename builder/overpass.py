@@ -213,7 +213,7 @@ def find_overpasses(track: Track, detections: pd.DataFrame, sources: pd.DataFram
         "emission_kg_s": q_forced, "emission_unc_kg_s": np.nan, "upper_limit_kg_s": np.nan,
         "inventory_kg_s": inv, "ratio": np.nan, "ratio_unc": np.nan,
         "significance": z_scan, "blended_with": _blends(sid, fit.group),
-        "emission_stat_unc_kg_s": q_stat,
+        "emission_stat_unc_kg_s": q_stat, "area_ppm_km": fit.area_ppm_km, "area_unc_ppm_km": fit.area_unc_ppm_km,
         "flag_parallel_wind": np.nan_to_num(sin_raw, nan=1.0) < np.sin(np.radians(qcfg.min_wind_track_angle_deg)),
         "flag_water": np.nan_to_num(water, nan=0.0) > 0.5,
     })

@@ -79,6 +79,7 @@ OVERPASS_COLUMNS = [
     "expected_significance",  # the inventory's emission at the overpass hour in units of that sigma
     "blended_with",         # sources fitted jointly on this track ("a|b"), "" if none
     "emission_stat_unc_kg_s",  # statistical part of emission_unc_kg_s (noise, correlated errors)
+    "area_ppm_km", "area_unc_ppm_km",  # the forced fit's along-track enhancement area and its 1-sigma (before the wind)
     "flag_parallel_wind", "flag_water",   # wind within min_wind_track_angle_deg of the track; crossing over water
 ]
 

@@ -137,7 +137,8 @@ def _overpasses(sources: pd.DataFrame, detections: pd.DataFrame) -> pd.DataFrame
             wind_u_m_s=u, wind_v_m_s=v, n_soundings=400, noise_ppm=0.7, detected=bool(what), detection_id=what,
             emission_kg_s=emis, emission_unc_kg_s=unc, upper_limit_kg_s=ul, inventory_kg_s=inv,
             ratio=ratio, ratio_unc=ratio_unc, significance=4.5 if what else 0.3, expected_significance=3.0, blended_with="",
-            emission_stat_unc_kg_s=0.5 * unc, flag_parallel_wind=False, flag_water=False))
+            emission_stat_unc_kg_s=0.5 * unc, area_ppm_km=emis / 40.0, area_unc_ppm_km=0.5 * unc / 40.0,
+            flag_parallel_wind=False, flag_water=False))
     return pd.DataFrame(rows, columns=OVERPASS_COLUMNS)
 
 
