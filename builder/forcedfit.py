@@ -63,6 +63,28 @@ def template_width_km(sigma_al_km, downwind_km, sin_wind_track, dir_unc_deg: flo
     return np.where(w <= MAX_WIDTH_KM, w, np.nan)
 
 
+#: Good soundings needed on each side of a crossing, within SIDE_WIDTHS template widths
+#: (at least MIN_SIDE_KM).
+MIN_SIDE_SOUNDINGS = 5
+SIDE_WIDTHS = 2.0
+MIN_SIDE_KM = 5.0
+
+
+def two_sided(along_km: np.ndarray, xco2_ppm: np.ndarray, centres_km: np.ndarray, widths_km: np.ndarray) -> np.ndarray:
+    """True where the track has MIN_SIDE_SOUNDINGS good soundings on *each* side of the
+    crossing within SIDE_WIDTHS widths (at least MIN_SIDE_KM). A crossing seen from one side only (the track
+    ends, or a cloud gap) leaves the template's area and the background slope
+    degenerate: the estimate swings far either way. The rule uses only where the
+    soundings are, never their values, so it selects nothing by the estimate."""
+    fin = np.isfinite(xco2_ppm)
+    a = along_km[fin]
+    c = np.nan_to_num(centres_km, nan=0.0)
+    w = np.maximum(SIDE_WIDTHS * np.nan_to_num(widths_km, nan=0.0), MIN_SIDE_KM) / SIDE_WIDTHS
+    left = np.searchsorted(a, c, side="left") - np.searchsorted(a, c - SIDE_WIDTHS * w, side="left")
+    right = np.searchsorted(a, c + SIDE_WIDTHS * w, side="right") - np.searchsorted(a, c, side="right")
+    return (left >= MIN_SIDE_SOUNDINGS) & (right >= MIN_SIDE_SOUNDINGS)
+
+
 def groups(centres_km: np.ndarray, widths_km: np.ndarray) -> np.ndarray:
     """Group label per row: rows whose templates overlap (chained) share a label."""
     n = len(centres_km)
@@ -94,6 +116,7 @@ def forced_fit(along_km: np.ndarray, xco2_ppm: np.ndarray, white_ppm: np.ndarray
     prior = np.ones(n) if prior_kg_s is None else np.fmax(np.nan_to_num(np.asarray(prior_kg_s, float)), 1e-9)
     label = groups(centres_km, np.nan_to_num(widths_km, nan=0.0))
     label[~np.isfinite(widths_km) | ~np.isfinite(centres_km)] = -1       # not measurable
+    label[~two_sided(along_km, xco2_ppm, centres_km, widths_km)] = -1
     for g in np.unique(label[label >= 0]):
         rows = np.flatnonzero(label == g)
         rows = rows[np.argsort(centres_km[rows], kind="stable")]
@@ -101,7 +124,7 @@ def forced_fit(along_km: np.ndarray, xco2_ppm: np.ndarray, white_ppm: np.ndarray
         while True:
             c, w = _merged(members, centres_km, widths_km, prior)
             white = np.array([white_ppm[m].max() for m in members])
-            res = _fit_group(along_km, xco2_ppm, c, w, white)
+            res = _fit_group(along_km, xco2_ppm, c, w, white, *_nuisance(label, g, c, w, centres_km, widths_km))
             if res is not None or len(members) == 1:
                 break
             # unresolvable: merge the closest neighbours (in widths) and try again
@@ -144,32 +167,50 @@ def _columns(s: np.ndarray, c: np.ndarray, w: np.ndarray) -> tuple[list[np.ndarr
     return [np.exp(-0.5 * ((s - ck) / wk) ** 2) for ck, wk in zip(c, w)], w * np.sqrt(2 * np.pi)
 
 
-def _fit_group(along_km, xco2_ppm, c, w, white) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(areas, their white-noise sd, each template's sd when fitted alone) of the templates at
-    ``c`` of widths ``w`` (:func:`_columns`) on a linear background; None when too few
-    soundings or not resolvable."""
+def _window(c: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    """Along-track extent [km] of the background window of templates at ``c`` of widths ``w``."""
     half = np.maximum(MIN_HALF_KM, HALF_WIDTHS * w)
-    lo = np.searchsorted(along_km, np.min(c - half), side="left")
-    hi = np.searchsorted(along_km, np.max(c + half), side="right")
+    return float(np.min(c - half)), float(np.max(c + half))
+
+
+def _nuisance(label, g, c, w, centres_km, widths_km) -> tuple[np.ndarray, np.ndarray]:
+    """Centres and widths of the other measurable templates (other groups) whose centre lies in
+    the background window of group ``g``: fitted alongside as nuisance plumes, so that a known
+    plume near the window's edge is not absorbed by the linear background (which would tilt
+    it and bias this group's areas low)."""
+    lo, hi = _window(c, w)
+    other = (label >= 0) & (label != g) & (centres_km >= lo) & (centres_km <= hi)
+    return centres_km[other], widths_km[other]
+
+
+def _fit_group(along_km, xco2_ppm, c, w, white, nc=(), nw=()) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(areas, their white-noise sd, each template's sd when fitted alone) of the templates at
+    ``c`` of widths ``w`` (:func:`_columns`) on a linear background, with nuisance templates at
+    ``nc`` of widths ``nw`` fitted alongside (dropped when they make the fit unresolvable);
+    None when too few soundings or not resolvable."""
+    lo_km, hi_km = _window(c, w)
+    lo = np.searchsorted(along_km, lo_km, side="left")
+    hi = np.searchsorted(along_km, hi_km, side="right")
     s, y = along_km[lo:hi], xco2_ppm[lo:hi]
     ok = np.isfinite(y)
     s, y = s[ok], y[ok]
     if len(s) < MIN_SOUNDINGS:
         return None
-    s0, h = float(np.mean(s)), float(half.max())
+    s0, h = float(np.mean(s)), 0.5 * (hi_km - lo_km)
     cols, per_unit = _columns(s, c, w)
-    x = np.column_stack([np.ones_like(s), (s - s0) / h] + cols)
-    inv = _inverse(x.T @ x)
-    if inv is None:
-        return None
-    a_white = np.sqrt(np.diag(inv)[2:]) * per_unit
-    single = a_white
-    if len(c) > 1:
-        single = np.array([_single_white(s, s0, h, col) for col in cols]) * per_unit
-        if np.any(a_white / single > np.sqrt(MAX_VIF)):
-            return None
-    beta = inv @ (x.T @ y)
-    return beta[2:] * per_unit, a_white * white, single * white
+    base = [np.ones_like(s), (s - s0) / h]
+    single = np.array([_single_white(s, s0, h, col) for col in cols]) * per_unit
+    for extra in ((_columns(s, np.asarray(nc), np.asarray(nw))[0] if len(nc) else []), []):
+        x = np.column_stack(base + cols + extra)
+        inv = _inverse(x.T @ x)
+        if inv is None:
+            continue
+        a_white = np.sqrt(np.diag(inv)[2:2 + len(c)]) * per_unit
+        if (len(c) > 1 or extra) and np.any(a_white / single > np.sqrt(MAX_VIF)):
+            continue
+        beta = inv @ (x.T @ y)
+        return beta[2:2 + len(c)] * per_unit, a_white * white, single * white
+    return None
 
 
 def _inverse(xtx: np.ndarray) -> np.ndarray | None:

@@ -104,3 +104,34 @@ def test_emission_unc_uses_the_reference_not_the_estimate():
     u = ov.emission_unc_kg_s(np.array([10.0, 10.0]), np.array([100.0, 100.0]), 0.25, 0.45, np.array([0.0, 0.0]))
     assert u[0] == pytest.approx(np.sqrt(100 + 100 ** 2 * (0.25 ** 2 + 0.45 ** 2)))
     assert u[0] == u[1]
+
+
+def test_known_plume_near_the_window_edge_is_fitted_not_absorbed():
+    """Two measured plumes 45 km apart (too far to be blended, within each other's background
+    window): each is fitted with the other as a nuisance template, so a strong neighbour does
+    not tilt the linear background under a weak plume and pull its area negative."""
+    rng = np.random.default_rng(5)
+    along, y = _track(rng, white=0.02, per_km=4.0)
+    y = y + _bump(along, 150.0, 2.0, 3.0) + _bump(along, 195.0, 80.0, 3.0)
+    f = ov.forced_fit(along, y, np.full(2, 0.02), np.array([150.0, 195.0]), np.array([3.0, 3.0]),
+                      np.full(2, np.nan))
+    assert f.group[0] != f.group[1]                       # not deblended as one group
+    assert f.area_ppm_km[0] == pytest.approx(2.0, abs=0.3)
+    assert f.area_ppm_km[1] == pytest.approx(80.0, rel=0.02)
+    alone = ov.forced_fit(along, y, np.array([0.02]), np.array([150.0]), np.array([3.0]), np.array([np.nan]))
+    assert alone.area_ppm_km[0] < 1.0                     # what the old fit did: the neighbour leaks in
+
+
+def test_one_sided_crossing_is_not_measured():
+    """A crossing where the track ends (no soundings beyond it) gets no estimate; the rule
+    depends only on where soundings are, not on their values."""
+    rng = np.random.default_rng(6)
+    along, y = _track(rng)
+    keep = along < 152.0
+    f = ov.forced_fit(along[keep], y[keep], np.array([0.5]), np.array([150.0]), np.array([8.0]),
+                      np.array([np.nan]))
+    assert np.isnan(f.area_ppm_km[0])
+    assert ov.two_sided(along, y, np.array([150.0, 151.0]), np.array([8.0, 8.0])).all()
+    y2 = y.copy()
+    y2[(along > 150.0) & (along < 170.0)] = np.nan          # a cloud gap on one side
+    assert not ov.two_sided(along, y2, np.array([150.0]), np.array([8.0]))[0]
