@@ -186,6 +186,9 @@ def find_overpasses(track: Track, detections: pd.DataFrame, sources: pd.DataFram
                                 cache.rep_sigma0_km[site]), dcfg.min_sigma_km)   # area sources are wider
     sig_al = sig_perp / sin_t
     width = forcedfit.template_width_km(sig_al, down_x, sin_t, qcfg.wind_dir_unc_deg)
+    # wind within min_wind_track_angle_deg of the track: the plume runs along the track, its
+    # near-source end is cut off and one crossing is no cross-section: not measured (geometry only)
+    width[np.nan_to_num(sin_raw, nan=1.0) < np.sin(np.radians(qcfg.min_wind_track_angle_deg))] = np.nan
     pos_unc = np.sqrt(np.fmax(np.nan_to_num(width, nan=0.0) ** 2 - sig_al ** 2, 0.0))
     rho = np.fmax(n20, 1) / (2 * COUNT_WINDOW_KM)           # soundings per km near the crossing
 
