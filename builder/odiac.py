@@ -70,7 +70,7 @@ C_TO_CO2 = 44.01 / 12.011             #: t CO2 per t C (molar masses of CO2 and 
 MIN_T_YR = 1.0e6                       #: smallest cluster kept [t CO2/yr]
 MIN_DENSITY_T_KM2_YR = 2.0e3           #: hot-spot threshold [t CO2 km-2 yr-1]
 MAX_CELLS = 8_000_000                  #: output cells of a GeoTIFF read (decimation bound)
-STRIP_PIXELS = 16_000_000              #: pixels per windowed read (64 MB of float32)
+STRIP_PIXELS = 4_000_000               #: pixels per windowed read (~40 MB in flight: float32 + mask)
 TIF_NAME = re.compile(r"^odiac(\d{4}[a-z]?)_1km_excl_intl_(\d{2})(\d{2})\.tiff?(\.gz)?$", re.I)
 NC_NAME = re.compile(r"^odiac(\d{4}[a-z]?)_1x1d_(\d{4})\.nc(\.gz)?$", re.I)
 ATTRIBUTION = ("ODIAC Fossil Fuel CO2 Emissions Dataset, Tomohiro Oda, Shamil Maksyutov (2015), Center for "
@@ -178,12 +178,11 @@ def _read_tif(path: Path, bbox, max_cells: int) -> OdiacGrid:
         for s in range(0, n_lat * factor, strip):  # one windowed read per strip of rows
             e = min(s + strip, n_lat * factor)
             block = np.asarray(da.isel(y=slice(r0 + s, r0 + e), x=slice(c0, c0 + n_lon * factor)).values,
-                               dtype=float)
+                               dtype=np.float32)
             block[~np.isfinite(block)] = 0.0
-            neg = block < 0
-            n_neg += int(neg.sum())
-            block[neg] = 0.0
-            out[s // factor: e // factor] = block.reshape(-1, factor, n_lon, factor).sum(axis=(1, 3))
+            n_neg += int(np.count_nonzero(block < 0))
+            np.maximum(block, 0.0, out=block)
+            out[s // factor: e // factor] = block.reshape(-1, factor, n_lon, factor).sum(axis=(1, 3), dtype=float)
     except InputError:
         raise
     except Exception as exc:  # a truncated or corrupt file fails on the read, not the open

@@ -100,8 +100,17 @@ def test_geotiff_cell_converts_to_hand_computed_rate(tmp_path):
 def test_decimated_and_strip_reads_keep_the_total(tmp_path, monkeypatch):
     path = write_odiac_tif(tmp_path / "odiac2023_1km_excl_intl_1902.tif")
     full = odiac.read_odiac_grid(path)
+    import rasterio.io
+
+    windows = []
+    read = rasterio.io.DatasetReader.read
+    monkeypatch.setattr(rasterio.io.DatasetReader, "read",
+                        lambda self, *a, **k: windows.append(k.get("window")) or read(self, *a, **k))
     monkeypatch.setattr(odiac, "STRIP_PIXELS", 1000)          # many windowed reads of a few rows
     coarse = odiac.read_odiac_grid(path, max_cells=1000)      # 120 x 120 -> blocks of 4 x 4
+    # never the whole file at once: strips of 8 rows (the largest multiple of 4 within 1000 pixels)
+    sizes = [(w[0][1] - w[0][0]) * (w[1][1] - w[1][0]) for w in windows]
+    assert len(windows) == 15 and max(sizes) == 8 * 120
     assert coarse.emission_t_yr.shape == (30, 30) and coarse.resolution_deg == pytest.approx(4 * RES)
     assert coarse.emission_t_yr.sum() == pytest.approx(full.emission_t_yr.sum(), rel=1e-9)
     assert coarse.cell_km2.sum() * 30 == pytest.approx(full.cell_km2.sum() * 120, rel=1e-6)
