@@ -40,7 +40,9 @@ are not joined across it.
 
 De-duplication (:func:`deduplicate`): ODIAC places power plants by their catalogue
 coordinates, so a cluster holding a catalogued plant (``kind == power_plant``, any
-other inventory) within ``radius_km`` of its centroid would count that plant twice.
+other inventory) within ``radius_km`` + ``match_km`` (2 km: a catalogue's coordinates and
+ODIAC's placement of one plant may differ by a cell or two) of its centroid would count
+that plant twice.
 Rule: the cluster's emission is reduced by the catalogued plants inside it - per
 catalogue the sum of its plants there, and the largest of those sums (two catalogues
 listing the same plant are not subtracted twice); a cluster left with less than
@@ -69,6 +71,7 @@ KIND = "odiac_cluster"
 C_TO_CO2 = 44.01 / 12.011             #: t CO2 per t C (molar masses of CO2 and C)
 MIN_T_YR = 1.0e6                       #: smallest cluster kept [t CO2/yr]
 MIN_DENSITY_T_KM2_YR = 2.0e3           #: hot-spot threshold [t CO2 km-2 yr-1]
+MATCH_KM = 2.0                         #: plant-to-cluster tolerance beyond radius_km (= [attribute] site_km)
 MAX_CELLS = 8_000_000                  #: output cells of a GeoTIFF read (decimation bound)
 STRIP_PIXELS = 4_000_000               #: pixels per windowed read (~40 MB in flight: float32 + mask)
 TIF_NAME = re.compile(r"^odiac(\d{4}[a-z]?)_1km_excl_intl_(\d{2})(\d{2})\.tiff?(\.gz)?$", re.I)
@@ -312,7 +315,8 @@ def read_odiac(path: str | Path, skipped: list | None = None, *, bbox=None, mont
     return out
 
 
-def deduplicate(sources: pd.DataFrame, skipped: list, min_t_yr: float = MIN_T_YR) -> pd.DataFrame:
+def deduplicate(sources: pd.DataFrame, skipped: list, min_t_yr: float = MIN_T_YR,
+                match_km: float = MATCH_KM) -> pd.DataFrame:
     """Subtract catalogued plants from the ODIAC clusters that hold them (rule in the
     module docstring); drop clusters left below ``min_t_yr``. One summary line in
     ``skipped`` states the effect. Other rows are returned unchanged."""
@@ -327,7 +331,7 @@ def deduplicate(sources: pd.DataFrame, skipped: list, min_t_yr: float = MIN_T_YR
         return sources
     ci, pi = np.flatnonzero(is_c), np.flatnonzero(plant)
     lat, lon = sources["latitude"].to_numpy(dtype=float), sources["longitude"].to_numpy(dtype=float)
-    radius = np.nan_to_num(sources["radius_km"].to_numpy(dtype=float)[ci])
+    radius = np.nan_to_num(sources["radius_km"].to_numpy(dtype=float)[ci]) + match_km
     chord = 2.0 * np.sin(np.minimum(radius / EARTH_RADIUS_KM, math.pi) / 2.0)
     hits = cKDTree(unit_xyz(lat[pi], lon[pi])).query_ball_point(unit_xyz(lat[ci], lon[ci]), chord)
     counts = np.array([len(h) for h in hits], dtype=int)

@@ -187,6 +187,8 @@ def test_catalogued_plant_is_subtracted_or_the_cluster_dropped(tmp_path):
     near = clusters.loc[clusters["latitude"].sub(PLANT[0]).abs().idxmin()]
     assert near["emission_t_yr"] == pytest.approx(9_559_483 - 8.0e6, rel=1e-5)   # 1.56 Mt left: kept, reduced
     assert len(clusters) == 2
+    far = clusters.loc[clusters["latitude"].sub(CITY[0]).abs().idxmin()]
+    assert far["emission_t_yr"] == pytest.approx(25 * 4000 * 4779.74 / 100, rel=1e-5)  # no plant inside: unchanged
     assert any("1 of 2 clusters held catalogued power plants: 8 Mt" in s.reason and "0 clusters dropped" in s.reason
                for s in skipped)
     # a second catalogue lists the same plant at 9 Mt: the larger catalogue total is subtracted once
