@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -288,3 +289,38 @@ def test_fetch_odiac_404_is_one_clear_line(server, tmp_path, capsys):  # noqa: F
     assert len(err) == 1 and err[0].startswith("atlas fetch: no ODIAC odiac2023 1 km files for 2031") and "404" in err[0]
     assert fetch.main_fetch(_args("inventories", "--odiac", "2019-13"), cfg) == 2
     assert "use YEAR or YEAR-MONTH" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------- site
+
+def test_source_page_names_each_inventory_and_which_one_the_ratio_uses(tmp_path):
+    from builder.render import render_site
+    from builder.render.fixture import demo_result
+
+    result = demo_result()
+    bel = result.sources.set_index("source_id").loc["coco2-1001"]
+    extra = pd.DataFrame([
+        dict(source_id="gppd-WRI1019887", name="Belchatow (GPPD)", kind="power_plant", latitude=bel.latitude + 0.004,
+             longitude=bel.longitude, emission_t_yr=37.0e6, inventory="WRI GPPD v1.3"),
+        dict(source_id="odiac-51.24N019.30E", name="ODIAC hot spot 51.24N 019.30E", kind="odiac_cluster",
+             latitude=bel.latitude - 0.027, longitude=bel.longitude, emission_t_yr=1.5e6,
+             inventory="ODIAC2025 2019-02 (1 km cells)", radius_km=4.0),
+        dict(source_id="odiac-far", name="ODIAC far", kind="odiac_cluster", latitude=bel.latitude + 1.0,
+             longitude=bel.longitude, emission_t_yr=2.0e6, inventory="ODIAC2025 2019-02 (1 km cells)", radius_km=4.0),
+    ])
+    result.sources = pd.concat([result.sources, extra], ignore_index=True)
+    out = tmp_path / "site"
+    render_site(load_config(Path(__file__).resolve().parents[1] / "atlas.toml", site={"search": False}), result, out)
+    pages = [p for p in (out / "sources").rglob("index.html") if "Bełchatów" in p.read_text()
+             and 'id="other-inventories"' in p.read_text()]
+    assert len(pages) == 1
+    note = re.search(r'<p class="note" id="other-inventories">(.*?)</p>', pages[0].read_text(), re.S).group(1)
+    assert "Belchatow (GPPD) (WRI GPPD v1.3, 37,000,000 t/yr, 0.4 km away, same site: summed into the ratio)" in note
+    assert "ODIAC hot spot 51.24N 019.30E (ODIAC2025 2019-02 (1 km cells), 1,500,000 t/yr, 3.0 km away, not in the ratio)" in note
+    assert "ODIAC far" not in note                              # 111 km away: outside its 4 km extent
+    assert "compares each overpass with CoCO2 plus the other entries on this site" in note
+    assert "catalogued power plants inside it already subtracted" in note
+    assert "the site total counts it twice" in note              # CoCO2 + GPPD of one plant: said, not hidden
+    table = json.loads((out / "assets" / "data" / "sources.json").read_text())
+    assert table["columns"][-1] == "inventory"
+    assert {r[0]: r[-1] for r in table["rows"]}["odiac-far"] == "ODIAC2025 2019-02 (1 km cells)"
