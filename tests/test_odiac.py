@@ -324,3 +324,15 @@ def test_source_page_names_each_inventory_and_which_one_the_ratio_uses(tmp_path)
     table = json.loads((out / "assets" / "data" / "sources.json").read_text())
     assert table["columns"][-1] == "inventory"
     assert {r[0]: r[-1] for r in table["rows"]}["odiac-far"] == "ODIAC2025 2019-02 (1 km cells)"
+
+
+def test_cluster_extent_is_the_plume_initial_width(tmp_path):
+    from builder import physics
+    from builder.attribute import PreparedSources
+
+    width = physics.initial_width_km(np.array(["odiac_cluster", "city", "power_plant"]),
+                                     np.array([2e6, 3e6, 1e7]), np.array([3.0, np.nan, np.nan]))
+    assert width[0] == 3.0 and width[1] == pytest.approx(0.5 * physics.city_radius_km(3e6)) and width[2] == 0.0
+    src = odiac.read_odiac(write_odiac_tif(tmp_path / "odiac2023_1km_excl_intl_1902.tif"))
+    prepared = PreparedSources(src, site_km=2.0)
+    assert np.allclose(np.sort(prepared.rep_sigma0_km), np.sort(src["sigma_km"].to_numpy()))
