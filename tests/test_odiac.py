@@ -24,6 +24,7 @@ from builder import fetch, odiac
 from builder.config import load_config
 from builder.inventory import load_inventory
 from builder.soundings import InputError
+from tests.test_cli import simulated  # noqa: F401  (a small simulated month around Belchatow)
 from tests.test_fetch import Route, _args, _cfg, server  # noqa: F401  (server: the local HTTP fixture)
 
 RES = 1.0 / 120.0                      # 30 arc-seconds
@@ -336,3 +337,19 @@ def test_cluster_extent_is_the_plume_initial_width(tmp_path):
     src = odiac.read_odiac(write_odiac_tif(tmp_path / "odiac2023_1km_excl_intl_1902.tif"))
     prepared = PreparedSources(src, site_km=2.0)
     assert np.allclose(np.sort(prepared.rep_sigma0_km), np.sort(src["sigma_km"].to_numpy()))
+
+
+def test_detect_with_inventory_odiac_on_the_command_line(simulated, tmp_path, capsys):  # noqa: F811
+    from builder.cli import main
+
+    root, cfg, sim = simulated
+    tif = write_odiac_tif(tmp_path / "odiac2023_1km_excl_intl_1808.tif")
+    out = tmp_path / "out"
+    assert main(["--config", str(cfg), "detect", "--oco2", str(sim), "--out", str(out),
+                 "--inventory", f"odiac:{tif}"]) == 0
+    err = capsys.readouterr().err
+    # the embedded CoCO2 catalogue holds Belchatow: its emission is subtracted from the plant's hot spot
+    # (its Lodz hot spot holds a CoCO2 plant too; the Belchatow one keeps 0.93 Mt < 1 Mt and is dropped)
+    assert "2 of 2 clusters held catalogued power plants: 9.47 Mt" in err and "1 clusters dropped" in err
+    skipped = json.loads((out / "summary.json").read_text())["skipped"]
+    assert [s["item"] for s in skipped if s["stage"] == "inventory"][-1] == "ODIAC clusters"
