@@ -353,3 +353,25 @@ def test_detect_with_inventory_odiac_on_the_command_line(simulated, tmp_path, ca
     assert "2 of 2 clusters held catalogued power plants: 9.47 Mt" in err and "1 clusters dropped" in err
     skipped = json.loads((out / "summary.json").read_text())["skipped"]
     assert [s["item"] for s in skipped if s["stage"] == "inventory"][-1] == "ODIAC clusters"
+
+
+def test_gzipped_geotiff_reads_like_the_decompressed_one(tmp_path):
+    tif = write_odiac_tif(tmp_path / "odiac2023_1km_excl_intl_1902.tif")
+    gz = tmp_path / "gz" / (tif.name + ".gz")
+    gz.parent.mkdir()
+    gz.write_bytes(gzip.compress(tif.read_bytes()))
+    assert np.array_equal(odiac.read_odiac_grid(gz).emission_t_yr, odiac.read_odiac_grid(tif).emission_t_yr)
+
+
+def test_fetch_without_md5_list_records_sha256_and_a_bad_gzip_is_one_failed_file(server, tmp_path):  # noqa: F811
+    cfg, bodies = _odiac_server(server, tmp_path)
+    server["routes"]["/odiac2023/1km_tiff/2019/odiac2023_1km_checksum_2019.md5.txt"] = Route(b"", content_type="text/plain")
+    out = tmp_path / "inv"
+    report = odiac.fetch_odiac(cfg, "2019-02", out, progress=False)
+    assert report.ok and "0 files" in report.notes[-1]
+    prov = json.loads((out / "odiac2023_1km_excl_intl_1902.tif.gz.provenance.json").read_text())
+    assert prov["md5_verified"] is False and prov["sha256"] == hashlib.sha256(bodies[prov["file"]][0]).hexdigest()
+    server["routes"]["/odiac2023/1km_tiff/2019/odiac2023_1km_excl_intl_1904.tif.gz"] = Route(b"not gzip at all")
+    bad = odiac.fetch_odiac(cfg, "2019-04", out, progress=False)
+    assert [r.status for r in bad.results] == ["failed"] and "not a complete gzip file" in bad.failed[0].error
+    assert not (out / "odiac2023_1km_excl_intl_1904.tif").exists()
