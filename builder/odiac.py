@@ -95,6 +95,10 @@ class OdiacGrid:
     period: str                 #: "YYYY-MM" (one month) or "YYYY" (annual mean)
     year: int
     n_negative: int = 0         #: native cells < 0, counted as 0
+    #: emission-weighted offset of each cell's native 1 km cells from the cell centre, in
+    #: degrees north / east (decimated GeoTIFF reads; None = at the centre)
+    dlat: np.ndarray | None = None
+    dlon: np.ndarray | None = None
 
 
 def _one_line(exc: BaseException) -> str:
@@ -146,7 +150,30 @@ def _window(centres: np.ndarray, lo: float, hi: float) -> tuple[int, int]:
     return (int(inside[0]), int(inside[-1]) + 1) if len(inside) else (0, 0)
 
 
+def _gdal_cache_mb(source: str, name: str) -> int:
+    """GDAL block cache [MB] for a strip-by-strip read: two rows of the file's blocks
+    (so each tile is decompressed once), within 64-512 MB. GDAL's default (5 % of RAM)
+    would otherwise fill with the whole file's tiles (1.6 GB peak for a global file)."""
+    import rasterio
+
+    try:
+        with rasterio.open(source) as ds:
+            block_h = ds.block_shapes[0][0]
+            row_bytes = ds.width * np.dtype(ds.dtypes[0]).itemsize
+    except Exception as exc:  # rasterio raises its own error types
+        raise InputError(name, f"not a readable GeoTIFF: {_one_line(exc)}") from None
+    return int(np.clip(2 * block_h * row_bytes / 2 ** 20, 64, 512))
+
+
 def _read_tif(path: Path, bbox, max_cells: int) -> OdiacGrid:
+    import rasterio
+
+    source = f"/vsigzip/{path}" if path.name.lower().endswith(".gz") else str(path)
+    with rasterio.Env(GDAL_CACHEMAX=_gdal_cache_mb(source, path.name)):
+        return _read_tif_strips(path, source, bbox, max_cells)
+
+
+def _read_tif_strips(path: Path, source: str, bbox, max_cells: int) -> OdiacGrid:
     import rioxarray  # noqa: F401  (registers the .rio accessor)
 
     m = TIF_NAME.match(path.name)
@@ -154,7 +181,6 @@ def _read_tif(path: Path, bbox, max_cells: int) -> OdiacGrid:
     year = 2000 + yy if yy < 80 else 1900 + yy
     if not 1 <= mm <= 12:
         raise InputError(path.name, f"month {mm:02d} in the file name is not 01-12")
-    source = f"/vsigzip/{path}" if path.name.lower().endswith(".gz") else str(path)
     try:
         da = rioxarray.open_rasterio(source, masked=True, cache=False)
     except Exception as exc:  # rasterio raises its own error types
@@ -177,6 +203,9 @@ def _read_tif(path: Path, bbox, max_cells: int) -> OdiacGrid:
         n_lat, n_lon = (r1 - r0) // factor, (c1 - c0) // factor  # edge rows/columns beyond a whole block are left out
         strip = max(1, STRIP_PIXELS // (n_lon * factor * factor)) * factor
         out = np.zeros((n_lat, n_lon))
+        wy = np.zeros((n_lat, n_lon), dtype=np.float32)    # sum of v x (row offset from the block centre)
+        wx = np.zeros((n_lat, n_lon), dtype=np.float32)
+        offset = np.arange(factor, dtype=np.float32) - (factor - 1) / 2.0
         n_neg = 0
         for s in range(0, n_lat * factor, strip):  # one windowed read per strip of rows
             e = min(s + strip, n_lat * factor)
@@ -185,7 +214,11 @@ def _read_tif(path: Path, bbox, max_cells: int) -> OdiacGrid:
             block[~np.isfinite(block)] = 0.0
             n_neg += int(np.count_nonzero(block < 0))
             np.maximum(block, 0.0, out=block)
-            out[s // factor: e // factor] = block.reshape(-1, factor, n_lon, factor).sum(axis=(1, 3), dtype=float)
+            cells = block.reshape(-1, factor, n_lon, factor)
+            out[s // factor: e // factor] = cells.sum(axis=(1, 3), dtype=float)
+            if factor > 1:  # where in each block the emission sits (for 1 km-precise centroids)
+                wy[s // factor: e // factor] = np.einsum("afbc,f->ab", cells, offset)
+                wx[s // factor: e // factor] = np.einsum("afbc,c->ab", cells, offset)
     except InputError:
         raise
     except Exception as exc:  # a truncated or corrupt file fails on the read, not the open
@@ -196,8 +229,13 @@ def _read_tif(path: Path, bbox, max_cells: int) -> OdiacGrid:
     lon = x[c0: c0 + n_lon * factor].reshape(n_lon, factor).mean(axis=1)
     res = dy * factor
     area = cell_area_km2(lat - res / 2, lat + res / 2, dx * factor)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        step_y = float(y[1] - y[0]) if len(y) > 1 else -dy   # negative: rows run north to south
+        step_x = float(x[1] - x[0]) if len(x) > 1 else dx
+        dlat = np.where(out > 0, wy / out * step_y, 0.0) if factor > 1 else None
+        dlon = np.where(out > 0, wx / out * step_x, 0.0) if factor > 1 else None
     return OdiacGrid(t_c_per_month_to_t_co2_yr(out, year, mm), lat, lon, area, res, f"ODIAC{version}",
-                     f"{year}-{mm:02d}", year, n_neg)
+                     f"{year}-{mm:02d}", year, n_neg, dlat, dlon)
 
 
 def _read_nc(path: Path, bbox, month: int | None) -> OdiacGrid:
@@ -262,6 +300,8 @@ def grid_sources(grid: OdiacGrid, *, min_density_t_km2_yr: float = MIN_DENSITY_T
     lab = labels[rows, cols] - 1
     w = e[rows, cols]
     lat, lon = grid.lat[rows], grid.lon[cols]
+    if grid.dlat is not None:   # a decimated read: each cell's emission-weighted position
+        lat, lon = lat + grid.dlat[rows, cols], lon + grid.dlon[rows, cols]
     total = np.bincount(lab, weights=w, minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
         lat_c = np.bincount(lab, weights=w * lat, minlength=n) / total

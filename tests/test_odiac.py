@@ -116,6 +116,12 @@ def test_decimated_and_strip_reads_keep_the_total(tmp_path, monkeypatch):
     assert coarse.emission_t_yr.shape == (30, 30) and coarse.resolution_deg == pytest.approx(4 * RES)
     assert coarse.emission_t_yr.sum() == pytest.approx(full.emission_t_yr.sum(), rel=1e-9)
     assert coarse.cell_km2.sum() * 30 == pytest.approx(full.cell_km2.sum() * 120, rel=1e-6)
+    # block sums keep each hot spot where its 1 km cells are, not at the block centre
+    fine, blocks = odiac.read_odiac(path), odiac.grid_sources(coarse)
+    assert np.allclose(np.sort(blocks["latitude"]), np.sort(fine["latitude"]), atol=1e-9)
+    assert np.allclose(np.sort(blocks["longitude"]), np.sort(fine["longitude"]), atol=1e-9)
+    r, c = _pixel(*PLANT, 52.0, 19.0)
+    assert fine["latitude"].min() == pytest.approx(52.0 - (r + 0.5) * RES)      # the plant's cell centre
     part = odiac.read_odiac_grid(path, bbox=(19.2, 51.2, 19.4, 51.4))
     assert part.emission_t_yr.shape == (24, 24) and part.lon.min() > 19.2 and part.lat.max() < 51.4
 
@@ -277,7 +283,12 @@ def test_fetch_odiac_md5_mismatch_is_not_kept(server, tmp_path):  # noqa: F811
     assert not list(out.glob("odiac2023_1km_excl_intl_1902.tif*"))
 
 
-def test_fetch_odiac_404_is_one_clear_line(server, tmp_path, capsys):  # noqa: F811
+def test_fetch_odiac_404_is_one_clear_line(server, tmp_path, capsys, monkeypatch):  # noqa: F811
+    import socketserver
+
+    # the test server's own traceback when the client closes without reading a 404 body
+    # (connection reset) is not the program's output
+    monkeypatch.setattr(socketserver.BaseServer, "handle_error", lambda self, request, address: None)
     cfg, _ = _odiac_server(server, tmp_path)
     out = tmp_path / "inv"
     assert fetch.main_fetch(_args("inventories", "--odiac", "2019-03", "--out", str(out)), cfg) == 1
