@@ -215,10 +215,11 @@ def _read_tif_strips(path: Path, source: str, bbox, max_cells: int) -> OdiacGrid
             n_neg += int(np.count_nonzero(block < 0))
             np.maximum(block, 0.0, out=block)
             cells = block.reshape(-1, factor, n_lon, factor)
-            out[s // factor: e // factor] = cells.sum(axis=(1, 3), dtype=float)
+            rows_sum = cells.sum(axis=3, dtype=float)                    # (block row, row in block, block column)
+            out[s // factor: e // factor] = rows_sum.sum(axis=1)
             if factor > 1:  # where in each block the emission sits (for 1 km-precise centroids)
-                wy[s // factor: e // factor] = np.einsum("afbc,f->ab", cells, offset)
-                wx[s // factor: e // factor] = np.einsum("afbc,c->ab", cells, offset)
+                wy[s // factor: e // factor] = np.einsum("afb,f->ab", rows_sum, offset)
+                wx[s // factor: e // factor] = np.einsum("abc,c->ab", cells.sum(axis=1, dtype=float), offset)
     except InputError:
         raise
     except Exception as exc:  # a truncated or corrupt file fails on the read, not the open
@@ -232,8 +233,15 @@ def _read_tif_strips(path: Path, source: str, bbox, max_cells: int) -> OdiacGrid
     with np.errstate(invalid="ignore", divide="ignore"):
         step_y = float(y[1] - y[0]) if len(y) > 1 else -dy   # negative: rows run north to south
         step_x = float(x[1] - x[0]) if len(x) > 1 else dx
-        dlat = np.where(out > 0, wy / out * step_y, 0.0) if factor > 1 else None
-        dlon = np.where(out > 0, wx / out * step_x, 0.0) if factor > 1 else None
+        dlat = dlon = None
+        if factor > 1:  # offsets in degrees, float32 in place (a global grid has 8 M cells)
+            denom = np.maximum(out, 1e-30).astype(np.float32)
+            wy /= denom
+            wy *= step_y
+            wx /= denom
+            wx *= step_x
+            del denom
+            dlat, dlon = wy, wx
     return OdiacGrid(t_c_per_month_to_t_co2_yr(out, year, mm), lat, lon, area, res, f"ODIAC{version}",
                      f"{year}-{mm:02d}", year, n_neg, dlat, dlon)
 
