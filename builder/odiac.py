@@ -363,37 +363,43 @@ def read_odiac(path: str | Path, skipped: list | None = None, *, bbox=None, mont
     return out
 
 
-def deduplicate(sources: pd.DataFrame, skipped: list, min_t_yr: float = MIN_T_YR,
-                match_km: float = MATCH_KM) -> pd.DataFrame:
-    """Subtract catalogued plants from the ODIAC clusters that hold them (rule in the
-    module docstring); drop clusters left below ``min_t_yr``. One summary line in
-    ``skipped`` states the effect. Other rows are returned unchanged."""
+def _inside(sources: pd.DataFrame, ci: np.ndarray, rows: np.ndarray, match_km: float) -> tuple[np.ndarray, np.ndarray]:
+    """(k, row) pairs: ``rows`` within radius_km + match_km of cluster ``ci[k]``."""
     from scipy.spatial import cKDTree
 
     from builder.attribute import unit_xyz
 
-    kind = sources["kind"].astype(str).to_numpy() if "kind" in sources else np.zeros(0, dtype=object)
-    is_c = kind == KIND
-    plant = (kind == "power_plant") & np.isfinite(sources["emission_t_yr"].to_numpy(dtype=float))
-    if not is_c.any() or not plant.any() or "radius_km" not in sources:
-        return sources
-    ci, pi = np.flatnonzero(is_c), np.flatnonzero(plant)
+    if not len(ci) or not len(rows):
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
     lat, lon = sources["latitude"].to_numpy(dtype=float), sources["longitude"].to_numpy(dtype=float)
     radius = np.nan_to_num(sources["radius_km"].to_numpy(dtype=float)[ci]) + match_km
     chord = 2.0 * np.sin(np.minimum(radius / EARTH_RADIUS_KM, math.pi) / 2.0)
-    hits = cKDTree(unit_xyz(lat[pi], lon[pi])).query_ball_point(unit_xyz(lat[ci], lon[ci]), chord)
+    hits = cKDTree(unit_xyz(lat[rows], lon[rows])).query_ball_point(unit_xyz(lat[ci], lon[ci]), chord)
     counts = np.array([len(h) for h in hits], dtype=int)
     if not counts.any():
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    return np.repeat(np.arange(len(ci)), counts), rows[np.concatenate([np.asarray(h, dtype=int) for h in hits])]
+
+
+def deduplicate(sources: pd.DataFrame, skipped: list, min_t_yr: float = MIN_T_YR,
+                match_km: float = MATCH_KM) -> pd.DataFrame:
+    """Subtract catalogued plants from the ODIAC clusters that hold them (rule in the
+    module docstring); drop clusters left below ``min_t_yr``. One summary line in
+    ``skipped`` states the effect; another counts clusters that also hold a city of a
+    cities inventory (both kept: two estimates of one emission, see dataset/README.md).
+    Other rows are returned unchanged."""
+    kind = sources["kind"].astype(str).to_numpy() if "kind" in sources else np.zeros(0, dtype=object)
+    ci = np.flatnonzero(kind == KIND)
+    if not len(ci) or "radius_km" not in sources:
         return sources
-    k = np.repeat(np.arange(len(ci)), counts)
-    prow = pi[np.concatenate([np.asarray(h, dtype=int) for h in hits])]
-    cat = sources["inventory"].astype(str).to_numpy()[prow]
-    per = pd.DataFrame({"k": k, "cat": cat, "e": sources["emission_t_yr"].to_numpy(dtype=float)[prow]})
+    emis = sources["emission_t_yr"].to_numpy(dtype=float)
+    k, prow = _inside(sources, ci, np.flatnonzero((kind == "power_plant") & np.isfinite(emis)), match_km)
+    per = pd.DataFrame({"k": k, "cat": sources["inventory"].astype(str).to_numpy()[prow], "e": emis[prow]})
     sums = per.groupby(["k", "cat"])["e"].sum().groupby(level="k").max()   # largest single-catalogue total
     minus = np.zeros(len(ci))
-    minus[sums.index.to_numpy()] = sums.to_numpy()
+    minus[sums.index.to_numpy(dtype=int)] = sums.to_numpy()
     out = sources.copy()
-    before = out["emission_t_yr"].to_numpy(dtype=float)[ci]
+    before = emis[ci]
     after = np.maximum(before - minus, 0.0)
     out.loc[out.index[ci], "emission_t_yr"] = after
     held = minus > 0
@@ -403,6 +409,12 @@ def deduplicate(sources: pd.DataFrame, skipped: list, min_t_yr: float = MIN_T_YR
             "ODIAC clusters", f"{int(held.sum())} of {len(ci)} clusters held catalogued power plants: "
             f"{(before - after)[held].sum() / 1e6:.3g} Mt CO2/yr of plant emission subtracted, {int(drop.sum())} "
             f"clusters dropped (remainder below {min_t_yr / 1e6:g} Mt/yr)", STAGE))
+    kc, _ = _inside(sources, ci[~drop], np.flatnonzero(kind == "city"), match_km)
+    if len(kc):
+        skipped.append(SkippedItem(
+            "ODIAC clusters", f"{len(np.unique(kc))} clusters also hold a city of a cities inventory: both kept, "
+            "two estimates of the same urban emission (summed where closer than [attribute] site_km); "
+            "list one of them to compare with the other alone", STAGE))
     return out.drop(index=out.index[ci[drop]]).reset_index(drop=True)
 
 

@@ -386,3 +386,16 @@ def test_fetch_without_md5_list_records_sha256_and_a_bad_gzip_is_one_failed_file
     bad = odiac.fetch_odiac(cfg, "2019-04", out, progress=False)
     assert [r.status for r in bad.results] == ["failed"] and "not a complete gzip file" in bad.failed[0].error
     assert not (out / "odiac2023_1km_excl_intl_1904.tif").exists()
+
+
+def test_a_city_inside_a_hot_spot_is_reported_not_subtracted(tmp_path):
+    tif = write_odiac_tif(tmp_path / "odiac2023_1km_excl_intl_1902.tif")
+    cities = tmp_path / "cities.csv"
+    cities.write_text("name,lat,lon,population,country\nLodz,51.771,19.459,670000,POL\nQuito,-0.22,-78.51,2000000,ECU\n")
+    skipped: list = []
+    src, _ = load_inventory(load_config(None, paths={"coco2": "", "extra_inventories": [
+        f"cities:{cities}", f"odiac:{tif}"]}), skipped)
+    hot = src[src["kind"] == "odiac_cluster"]
+    assert len(hot) == 2 and hot["emission_t_yr"].max() == pytest.approx(9_559_483, rel=1e-5)  # nothing subtracted
+    lines = [s.reason for s in skipped if s.item == "ODIAC clusters"]
+    assert len(lines) == 1 and lines[0].startswith("1 clusters also hold a city of a cities inventory: both kept")
