@@ -12,7 +12,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import math
 import re
 from pathlib import Path
 
@@ -26,6 +25,9 @@ from builder.inventory import load_inventory
 from builder.soundings import InputError
 from tests.test_cli import simulated  # noqa: F401  (a small simulated month around Belchatow)
 from tests.test_fetch import Route, _args, _cfg, server  # noqa: F401  (server: the local HTTP fixture)
+
+# affine's "use @ instead of *" notice, raised inside rasterio and rioxarray (not our code)
+pytestmark = pytest.mark.filterwarnings("ignore:Use `@` matmul:PendingDeprecationWarning")
 
 RES = 1.0 / 120.0                      # 30 arc-seconds
 NODATA = -999.0
