@@ -646,7 +646,7 @@ def main_fetch(args: argparse.Namespace, cfg: Config) -> int:
         if args.threads is not None and args.threads < 1:
             raise FetchError("--threads must be at least 1")
         if args.what == "inventories" and getattr(args, "odiac", None):
-            from builder.odiac import fetch_odiac
+            from builder.odiac_fetch import fetch_odiac
             report = fetch_odiac(cfg, args.odiac, args.out, threads=args.threads)
             if only:
                 more = fetch_inventories(cfg, args.out, only, threads=args.threads)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from builder import fetch, odiac
+from builder import fetch, odiac, odiac_fetch
 from builder.config import load_config
 from builder.inventory import load_inventory
 from builder.soundings import InputError
@@ -259,7 +259,7 @@ def test_fetch_odiac_month_is_verified_decompressed_recorded_and_readable(server
     assert "Oda" in prov["attribution"] and prov["source_url"].endswith("/odiac2023/1km_tiff/2019/" + gz.name)
     assert len(odiac.read_odiac(out / "odiac2023_1km_excl_intl_1902.tif")) == 2
     n_file_requests = sum(p.endswith(".tif.gz") for p, _, _ in server["log"])
-    again = odiac.fetch_odiac(cfg, "2019-02", out, progress=False)
+    again = odiac_fetch.fetch_odiac(cfg, "2019-02", out, progress=False)
     assert again.ok and again.count("present") == 1
     assert sum(p.endswith(".tif.gz") for p, _, _ in server["log"]) == n_file_requests
 
@@ -268,9 +268,9 @@ def test_fetch_odiac_resumes_an_interrupted_download(server, tmp_path):  # noqa:
     cfg, bodies = _odiac_server(server, tmp_path)
     server["routes"]["/odiac2023/1km_tiff/2019/odiac2023_1km_excl_intl_1902.tif.gz"].cut = 1
     out = tmp_path / "inv"
-    first = odiac.fetch_odiac(cfg, "2019-02", out, progress=False)          # retries = 0: fails, .part kept
+    first = odiac_fetch.fetch_odiac(cfg, "2019-02", out, progress=False)          # retries = 0: fails, .part kept
     assert not first.ok and (out / "odiac2023_1km_excl_intl_1902.tif.gz.part").exists()
-    second = odiac.fetch_odiac(cfg, "2019-02", out, progress=False)
+    second = odiac_fetch.fetch_odiac(cfg, "2019-02", out, progress=False)
     assert second.ok and second.count("downloaded") == 1
     ranges = [h.get("Range") for p, h, _ in server["log"] if p.endswith(".tif.gz")]
     assert ranges[0] is None and ranges[-1] and ranges[-1].startswith("bytes=")
@@ -280,7 +280,7 @@ def test_fetch_odiac_resumes_an_interrupted_download(server, tmp_path):  # noqa:
 def test_fetch_odiac_md5_mismatch_is_not_kept(server, tmp_path):  # noqa: F811
     cfg, _ = _odiac_server(server, tmp_path, md5_override={"odiac2023_1km_excl_intl_1902.tif.gz": "0" * 32})
     out = tmp_path / "inv"
-    report = odiac.fetch_odiac(cfg, "2019-02", out, progress=False)
+    report = odiac_fetch.fetch_odiac(cfg, "2019-02", out, progress=False)
     assert not report.ok and "md5 checksum mismatch" in report.failed[0].error
     assert not list(out.glob("odiac2023_1km_excl_intl_1902.tif*"))
 
@@ -380,12 +380,12 @@ def test_fetch_without_md5_list_records_sha256_and_a_bad_gzip_is_one_failed_file
     cfg, bodies = _odiac_server(server, tmp_path)
     server["routes"]["/odiac2023/1km_tiff/2019/odiac2023_1km_checksum_2019.md5.txt"] = Route(b"", content_type="text/plain")
     out = tmp_path / "inv"
-    report = odiac.fetch_odiac(cfg, "2019-02", out, progress=False)
+    report = odiac_fetch.fetch_odiac(cfg, "2019-02", out, progress=False)
     assert report.ok and "0 files" in report.notes[-1]
     prov = json.loads((out / "odiac2023_1km_excl_intl_1902.tif.gz.provenance.json").read_text())
     assert prov["md5_verified"] is False and prov["sha256"] == hashlib.sha256(bodies[prov["file"]][0]).hexdigest()
     server["routes"]["/odiac2023/1km_tiff/2019/odiac2023_1km_excl_intl_1904.tif.gz"] = Route(b"not gzip at all")
-    bad = odiac.fetch_odiac(cfg, "2019-04", out, progress=False)
+    bad = odiac_fetch.fetch_odiac(cfg, "2019-04", out, progress=False)
     assert [r.status for r in bad.results] == ["failed"] and "not a complete gzip file" in bad.failed[0].error
     assert not (out / "odiac2023_1km_excl_intl_1904.tif").exists()
 
