@@ -335,6 +335,8 @@ def test_source_page_names_each_inventory_and_which_one_the_ratio_uses(tmp_path)
     assert "compares each overpass with CoCO2 plus the other entries on this site" in note
     assert "catalogued power plants inside it already subtracted" in note
     assert "the site total counts it twice" in note              # CoCO2 + GPPD of one plant: said, not hidden
+    home = (out / "index.html").read_text()       # the per-source comparison table names each value's inventory
+    assert '<th scope="col">From</th>' in home and re.search(r">Bełchatów</a></td><td>[^<]+</td><td>CoCO2</td>", home)
     table = json.loads((out / "assets" / "data" / "sources.json").read_text())
     assert table["columns"][-1] == "inventory"
     assert {r[0]: r[-1] for r in table["rows"]}["odiac-far"] == "ODIAC2025 2019-02 (1 km cells)"
