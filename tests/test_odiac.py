@@ -23,6 +23,7 @@ from builder import fetch, odiac, odiac_fetch
 from builder.config import load_config
 from builder.inventory import load_inventory
 from builder.soundings import InputError
+from tests.test_browser import browser, page  # noqa: F401  (headless Chromium)
 from tests.test_cli import simulated  # noqa: F401  (a small simulated month around Belchatow)
 from tests.test_fetch import Route, _args, _cfg, server  # noqa: F401  (server: the local HTTP fixture)
 
@@ -307,8 +308,7 @@ def test_fetch_odiac_404_is_one_clear_line(server, tmp_path, capsys, monkeypatch
 
 # ------------------------------------------------------------------------------- site
 
-def test_source_page_names_each_inventory_and_which_one_the_ratio_uses(tmp_path):
-    from builder.render import render_site
+def _result_with_other_inventories():
     from builder.render.fixture import demo_result
 
     result = demo_result()
@@ -323,6 +323,13 @@ def test_source_page_names_each_inventory_and_which_one_the_ratio_uses(tmp_path)
              longitude=bel.longitude, emission_t_yr=2.0e6, inventory="ODIAC2025 2019-02 (1 km cells)", radius_km=4.0),
     ])
     result.sources = pd.concat([result.sources, extra], ignore_index=True)
+    return result
+
+
+def test_source_page_names_each_inventory_and_which_one_the_ratio_uses(tmp_path):
+    from builder.render import render_site
+
+    result = _result_with_other_inventories()
     out = tmp_path / "site"
     render_site(load_config(Path(__file__).resolve().parents[1] / "atlas.toml", site={"search": False}), result, out)
     pages = [p for p in (out / "sources").rglob("index.html") if "Bełchatów" in p.read_text()
@@ -337,6 +344,11 @@ def test_source_page_names_each_inventory_and_which_one_the_ratio_uses(tmp_path)
     assert "the site total counts it twice" in note              # CoCO2 + GPPD of one plant: said, not hidden
     home = (out / "index.html").read_text()       # the per-source comparison table names each value's inventory
     assert '<th scope="col">From</th>' in home and re.search(r">Bełchatów</a></td><td>[^<]+</td><td>CoCO2</td>", home)
+    hot = json.loads((out / "assets" / "data" / "odiac.json").read_text())      # the optional map layer
+    assert sorted(r[0] for r in hot["rows"]) == ["odiac-51.24N019.30E", "odiac-far"] and hot["rows"][0][3] == 4.0
+    script = (out / "map.js").read_text()
+    layer = re.search(r"var (\w+) = L.featureGroup\(\);\nAtlasMap.points\(\1, \"assets/data/odiac.json\"", script)
+    assert layer and "ODIAC hot spots" in script and f"{layer.group(1)}.addTo(" not in script   # listed, off by default
     table = json.loads((out / "assets" / "data" / "sources.json").read_text())
     assert table["columns"][-1] == "inventory"
     assert {r[0]: r[-1] for r in table["rows"]}["odiac-far"] == "ODIAC2025 2019-02 (1 km cells)"
@@ -403,3 +415,28 @@ def test_a_city_inside_a_hot_spot_is_reported_not_subtracted(tmp_path):
     assert len(hot) == 2 and hot["emission_t_yr"].max() == pytest.approx(9_559_483, rel=1e-5)  # nothing subtracted
     lines = [s.reason for s in skipped if s.item == "ODIAC clusters"]
     assert len(lines) == 1 and lines[0].startswith("1 clusters also hold a city of a cities inventory: both kept")
+
+
+@pytest.mark.browser
+def test_odiac_map_layer_starts_hidden_and_draws_on_demand(page, tmp_path):  # noqa: F811
+    from builder.render import render_site
+    from builder.render.serve import start
+
+    out = tmp_path / "site"
+    render_site(load_config(Path(__file__).resolve().parents[1] / "atlas.toml", site={"search": False}),
+                _result_with_other_inventories(), out)
+    server, stop = start(out, 0, lambda: None, [], interval=60)
+    try:
+        pg, watch = page
+        pg.goto(f"http://127.0.0.1:{server.server_address[1]}/")
+        pg.wait_for_selector("#map_home_001[data-source-count]")
+        label = pg.locator(".leaflet-control-layers-overlays label", has_text="ODIAC hot spots")
+        assert label.count() == 1 and not label.locator("input").is_checked()
+        assert pg.locator("#map_home_001[data-odiac-count]").count() == 0        # nothing drawn yet
+        label.locator("input").check()
+        pg.wait_for_selector('#map_home_001[data-odiac-count="2"]')               # both hot spots drawn
+        watch.check()
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()

@@ -124,6 +124,12 @@ def write_data_files(model: Model, writer: SiteWriter) -> None:
     writer.json("assets/data/sources.json", dict(
         columns=["id", "name", "country", "kind", "fuel", "emission_t_yr", "lat", "lon", "n_overpasses",
                  "n_detected", "ratio", "href", "inventory"], rows=_index_rows(model)))
+    hot = [s for s in model.sources if s.get("kind") == "odiac_cluster"]
+    if hot:  # the home map's hidden ODIAC layer: id, lat, lon, radius_km, emission_t_yr, name, href
+        writer.json("assets/data/odiac.json", dict(
+            columns=["id", "lat", "lon", "radius_km", "emission_t_yr", "name", "href"],
+            rows=[[s["source_id"], s.get("latitude"), s.get("longitude"), s.get("radius_km"), s.get("emission_t_yr"),
+                   s.get("name") or "", model.source_href(s["source_id"]) or ""] for s in hot]))
     det_rows = [[d["detection_id"], d["latitude"], d["longitude"], 1 if d["source_id"] else 0,
                  d.get("source_name") or "", d.get("emission_kg_s"), d.get("emission_unc_kg_s"),
                  iso_day(d.get("time_utc")), urls.detection_page(d["detection_id"])] for d in model.detections]
@@ -198,7 +204,8 @@ def home_page(rd: Renderer, model: Model) -> None:
         o["source_id"], {}).get("name", o["source_id"]), time_utc=str(o.get("time_utc") or ""))
         for o in sorted(targeted, key=lambda o: (str(o.get("time_utc") or ""), o["overpass_id"]), reverse=True)[:10]]
     n_anom = sum(1 for d in model.detections if not d.get("source_id"))
-    rd.page("", "home.html", title="Home", map_=maps.home_map("", rd.cfg.site.max_sources_home),
+    odiac = bool(len(model.result.sources)) and (model.result.sources["kind"].astype(str) == "odiac_cluster").any()
+    rd.page("", "home.html", title="Home", map_=maps.home_map("", rd.cfg.site.max_sources_home, odiac=odiac),
             scatter=Markup(charts.observed_vs_inventory(points)), points=points, n_targeted=len(targeted),
             n_anomalies=n_anom, n_measured=s.get("n_measured"), latest=latest, n_sources=len(model.sources),
             n_with_plume=sum(1 for p in points if p["n_detected"]),
