@@ -31,15 +31,16 @@ result has at most ``max_cells`` cells; it never sits in memory whole.
 Sources: output cells whose emission density is at least ``min_density_t_km2_yr``
 (default 2,000 t CO2 km-2 yr-1 = 2 kg m-2 yr-1, the order of urban cores and of any
 cell holding a power plant) are joined into 8-connected clusters (scipy.ndimage.label);
-clusters emitting at least ``min_t_yr`` (default 1 Mt CO2/yr, the order of the
-single-overpass OCO-2 detection limit; Nassar et al. 2017, GRL 44, 10045) become
+clusters emitting at least ``min_t_yr`` (default 1 Mt CO2/yr, the floor used for EDGAR
+cells, builder.inventory.EDGAR_MIN_T_YR; OCO-2 plume studies quantify sources of ~4-40
+Mt/yr, e.g. Nassar et al. 2017, GRL 44, 10045, so smaller hot spots are rarely seen) become
 ``odiac_cluster`` area sources at their emission-weighted centroid, with ``sigma_km``
 (the rms distance per axis of their emission, cell width included) and ``radius_km``
 (farthest cell centre plus half a cell diagonal). Clusters crossing the 180th meridian
 are not joined across it.
 
-De-duplication (:func:`deduplicate`): ODIAC places power plants by their catalogue
-coordinates, so a cluster holding a catalogued plant (``kind == power_plant``, any
+De-duplication (:func:`deduplicate`): ODIAC places power plants at their coordinates in
+a point-source database (CARMA-based; Oda et al. 2018), so a cluster holding a catalogued plant (``kind == power_plant``, any
 other inventory) within ``radius_km`` + ``match_km`` (2 km: a catalogue's coordinates and
 ODIAC's placement of one plant may differ by a cell or two) of its centroid would count
 that plant twice.
@@ -198,39 +199,43 @@ def _read_tif_strips(path: Path, source: str, bbox, max_cells: int) -> OdiacGrid
             raise InputError(path.name, f"no cells inside bbox {bbox}")
         factor = max(1, math.ceil(math.sqrt((r1 - r0) * (c1 - c0) / max(1, max_cells))))
         factor = min(factor, r1 - r0, c1 - c0)
-        n_lat, n_lon = (r1 - r0) // factor, (c1 - c0) // factor  # edge rows/columns beyond a whole block are left out
+        # partial blocks at the south/east edges are summed too (zero-padded): no cell is left out
+        n_lat, n_lon = -(-(r1 - r0) // factor), -(-(c1 - c0) // factor)
         strip = max(1, STRIP_PIXELS // (n_lon * factor * factor)) * factor
         out = np.zeros((n_lat, n_lon))
         wy = np.zeros((n_lat, n_lon), dtype=np.float32)    # sum of v x (row offset from the block centre)
         wx = np.zeros((n_lat, n_lon), dtype=np.float32)
         offset = np.arange(factor, dtype=np.float32) - (factor - 1) / 2.0
         n_neg = 0
-        for s in range(0, n_lat * factor, strip):  # one windowed read per strip of rows
-            e = min(s + strip, n_lat * factor)
-            block = np.asarray(da.isel(y=slice(r0 + s, r0 + e), x=slice(c0, c0 + n_lon * factor)).values,
-                               dtype=np.float32)
+        for s in range(0, r1 - r0, strip):  # one windowed read per strip of rows
+            e = min(s + strip, r1 - r0)
+            block = np.asarray(da.isel(y=slice(r0 + s, r0 + e), x=slice(c0, c1)).values, dtype=np.float32)
             block[~np.isfinite(block)] = 0.0
             n_neg += int(np.count_nonzero(block < 0))
             np.maximum(block, 0.0, out=block)
+            pad = (-block.shape[0] % factor, -block.shape[1] % factor)
+            if any(pad):
+                block = np.pad(block, ((0, pad[0]), (0, pad[1])))
             cells = block.reshape(-1, factor, n_lon, factor)
             rows_sum = cells.sum(axis=3, dtype=float)                    # (block row, row in block, block column)
-            out[s // factor: e // factor] = rows_sum.sum(axis=1)
+            o0, o1 = s // factor, s // factor + cells.shape[0]
+            out[o0:o1] = rows_sum.sum(axis=1)
             if factor > 1:  # where in each block the emission sits (for 1 km-precise centroids)
-                wy[s // factor: e // factor] = np.einsum("afb,f->ab", rows_sum, offset)
-                wx[s // factor: e // factor] = np.einsum("abc,c->ab", cells.sum(axis=1, dtype=float), offset)
+                wy[o0:o1] = np.einsum("afb,f->ab", rows_sum, offset)
+                wx[o0:o1] = np.einsum("abc,c->ab", cells.sum(axis=1, dtype=float), offset)
     except InputError:
         raise
     except Exception as exc:  # a truncated or corrupt file fails on the read, not the open
         raise InputError(path.name, f"unreadable GeoTIFF data: {_one_line(exc)}") from None
     finally:
         da.close()
-    lat = y[r0: r0 + n_lat * factor].reshape(n_lat, factor).mean(axis=1)
-    lon = x[c0: c0 + n_lon * factor].reshape(n_lon, factor).mean(axis=1)
+    step_y = float(y[1] - y[0]) if len(y) > 1 else -dy   # negative: rows run north to south
+    step_x = float(x[1] - x[0]) if len(x) > 1 else dx
+    lat = (y[r0] + step_y * np.arange(n_lat * factor)).reshape(n_lat, factor).mean(axis=1)
+    lon = (x[c0] + step_x * np.arange(n_lon * factor)).reshape(n_lon, factor).mean(axis=1)
     res = dy * factor
-    area = cell_area_km2(lat - res / 2, lat + res / 2, dx * factor)
+    area = cell_area_km2(lat - res / 2, lat + res / 2, dx * factor)   # an edge block's padding counts as area
     with np.errstate(invalid="ignore", divide="ignore"):
-        step_y = float(y[1] - y[0]) if len(y) > 1 else -dy   # negative: rows run north to south
-        step_x = float(x[1] - x[0]) if len(x) > 1 else dx
         dlat = dlon = None
         if factor > 1:  # offsets in degrees, float32 in place (a global grid has 8 M cells)
             denom = np.maximum(out, 1e-30).astype(np.float32)

@@ -440,3 +440,13 @@ def test_odiac_map_layer_starts_hidden_and_draws_on_demand(page, tmp_path):  # n
         stop.set()
         server.shutdown()
         server.server_close()
+
+
+def test_blocks_that_do_not_divide_the_grid_lose_no_cell(tmp_path):
+    path = write_odiac_tif(tmp_path / "odiac2023_1km_excl_intl_1902.tif", cells={(119, 119): 50.0, (0, 0): 70.0})
+    full = odiac.read_odiac_grid(path)
+    coarse = odiac.read_odiac_grid(path, max_cells=200)        # 120 / 9 -> 14 blocks, the last 3 cells wide
+    assert coarse.emission_t_yr.shape == (14, 14)
+    assert coarse.emission_t_yr.sum() == pytest.approx(full.emission_t_yr.sum(), rel=1e-9)
+    assert coarse.emission_t_yr[-1, -1] == pytest.approx(full.emission_t_yr[117:, 117:].sum(), rel=1e-9)
+    assert coarse.lat[0] == pytest.approx(52.0 - 4.5 * RES) and coarse.lon[0] == pytest.approx(19.0 + 4.5 * RES)
