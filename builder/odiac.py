@@ -355,7 +355,7 @@ def read_odiac(path: str | Path, skipped: list | None = None, *, bbox=None, mont
         skipped.append(SkippedItem(path.name, f"{grid.n_negative} cells with negative emissions counted as 0", STAGE))
     clusters = grid_sources(grid, min_density_t_km2_yr=min_density_t_km2_yr, min_t_yr=min_t_yr)
     # two clusters rounding to one id: keep both, the second with a suffix
-    dup = clusters["source_id"].duplicated(keep=False) & clusters["source_id"].duplicated()
+    dup = clusters["source_id"].duplicated()
     clusters.loc[dup, "source_id"] += "-" + pd.Series(np.arange(int(dup.sum())) + 2, index=clusters.index[dup]).astype(str)
     kept = _validate(clusters, path.name, np.arange(len(clusters)) + 1, skipped)
     res_km = grid.resolution_deg * math.pi / 180.0 * EARTH_RADIUS_KM

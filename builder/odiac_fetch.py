@@ -70,6 +70,17 @@ def _md5_list(cfg_fetch, year: int) -> tuple[dict[str, str], str]:
     return sums, f"md5 list {Path(url).name}: {len(sums)} files"
 
 
+def _recorded_sha256(record: Path, url: str) -> str:
+    """The sha256 a provenance record holds for ``url`` ("" if none)."""
+    import json
+
+    try:
+        data = json.loads(record.read_text(encoding="utf-8"))
+        return str(data.get("sha256", "")) if data.get("source_url") == url else ""
+    except (OSError, ValueError, AttributeError):
+        return ""
+
+
 def fetch_odiac(cfg, spec: str, out_dir: str | Path | None = None, *, threads: int | None = None,
                 progress: bool | None = None):
     """Download ODIAC 1 km GeoTIFFs of ``spec`` (YYYY or YYYY-MM) from the NIES CGER server
@@ -90,7 +101,10 @@ def fetch_odiac(cfg, spec: str, out_dir: str | Path | None = None, *, threads: i
     for mm in months:
         url = _fill(settings.odiac_url, settings.odiac_version, year, mm)
         name = Path(url.split("?")[0]).name
-        remotes.append(F.RemoteFile(url, name, None, md5s.get(name, ""), "md5"))
+        checksum, algorithm = md5s.get(name, ""), "md5"
+        if not checksum:  # no md5 from ODIAC: the sha256 recorded at the first download, so a rerun verifies
+            checksum, algorithm = _recorded_sha256(F._provenance_path(out_dir / name), url), "sha256"
+        remotes.append(F.RemoteFile(url, name, None, checksum, algorithm))
     report = F.download_files(remotes, out_dir, settings, threads=threads, progress=progress, label="odiac")
     report.notes.append(note)
     for i, (remote, result) in enumerate(zip(remotes, report.results)):
@@ -101,7 +115,8 @@ def fetch_odiac(cfg, spec: str, out_dir: str | Path | None = None, *, threads: i
             if result.name.endswith(".gz") and (result.status == "downloaded" or not tif.exists()):
                 gunzip_atomic(result.path, tif)
         except OSError as exc:
-            report.results[i] = F.FileResult(result.name, "failed", error=_one_line(exc))
+            result.path.unlink(missing_ok=True)
+            report.results[i] = F.FileResult(result.name, "failed", error=f"{_one_line(exc)}; file not kept")
             continue
         record = F._provenance_path(result.path)
         if result.status == "downloaded" or not record.exists():

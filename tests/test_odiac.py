@@ -398,10 +398,14 @@ def test_fetch_without_md5_list_records_sha256_and_a_bad_gzip_is_one_failed_file
     assert report.ok and "0 files" in report.notes[-1]
     prov = json.loads((out / "odiac2023_1km_excl_intl_1902.tif.gz.provenance.json").read_text())
     assert prov["md5_verified"] is False and prov["sha256"] == hashlib.sha256(bodies[prov["file"]][0]).hexdigest()
+    n_requests = len(server["log"])           # a rerun verifies against the recorded sha256: no download
+    again = odiac_fetch.fetch_odiac(cfg, "2019-02", out, progress=False)
+    assert again.count("present") == 1 and [p for p, _, _ in server["log"][n_requests:]] == [
+        "/odiac2023/1km_tiff/2019/odiac2023_1km_checksum_2019.md5.txt"]
     server["routes"]["/odiac2023/1km_tiff/2019/odiac2023_1km_excl_intl_1904.tif.gz"] = Route(b"not gzip at all")
     bad = odiac_fetch.fetch_odiac(cfg, "2019-04", out, progress=False)
     assert [r.status for r in bad.results] == ["failed"] and "not a complete gzip file" in bad.failed[0].error
-    assert not (out / "odiac2023_1km_excl_intl_1904.tif").exists()
+    assert not list(out.glob("odiac2023_1km_excl_intl_1904.tif*"))
 
 
 def test_a_city_inside_a_hot_spot_is_reported_not_subtracted(tmp_path):
