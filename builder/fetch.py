@@ -645,6 +645,8 @@ def main_fetch(args: argparse.Namespace, cfg: Config) -> int:
     try:
         if args.threads is not None and args.threads < 1:
             raise FetchError("--threads must be at least 1")
+        if getattr(args, "odiac", None) and args.what != "inventories":
+            raise FetchError("--odiac goes with 'atlas fetch inventories'")
         if args.what == "inventories" and getattr(args, "odiac", None):
             from builder.odiac_fetch import fetch_odiac
             report = fetch_odiac(cfg, args.odiac, args.out, threads=args.threads)

@@ -304,6 +304,8 @@ def test_fetch_odiac_404_is_one_clear_line(server, tmp_path, capsys, monkeypatch
     assert len(err) == 1 and err[0].startswith("atlas fetch: no ODIAC odiac2023 1 km files for 2031") and "404" in err[0]
     assert fetch.main_fetch(_args("inventories", "--odiac", "2019-13"), cfg) == 2
     assert "use YEAR or YEAR-MONTH" in capsys.readouterr().err
+    assert fetch.main_fetch(_args("oco2", "--odiac", "2019"), cfg) == 2
+    assert capsys.readouterr().err.strip() == "atlas fetch: --odiac goes with 'atlas fetch inventories'"
 
 
 # ------------------------------------------------------------------------------- site

@@ -204,7 +204,7 @@ def home_page(rd: Renderer, model: Model) -> None:
         o["source_id"], {}).get("name", o["source_id"]), time_utc=str(o.get("time_utc") or ""))
         for o in sorted(targeted, key=lambda o: (str(o.get("time_utc") or ""), o["overpass_id"]), reverse=True)[:10]]
     n_anom = sum(1 for d in model.detections if not d.get("source_id"))
-    odiac = bool(len(model.result.sources)) and (model.result.sources["kind"].astype(str) == "odiac_cluster").any()
+    odiac = any(src.get("kind") == "odiac_cluster" for src in model.sources)
     rd.page("", "home.html", title="Home", map_=maps.home_map("", rd.cfg.site.max_sources_home, odiac=odiac),
             scatter=Markup(charts.observed_vs_inventory(points)), points=points, n_targeted=len(targeted),
             n_anomalies=n_anom, n_measured=s.get("n_measured"), latest=latest, n_sources=len(model.sources),
