@@ -407,7 +407,8 @@ class PreparedSources:
         self.rep_lat, self.rep_lon = lat[sites.rep], lon[sites.rep]
         self.rep_xyz = unit_xyz(self.rep_lat, self.rep_lon)
         kind = self.src["kind"].fillna("").astype(str).to_numpy() if "kind" in self.src else np.full(len(self.src), "")
-        self.rep_sigma0_km = physics.initial_width_km(kind, column(self.src, "emission_t_yr"))[sites.rep]
+        self.rep_sigma0_km = physics.initial_width_km(kind, column(self.src, "emission_t_yr"),
+                                                      column(self.src, "sigma_km"))[sites.rep]  # ODIAC: own extent
 
 
 #: id(sources) -> (weakref to sources, site_km, signature, PreparedSources); see prepared_sources.

@@ -139,7 +139,7 @@ def cmd_fetch(args, cfg) -> int:
 
 def _inventory_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--inventory", action="append", default=[], metavar="KIND:PATH",
-                   help="an extra inventory file (repeatable); KIND in coco2, gppd, gcpt, edgar, cities, csv")
+                   help="an extra inventory file (repeatable); KIND in coco2, gppd, gcpt, edgar, cities, csv, odiac")
     p.add_argument("--only-inventories", action="store_true",
                    help="use only the --inventory files, not the embedded CoCO2 catalogue and cities")
 

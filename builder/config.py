@@ -147,6 +147,13 @@ class Fetch:
     edgar_url: str = ("https://jeodpp.jrc.ec.europa.eu/ftp/jrc-opendata/EDGAR/datasets/v80_FT2022_GHG/CO2/"
                       "TOTALS/emi_nc/v8.0_FT2022_GHG_CO2_{year}_TOTALS_emi_nc.zip")  #: {year} = edgar_year
     edgar_sha256: str = ""
+    #: ODIAC release and its 1 km GeoTIFF / md5-list URL templates on the NIES CGER server
+    #: (`atlas fetch inventories --odiac YEAR[-MONTH]`; builder.odiac). ODIAC2025 covers 2000-2024.
+    odiac_version: str = "odiac2025"
+    odiac_url: str = ("https://db.cger.nies.go.jp/nies_data/10.17595/20170411.001/{version}/1km_tiff/{year}/"
+                      "{version}_1km_excl_intl_{yymm}.tif.gz")
+    odiac_md5_url: str = ("https://db.cger.nies.go.jp/nies_data/10.17595/20170411.001/{version}/1km_tiff/{year}/"
+                          "{version}_1km_checksum_{year}.md5.txt")
 
 
 @dataclass(frozen=True)

@@ -633,6 +633,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
     parser.add_argument("--only", action="append", default=[],
                         help="inventory names (gppd, edgar) or Lite file-name globs; comma-separated, repeatable")
     parser.add_argument("--threads", type=int, help="parallel downloads (default: [fetch] threads)")
+    parser.add_argument("--odiac", metavar="YEAR[-MONTH]",
+                        help="inventories: ODIAC 1 km monthly GeoTIFFs of that year or month (instead of "
+                             "gppd/edgar unless --only names them); builder.odiac")
     return parser
 
 
@@ -642,7 +645,16 @@ def main_fetch(args: argparse.Namespace, cfg: Config) -> int:
     try:
         if args.threads is not None and args.threads < 1:
             raise FetchError("--threads must be at least 1")
-        if args.what == "inventories":
+        if getattr(args, "odiac", None) and args.what != "inventories":
+            raise FetchError("--odiac goes with 'atlas fetch inventories'")
+        if args.what == "inventories" and getattr(args, "odiac", None):
+            from builder.odiac_fetch import fetch_odiac
+            report = fetch_odiac(cfg, args.odiac, args.out, threads=args.threads)
+            if only:
+                more = fetch_inventories(cfg, args.out, only, threads=args.threads)
+                report.results += more.results
+                report.notes += more.notes
+        elif args.what == "inventories":
             report = fetch_inventories(cfg, args.out, only or None, threads=args.threads)
         else:
             if not args.start:

@@ -11,7 +11,8 @@ Inventories
 - Optional extra files, listed in ``[paths] extra_inventories`` as ``kind:path``:
   ``gppd`` (WRI Global Power Plant Database v1.3 CSV), ``gcpt`` (GEM Global Coal
   Plant Tracker units table, CSV or xlsx), ``edgar`` (EDGAR v8 0.1-degree annual
-  ``_emi.nc``), ``cities`` (a CSV of cities) and ``coco2`` (another catalogue folder).
+  ``_emi.nc``), ``cities`` (a CSV of cities), ``coco2`` (another catalogue folder) and
+  ``odiac`` (ODIAC 1 km GeoTIFF or 1-degree NetCDF hot-spot clusters, :mod:`builder.odiac`).
 
 Invalid rows are skipped and reported as :class:`builder.results.SkippedItem`
 (``item="file:row N"`` with N the spreadsheet row, header = row 1); a file that
@@ -795,13 +796,19 @@ def _extra_loader(kind: str) -> Callable[[Path, list], tuple[pd.DataFrame, Tempo
         "edgar": lambda p, s: (read_edgar(p, skipped=s), None),
         "cities": lambda p, s: (read_cities(p, s), None),
         "csv": lambda p, s: (read_generic_csv(p, s), None),
+        "odiac": lambda p, s: (_odiac().read_odiac(p, s), None),
     }.get(kind)
+
+
+def _odiac():
+    from builder import odiac  # imports rasterio only when an ODIAC file is listed
+    return odiac
 
 
 def load_inventory(cfg: Config, skipped: list) -> tuple[pd.DataFrame, TemporalProfiles]:
     """The unified Source table and its profiles: the CoCO2 catalogue at
     ``cfg.path("coco2")`` plus every ``[paths] extra_inventories`` entry
-    ("kind:path", kind in coco2|gppd|gcpt|edgar|cities|csv). A bad extra entry or
+    ("kind:path", kind in coco2|gppd|gcpt|edgar|cities|csv|odiac). A bad extra entry or
     file is reported in ``skipped`` and left out; a source_id already loaded is
     reported and the later row dropped. A missing CoCO2 folder raises InputError.
     """
@@ -816,7 +823,7 @@ def load_inventory(cfg: Config, skipped: list) -> tuple[pd.DataFrame, TemporalPr
         loader = _extra_loader(kind)
         if not sep or loader is None or not raw_path.strip():
             skipped.append(SkippedItem(str(entry), "extra_inventories entry must be 'kind:path' with kind in "
-                                       "coco2, gppd, gcpt, edgar, cities, csv", STAGE))
+                                       "coco2, gppd, gcpt, edgar, cities, csv, odiac", STAGE))
             continue
         path = Path(raw_path.strip())
         path = path if path.is_absolute() else (Path(cfg.paths.root) / path).resolve()
@@ -835,6 +842,8 @@ def load_inventory(cfg: Config, skipped: list) -> tuple[pd.DataFrame, TemporalPr
     if not frames:
         return _empty_sources(), profiles
     allsrc = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if "radius_km" in allsrc:  # ODIAC clusters: catalogued plants inside are subtracted (builder.odiac)
+        allsrc = _odiac().deduplicate(allsrc, skipped)
     dup = allsrc["source_id"].duplicated(keep="first").to_numpy()
     for i in np.flatnonzero(dup):
         skipped.append(SkippedItem(f"{allsrc['inventory'].iat[i]}:{allsrc['source_id'].iat[i]}",

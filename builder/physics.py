@@ -124,8 +124,14 @@ def city_radius_km(emission_t_yr) -> np.ndarray:
     return CITY_RADIUS_KM_1M * p_over_1e6 ** CITY_RADIUS_EXP
 
 
-def initial_width_km(kind, emission_t_yr) -> np.ndarray:
-    """Initial plume width [km] of a source: half the urban radius for a city (an area
-    source, :func:`city_radius_km`), 0 for a point source."""
+def initial_width_km(kind, emission_t_yr, sigma_km=None) -> np.ndarray:
+    """Initial plume width [km] of a source: its own ``sigma_km`` where the inventory
+    gives one (ODIAC hot spots, builder.odiac: the rms extent of their emission), else
+    half the urban radius for a city (an area source, :func:`city_radius_km`), 0 for a
+    point source."""
     city = np.asarray(kind, dtype=object).astype(str) == "city"
-    return np.where(city, 0.5 * city_radius_km(np.nan_to_num(np.asarray(emission_t_yr, dtype=float))), 0.0)
+    width = np.where(city, 0.5 * city_radius_km(np.nan_to_num(np.asarray(emission_t_yr, dtype=float))), 0.0)
+    if sigma_km is None:
+        return width
+    sigma = np.asarray(sigma_km, dtype=float)
+    return np.where(np.isfinite(sigma) & (sigma > 0), sigma, width)

@@ -569,7 +569,8 @@ def _initial_width_km(sources: pd.DataFrame) -> np.ndarray:
     if "kind" not in sources.columns:
         return np.zeros(len(sources))
     return physics.initial_width_km(sources["kind"].astype(str).str.lower().to_numpy(),
-                                    sources["emission_t_yr"].to_numpy(float))
+                                    sources["emission_t_yr"].to_numpy(float),
+                                    sources["sigma_km"].to_numpy(float) if "sigma_km" in sources else None)
 
 
 def _valid_sources(sources: pd.DataFrame, min_t_yr: float) -> tuple[pd.DataFrame, list[str]]:

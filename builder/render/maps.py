@@ -243,10 +243,14 @@ def wind_arrow(lat: float, lon: float, u: float, v: float, km_per_m_s: float = 4
     return [[at(0, 0), at(*tip)], [at(*left), at(*tip), at(*right)]]
 
 
-def home_map(root: str, limit: int) -> RenderedMap:
-    """Global map: clustered inventory sources, detections, candidates (all from JSON files)."""
+def home_map(root: str, limit: int, odiac: bool = False) -> RenderedMap:
+    """Global map: clustered inventory sources, detections, candidates (all from JSON files);
+    with ``odiac``, the extent of the ODIAC hot spots as a layer that starts hidden."""
     m = new_map("map_home")
     JsonCluster("Inventory sources (size = emission)", "assets/data/sources.json", "source", root, limit).add_to(m)
+    if odiac:
+        JsonLayer("ODIAC hot spots (extent, shade = emission density)", "assets/data/odiac.json", "odiac", root,
+                  show=False).add_to(m)
     JsonLayer("Blind-scan anomalies (red: a source upwind, orange: unexplained)", "assets/data/detections.json", "detection", root).add_to(m)
     JsonLayer("Candidate new sources", "assets/data/candidates.json", "candidate", root).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)

@@ -157,7 +157,8 @@ def source_scatter_point(model: Model, source_id: str) -> dict | None:
         return None
     return dict(inventory=s["inventory_kg_s"], observed=s.get("observed_kg_s"), observed_unc=s.get("observed_unc_kg_s"),
                 ratio=s["ratio"], ratio_unc=s.get("ratio_unc"), n_measured=s["n_measured"],
-                n_detected=s.get("n_detected") or 0, label=model.source_by_id[source_id]["name"], source_id=source_id)
+                n_detected=s.get("n_detected") or 0, label=model.source_by_id[source_id]["name"], source_id=source_id,
+                inventory_name=model.source_by_id[source_id].get("inventory") or "")
 
 
 def iso_day(time_utc) -> str:

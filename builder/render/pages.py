@@ -19,6 +19,7 @@ from markupsafe import Markup
 from builder import physics
 from builder.config import Config
 from builder.render import charts, maps, urls
+from builder.render.coverage import other_inventories
 from builder.render.content import load_pages
 from builder.render.model import (Model, build_model, day_number, iso_day, kg_s_to_t_yr,
                                   parse_alternatives, source_scatter_point, t_yr_to_kg_s, wind_text)
@@ -114,7 +115,7 @@ def _index_rows(model: Model) -> list[list]:
         rows.append([s["source_id"], s.get("name") or "", s.get("country") or "", s.get("kind") or "",
                      s.get("fuel") or "", s.get("emission_t_yr"), s.get("latitude"), s.get("longitude"),
                      sm.get("n_overpasses") or 0, sm.get("n_detected") or 0, sm.get("ratio"),
-                     model.source_href(s["source_id"]) or ""])
+                     model.source_href(s["source_id"]) or "", s.get("inventory") or ""])
     return rows
 
 
@@ -122,7 +123,13 @@ def write_data_files(model: Model, writer: SiteWriter) -> None:
     """JSON files read by the home map and the sources table (assets/data/)."""
     writer.json("assets/data/sources.json", dict(
         columns=["id", "name", "country", "kind", "fuel", "emission_t_yr", "lat", "lon", "n_overpasses",
-                 "n_detected", "ratio", "href"], rows=_index_rows(model)))
+                 "n_detected", "ratio", "href", "inventory"], rows=_index_rows(model)))
+    hot = [s for s in model.sources if s.get("kind") == "odiac_cluster"]
+    if hot:  # the home map's hidden ODIAC layer: id, lat, lon, radius_km, emission_t_yr, name, href
+        writer.json("assets/data/odiac.json", dict(
+            columns=["id", "lat", "lon", "radius_km", "emission_t_yr", "name", "href"],
+            rows=[[s["source_id"], s.get("latitude"), s.get("longitude"), s.get("radius_km"), s.get("emission_t_yr"),
+                   s.get("name") or "", model.source_href(s["source_id"]) or ""] for s in hot]))
     det_rows = [[d["detection_id"], d["latitude"], d["longitude"], 1 if d["source_id"] else 0,
                  d.get("source_name") or "", d.get("emission_kg_s"), d.get("emission_unc_kg_s"),
                  iso_day(d.get("time_utc")), urls.detection_page(d["detection_id"])] for d in model.detections]
@@ -197,7 +204,8 @@ def home_page(rd: Renderer, model: Model) -> None:
         o["source_id"], {}).get("name", o["source_id"]), time_utc=str(o.get("time_utc") or ""))
         for o in sorted(targeted, key=lambda o: (str(o.get("time_utc") or ""), o["overpass_id"]), reverse=True)[:10]]
     n_anom = sum(1 for d in model.detections if not d.get("source_id"))
-    rd.page("", "home.html", title="Home", map_=maps.home_map("", rd.cfg.site.max_sources_home),
+    odiac = any(src.get("kind") == "odiac_cluster" for src in model.sources)
+    rd.page("", "home.html", title="Home", map_=maps.home_map("", rd.cfg.site.max_sources_home, odiac=odiac),
             scatter=Markup(charts.observed_vs_inventory(points)), points=points, n_targeted=len(targeted),
             n_anomalies=n_anom, n_measured=s.get("n_measured"), latest=latest, n_sources=len(model.sources),
             n_with_plume=sum(1 for p in points if p["n_detected"]),
@@ -257,6 +265,7 @@ def _overpass_rows(model: Model, overpasses: list[dict]) -> list[dict]:
 def source_pages(rd: Renderer, model: Model, progress: bool = False) -> None:
     ids = model.page_sources
     site_units = _site_units(model, rd.cfg)
+    covered = other_inventories(model.result.sources, ids, rd.cfg.attribute.site_km, model.source_href)
     if progress:
         from tqdm import tqdm
         ids = tqdm(ids, desc="source pages", unit="page")
@@ -278,7 +287,7 @@ def source_pages(rd: Renderer, model: Model, progress: bool = False) -> None:
                 map_=_source_map(model, source, overpasses, urls.root_prefix(path)),
                 chart=Markup(charts.emission_timeseries(chart_rows)) if chart_rows else None,
                 inventory_kg_s=t_yr_to_kg_s(source.get("emission_t_yr")), slug=slug,
-                site_group=site_units.get(sid))
+                site_group=site_units.get(sid), covered=covered.get(sid), site_km=rd.cfg.attribute.site_km)
 
 
 def _site_units(model: Model, cfg: Config) -> dict[str, dict]:

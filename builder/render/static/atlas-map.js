@@ -81,7 +81,20 @@
     return m;
   }
 
-  var MAKERS = {source: sourceMarker, detection: detectionMarker, candidate: candidateMarker};
+  function odiacArea(r, root) {
+    /* id, lat, lon, radius_km, emission_t_yr, name, href: a hot spot's extent, darker = denser */
+    var km = Math.max(r[3] || 1, 0.5), density = (r[4] || 0) / (Math.PI * km * km);
+    var m = L.circle([r[1], r[2]], {radius: km * 1000, color: "#a04000", weight: 0.5,
+      fillColor: "#a04000", fillOpacity: Math.max(0.08, Math.min(0.6, 0.1 * Math.log10(Math.max(density, 1))))});
+    m.bindTooltip(el("span", r[5] || r[0]));
+    m.bindPopup(function () {
+      return popup(r[5] || r[0], ["ODIAC: " + Math.round(r[4] || 0).toLocaleString("en") + " t/yr within " +
+        fmt(km, 2) + " km (catalogued plants subtracted)"], r[6], root);
+    });
+    return m;
+  }
+
+  var MAKERS = {source: sourceMarker, detection: detectionMarker, candidate: candidateMarker, odiac: odiacArea};
 
   function points(layer, url, kind, root, limit) {
     fetch(root + url).then(function (r) { return r.json(); }).then(function (data) {
@@ -91,8 +104,12 @@
         return kind === "source" ? r[6] !== null && r[7] !== null : r[1] !== null && r[2] !== null;
       }).map(function (r) { return make(r, root); });
       if (layer.addLayers) { layer.addLayers(markers); } else { markers.forEach(function (m) { layer.addLayer(m); }); }
-      var container = layer._map && layer._map.getContainer();
-      if (container) { container.setAttribute("data-" + kind + "-count", String(markers.length)); }
+      function mark() {  /* on the map container, once the layer is shown (a hidden layer: when switched on) */
+        var container = layer._map && layer._map.getContainer();
+        if (container) { container.setAttribute("data-" + kind + "-count", String(markers.length)); }
+      }
+      mark();
+      layer.on("add", mark);
     });
   }
 
