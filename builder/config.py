@@ -92,7 +92,7 @@ class Attribute:
     upper_limit_sigma: float = 3.0    #: non-detection upper limit = this x the matched-filter flux error
     site_km: float = 2.0              #: sources closer than this are one site (units of a plant): inventory summed
     min_score: float = 1e-3           #: best candidate scoring below this: detection left unattributed (-> candidates)
-    targeted_min_significance: float = 2.5  #: scan statistic near the predicted crossing: targeted detection
+    targeted_min_significance: float = 2.6  #: scan statistic near the predicted crossing: targeted detection
     targeted_min_expected_snr: float = 1.0  #: ... and the inventory's expected signal at least this many sigma
 
 

@@ -100,9 +100,13 @@ def groups(centres_km: np.ndarray, widths_km: np.ndarray) -> np.ndarray:
 
 
 def forced_fit(along_km: np.ndarray, xco2_ppm: np.ndarray, white_ppm: np.ndarray, centres_km: np.ndarray,
-               widths_km: np.ndarray, empirical_unc: np.ndarray, prior_kg_s: np.ndarray | None = None) -> ForcedFit:
+               widths_km: np.ndarray, empirical_unc: np.ndarray, prior_kg_s: np.ndarray | None = None,
+               templates=None) -> ForcedFit:
     """Fit the areas of the plumes expected at ``centres_km`` (templates of ``widths_km``,
-    see :func:`template_width_km`) on one track (``along_km`` sorted). ``white_ppm``: local
+    see :func:`template_width_km`) on one track (``along_km`` sorted). With ``templates``
+    (builder.plumetemplate.PlumeTemplates: ``columns(rows, sounding_idx)``) each row's
+    template is its expected 2-D plume instead of the Gaussian; centres and widths then
+    only place the background window. ``white_ppm``: local
     white-noise sd per row; ``empirical_unc``: the empirical 1-sigma of a lone template's area
     at this place of the track (correlated errors included; NaN: unknown), which scales the
     least-squares error up when larger.
@@ -124,7 +128,8 @@ def forced_fit(along_km: np.ndarray, xco2_ppm: np.ndarray, white_ppm: np.ndarray
         while True:
             c, w = _merged(members, centres_km, widths_km, prior)
             white = np.array([white_ppm[m].max() for m in members])
-            res = _fit_group(along_km, xco2_ppm, c, w, white, *_nuisance(label, g, c, w, centres_km, widths_km))
+            res = _fit_group(along_km, xco2_ppm, c, w, white, *_nuisance(label, g, c, w, centres_km, widths_km),
+                             shapes=None if templates is None else _Shapes(templates, members, prior))
             if res is not None or len(members) == 1:
                 break
             # unresolvable: merge the closest neighbours (in widths) and try again
@@ -173,21 +178,44 @@ def _window(c: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     return float(np.min(c - half)), float(np.max(c + half))
 
 
-def _nuisance(label, g, c, w, centres_km, widths_km) -> tuple[np.ndarray, np.ndarray]:
-    """Centres and widths of the other measurable templates (other groups) whose centre lies in
-    the background window of group ``g``: fitted alongside as nuisance plumes, so that a known
-    plume near the window's edge is not absorbed by the linear background (which would tilt
-    it and bias this group's areas low)."""
+def _nuisance(label, g, c, w, centres_km, widths_km) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centres, widths and rows of the other measurable templates (other groups) whose centre
+    lies in the background window of group ``g``: fitted alongside as nuisance plumes, so
+    that a known plume near the window's edge is not absorbed by the linear background
+    (which would tilt it and bias this group's areas low)."""
     lo, hi = _window(c, w)
-    other = (label >= 0) & (label != g) & (centres_km >= lo) & (centres_km <= hi)
-    return centres_km[other], widths_km[other]
+    other = np.flatnonzero((label >= 0) & (label != g) & (centres_km >= lo) & (centres_km <= hi))
+    return centres_km[other], widths_km[other], other
 
 
-def _fit_group(along_km, xco2_ppm, c, w, white, nc=(), nw=()) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(areas, their white-noise sd, each template's sd when fitted alone) of the templates at
-    ``c`` of widths ``w`` (:func:`_columns`) on a linear background, with nuisance templates at
-    ``nc`` of widths ``nw`` fitted alongside (dropped when they make the fit unresolvable);
-    None when too few soundings or not resolvable."""
+class _Shapes:
+    """2-D template columns of a group's (possibly merged) members and of nuisance rows: a
+    merged template is the prior-weighted sum of its members' expected plumes."""
+
+    def __init__(self, templates, members: list[list[int]], prior: np.ndarray):
+        self.templates, self.members, self.prior = templates, members, prior
+
+    def group(self, idx: np.ndarray) -> list[np.ndarray]:
+        rows = np.concatenate(self.members)
+        cols = dict(zip(rows, self.templates.columns(rows, idx)))
+        out = []
+        for m in self.members:
+            p = self.prior[m] / self.prior[m].sum()
+            out.append(sum(pk * cols[r] for pk, r in zip(p, m)))
+        return out
+
+    def rows(self, rows: np.ndarray, idx: np.ndarray) -> list[np.ndarray]:
+        return list(self.templates.columns(rows, idx)) if len(rows) else []
+
+
+def _fit_group(along_km, xco2_ppm, c, w, white, nc=(), nw=(), nrows=(), shapes: _Shapes | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(areas, their white-noise sd, a lone Gaussian template's sd) of the templates at ``c``
+    of widths ``w`` (:func:`_columns`; or ``shapes``' 2-D plumes) on a linear background,
+    with nuisance templates at ``nc`` of widths ``nw`` (rows ``nrows``) fitted alongside
+    (dropped when they make the fit unresolvable); None when too few soundings or not
+    resolvable. The third value is what the empirical error of a Gaussian-area fit is
+    compared with (builder.trackgeom.TrackGeometry.null_lookup measures that one)."""
     lo_km, hi_km = _window(c, w)
     lo = np.searchsorted(along_km, lo_km, side="left")
     hi = np.searchsorted(along_km, hi_km, side="right")
@@ -196,11 +224,19 @@ def _fit_group(along_km, xco2_ppm, c, w, white, nc=(), nw=()) -> tuple[np.ndarra
     s, y = s[ok], y[ok]
     if len(s) < MIN_SOUNDINGS:
         return None
+    idx = np.arange(lo, hi)[ok]
     s0, h = float(np.mean(s)), 0.5 * (hi_km - lo_km)
-    cols, per_unit = _columns(s, c, w)
+    gauss, per_unit = _columns(s, c, w)
     base = [np.ones_like(s), (s - s0) / h]
-    single = np.array([_single_white(s, s0, h, col) for col in cols]) * per_unit
-    for extra in ((_columns(s, np.asarray(nc), np.asarray(nw))[0] if len(nc) else []), []):
+    ref = np.array([_single_white(s, s0, h, col) for col in gauss]) * per_unit
+    if shapes is None:
+        cols, single = gauss, ref
+        nuis = _columns(s, np.asarray(nc), np.asarray(nw))[0] if len(nc) else []
+    else:
+        cols, per_unit = shapes.group(idx), np.ones(len(c))
+        single = np.array([_single_white(s, s0, h, col) for col in cols])
+        nuis = shapes.rows(np.asarray(nrows, dtype=int), idx)
+    for extra in (nuis, []):
         x = np.column_stack(base + cols + extra)
         inv = _inverse(x.T @ x)
         if inv is None:
@@ -209,7 +245,7 @@ def _fit_group(along_km, xco2_ppm, c, w, white, nc=(), nw=()) -> tuple[np.ndarra
         if (len(c) > 1 or extra) and np.any(a_white / single > np.sqrt(MAX_VIF)):
             continue
         beta = inv @ (x.T @ y)
-        return beta[2:2 + len(c)] * per_unit, a_white * white, single * white
+        return beta[2:2 + len(c)] * per_unit, a_white * white, ref * white
     return None
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 from builder import forcedfit, physics, tables
 from builder.attribute import chord, clean_ids, column, line_density_per_ppm_km, prepared_sources, typed_empty
 from builder.config import Config
+from builder.plumetemplate import PlumeTemplates
 from builder.quantify import direction_spread
 from builder.soundings import Track
 from builder.trackgeom import BIN_KM, NOISE_WINDOW_KM, TrackGeometry, window_stats
@@ -199,7 +200,12 @@ def find_overpasses(track: Track, detections: pd.DataFrame, sources: pd.DataFram
     wfit = np.nan_to_num(width, nan=1.0)
     area, emp = geo.null_lookup(np.concatenate([cen, at]), np.concatenate([wid, wfit]))   # one lookup
     inv = sites.inventory(site, times, emission_kg_s, round_min=10)
-    fit = forcedfit.forced_fit(geo.along, geo.xco2, noise, at, width, emp[k:], inv)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        templates = PlumeTemplates(geo.lat, geo.lon, cache.rep_lat[site], cache.rep_lon[site],
+                                   wu / np.hypot(wu, wv), wv / np.hypot(wu, wv),
+                                   np.array([physics.PG_SIGMA_Y_A[c] for c in stab]), cache.rep_sigma0_km[site],
+                                   sin_t, qcfg.wind_dir_unc_deg)
+    fit = forcedfit.forced_fit(geo.along, geo.xco2, noise, at, width, emp[k:], inv, templates=templates)
     z_scan, narrow = forcedfit.scan_significance(area[:k], emp[:k], white(sig_al), len(at))
     l1 = line_density_per_ppm_km(psurf, tcwv)
     to_kg_s = l1 * speed * sin_t

@@ -27,6 +27,8 @@ KG_S_PER_MT_YR = 1e9 / SECONDS_PER_YEAR  # 1 Mt/yr = 31.69 kg/s
 #: Pasquill-Gifford stability class -> a in sigma_y[m] = a * x[km]**0.894 (Martin 1976).
 PG_SIGMA_Y_A = {"A": 213.0, "B": 156.0, "C": 104.0, "D": 68.0, "E": 50.5, "F": 34.0}
 PG_EXPONENT = 0.894
+#: Variance [km^2] of a uniform OCO-2 footprint (1.29 km x 2.25 km): a sounding is the footprint mean.
+OCO2_FOOTPRINT_VAR_KM2 = (1.29 ** 2 + 2.25 ** 2) / 24.0
 
 
 def dry_air_column_kg_m2(psurf_hpa, tcwv_kg_m2=0.0):

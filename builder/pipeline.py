@@ -81,7 +81,8 @@ def inventory_fingerprint(sources: pd.DataFrame) -> str:
 
 #: Modules whose code determines per-file results: their source is part of the cache key,
 #: so changing the algorithm can never serve stale results.
-_CORE_MODULES = ("soundings", "detect", "quantify", "attribute", "overpass", "forcedfit", "trackgeom", "physics",
+_CORE_MODULES = ("soundings", "detect", "quantify", "attribute", "overpass", "forcedfit", "trackgeom", "plumetemplate",
+                 "physics",
                  "litefmt", "tables", "pipeline")
 
 

@@ -47,7 +47,7 @@ INSTANT_WIDTH = 0.6            #: instantaneous / ensemble-mean sigma_y
 MEANDER_SD = 0.8               #: centreline wander / ensemble-mean sigma_y
 N_PUFF, N_EMIS, N_MEANDER = 4, 2, 3
 LOG_VAR = PUFF_SD ** 2 + EMISSION_SD ** 2 + SHEAR_SD ** 2
-FOOTPRINT_VAR_KM2 = (1.29 ** 2 + 2.25 ** 2) / 24.0   #: footprint averaging as a variance
+FOOTPRINT_VAR_KM2 = physics.OCO2_FOOTPRINT_VAR_KM2   #: footprint averaging as a variance
 
 
 @dataclass

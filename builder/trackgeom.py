@@ -68,7 +68,8 @@ class TrackGeometry:
         b = ((self.along - a0) // BIN_KM).astype(int)
         nb = int(b[-1]) + 1
         cnt = np.bincount(b, minlength=nb)
-        xyz = unit_xyz(s["latitude"].to_numpy(float), s["longitude"].to_numpy(float))
+        self.lat, self.lon = s["latitude"].to_numpy(float), s["longitude"].to_numpy(float)
+        xyz = unit_xyz(self.lat, self.lon)
         centres = a0 + (np.arange(nb) + 0.5) * BIN_KM
         full = cnt > 0
         bxyz = np.column_stack([np.bincount(b, xyz[:, k], minlength=nb)[full] / cnt[full] for k in range(3)])
