@@ -39,6 +39,7 @@ class Ingest:
     land_only: bool = False           #: drop water soundings (land_water_indicator != 0)
     max_xco2_unc_ppm: float = 3.0     #: drop soundings with a larger posterior uncertainty
     orbit_gap_km: float = 250.0       #: a gap longer than this splits an orbit into segments
+    max_soundings_per_file: int = 5_000_000  #: a file declaring more is refused before reading (a real daily Lite file holds ~0.1-1 M)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ import pandas as pd
 
 from builder import tables
 from builder.config import Config
+from builder.dedupe import drop_repeated_orbits, renumber_detections, unique_ids
 from builder.published import classify_anomalies, published_detections
 from builder.results import BuildResult, SkippedItem
 from builder.soundings import InputError, Track, read_file
@@ -44,7 +45,8 @@ log = logging.getLogger("atlas")
 #: Bump when detection/quantification/attribution change their outputs; invalidates the cache.
 ALGORITHM_VERSION = "1"
 TABLE_NAMES = ("detections", "profiles", "overpasses", "tracks")
-TRACK_SUMMARY_COLUMNS = ["instrument", "orbit", "source_file", "n_soundings", "track_km", "time_start", "time_end"]
+TRACK_SUMMARY_COLUMNS = ["instrument", "orbit", "source_file", "n_soundings", "track_km", "time_start", "time_end",
+                         "simulated"]
 
 
 @dataclass
@@ -81,7 +83,7 @@ def inventory_fingerprint(sources: pd.DataFrame) -> str:
 
 #: Modules whose code determines per-file results: their source is part of the cache key,
 #: so changing the algorithm can never serve stale results.
-_CORE_MODULES = ("soundings", "detect", "quantify", "attribute", "overpass", "forcedfit", "trackgeom", "physics",
+_CORE_MODULES = ("soundings", "ingestcheck", "dedupe", "detect", "quantify", "attribute", "overpass", "forcedfit", "trackgeom", "physics",
                  "litefmt", "tables", "pipeline")
 
 
@@ -125,7 +127,8 @@ def process_tracks(tracks: Iterable[Track], file_name: str, cfg: Config, sources
         s = track.soundings
         summ.append({"instrument": track.instrument, "orbit": track.orbit, "source_file": file_name,
                      "n_soundings": track.n, "track_km": _covered_km(s["along_km"].to_numpy()),
-                     "time_start": s["time_utc"].min(), "time_end": s["time_utc"].max()})
+                     "time_start": s["time_utc"].min(), "time_end": s["time_utc"].max(),
+                     "simulated": bool(getattr(track, "simulated", False))})
         dets.append(det)
         profs.append(prof)
         ovps.append(ovp)
@@ -154,21 +157,32 @@ def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
 
 
 def process_file(path: str | Path, cfg: Config, sources: pd.DataFrame, emission_kg_s: Callable) -> FileResult:
-    """One input file -> FileResult. Bad input becomes an error entry, not an exception."""
+    """One input file -> FileResult. Bad input becomes an error entry, not an exception: any failure
+    while reading or processing this file is one skip line naming it; the build goes on."""
     path = Path(path)
+    notes: list[str] = []
     try:
-        tracks = read_file(path, cfg.ingest)
+        tracks = read_file(path, cfg.ingest, notes)
+        res = process_tracks(tracks, path.name, cfg, sources, emission_kg_s)
     except InputError as exc:
-        return FileResult(file=path.name, detections=_empty(tables.DETECTION_FIT_COLUMNS),
-                          profiles=_empty(tables.PROFILE_COLUMNS), overpasses=_empty(tables.OVERPASS_COLUMNS),
-                          tracks=_empty(TRACK_SUMMARY_COLUMNS),
-                          errors=[SkippedItem(item=path.name, reason=exc.reason, stage="ingest")])
+        return _failed(path, exc.reason)
+    except (MemoryError, Exception) as exc:  # noqa: BLE001 - isolation: one file never stops the build
+        from builder.soundings import _exc_line
+
+        log.debug("processing %s failed", path.name, exc_info=True)
+        return _failed(path, f"could not be processed ({_exc_line(exc, path)})")
+    res.errors.extend(SkippedItem(item=path.name, reason=n, stage="ingest") for n in notes)
     if not tracks:
-        res = process_tracks([], path.name, cfg, sources, emission_kg_s)
         res.errors.append(SkippedItem(item=path.name, reason="no good-quality soundings after screening",
                                       stage="ingest"))
-        return res
-    return process_tracks(tracks, path.name, cfg, sources, emission_kg_s)
+    return res
+
+
+def _failed(path: Path, reason: str) -> FileResult:
+    return FileResult(file=path.name, detections=_empty(tables.DETECTION_FIT_COLUMNS),
+                      profiles=_empty(tables.PROFILE_COLUMNS), overpasses=_empty(tables.OVERPASS_COLUMNS),
+                      tracks=_empty(TRACK_SUMMARY_COLUMNS),
+                      errors=[SkippedItem(item=path.name, reason=reason, stage="ingest")])
 
 
 # ----------------------------------------------------------------------------- cache
@@ -397,12 +411,18 @@ def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_
             if cluster is not None and (scheduler or cfg.compute.scheduler) == "local":
                 cluster.close()  # ours to close; an external scheduler's cluster is left running
     t1 = time.perf_counter()
-    ordered = [results[p] for p in sorted(results, key=lambda p: p.name)]
+    repeats = drop_repeated_orbits(results)  # one orbit in two files: counted once (builder/dedupe.py)
+    ordered = [results[p] for p in sorted(results, key=lambda p: (p.name, str(p)))]
+    renumber_detections(ordered)
     for r in ordered:
         skipped.extend(r.errors)
+    skipped.extend(repeats)
     detections = _sort(_concat([r.detections for r in ordered], tables.DETECTION_FIT_COLUMNS), ["detection_id"])
     profiles = _sort(_concat([r.profiles for r in ordered], tables.PROFILE_COLUMNS), ["detection_id", "along_km"])
-    overpasses = _sort(_concat([r.overpasses for r in ordered], tables.OVERPASS_COLUMNS), ["overpass_id"])
+    overpasses = _concat([r.overpasses for r in ordered], tables.OVERPASS_COLUMNS)
+    if len(overpasses):  # one source crossed in both halves of an orbit split over two files
+        overpasses["overpass_id"] = unique_ids(overpasses["overpass_id"])
+    overpasses = _sort(overpasses, ["overpass_id"])
     tracks_df = _sort(_concat([r.tracks for r in ordered], TRACK_SUMMARY_COLUMNS), ["instrument", "orbit", "source_file"])
     candidates = find_candidates(detections, cfg.attribute)
     detections = classify_anomalies(detections, candidates)

@@ -173,7 +173,8 @@ def run_cli(argv: list[str]) -> tuple[int, str, str]:
 
 
 def _variant(folder: Path, name: str, drop=(), **changes) -> str:
-    cols = plume_columns("2018-08-05", 21560, 40.0, 100.0, 9, n_frames=300)
+    yymmdd = name.split("_")[2]  # the day the file name says: soundings of another day are rejected
+    cols = plume_columns(f"20{yymmdd[:2]}-{yymmdd[2:4]}-{yymmdd[4:]}", 21560, 40.0, 100.0, 9, n_frames=300)
     n = len(cols["sounding_id"])
     for k in drop:
         cols.pop(k)
@@ -698,3 +699,162 @@ def test_bad_truth_table_is_one_skip_and_the_site_still_builds(tmp_path, truth):
     skipped = json.loads((tmp_path / "work" / "summary.json").read_text())["skipped"]
     assert [s["stage"] for s in skipped] == ["validate"], skipped
     assert str(tmp_path) not in json.dumps(skipped) and "\n" not in skipped[0]["reason"]
+
+
+# ----------------------------------------------------------------------------- issue 13: one bad file, one line
+
+
+def _lite_attr(path: Path, group: str, name: str, **attrs) -> Path:
+    import netCDF4
+
+    with netCDF4.Dataset(path, "a") as ds:
+        v = (ds.groups[group] if group else ds).variables[name]
+        for k, val in attrs.items():
+            v.setncattr(k, val)
+    return path
+
+
+def text_scale_factor_file(folder: Path, day: str = "180902") -> Path:
+    """``xco2`` with scale_factor = "1.0" (text): xarray fails with a UFuncTypeError when decoding."""
+    name = _variant(folder, f"oco2_LtCO2_{day}_B11210Ar_text-scale.nc4")
+    return _lite_attr(folder / name, "", "xco2", scale_factor="1.0")
+
+
+def text_quality_flag_file(folder: Path, day: str = "180903") -> Path:
+    """``xco2_quality_flag`` stored as text ("0"), not as numbers."""
+    import netCDF4
+
+    name = _variant(folder, f"oco2_LtCO2_{day}_B11210Ar_text-qflag.nc4", drop=("xco2_quality_flag",))
+    with netCDF4.Dataset(folder / name, "a") as ds:
+        v = ds.createVariable("xco2_quality_flag", str, ("sounding_id",))
+        n = len(ds.dimensions["sounding_id"])
+        v[:] = np.array(["0"] * n, dtype=object)
+    return folder / name
+
+
+def huge_declared_file(folder: Path, n: int = 400_000_000, day: str = "180904") -> Path:
+    """A few kB on disk that declares ``n`` soundings (chunked variables, nothing written)."""
+    import netCDF4
+
+    path = folder / f"oco2_LtCO2_{day}_B11210Ar_huge.nc4"
+    with netCDF4.Dataset(path, "w") as ds:
+        ds.createDimension("sounding_id", n)
+        for name, dt in (("sounding_id", "i8"), ("latitude", "f4"), ("longitude", "f4"), ("xco2", "f4"),
+                         ("xco2_uncertainty", "f4"), ("xco2_quality_flag", "i1")):
+            ds.createVariable(name, dt, ("sounding_id",), zlib=True, chunksizes=(1 << 16,))
+        for g, names in (("Sounding", ("orbit",)), ("Meteorology", ("windspeed_u_met", "windspeed_v_met")),
+                         ("Retrieval", ())):
+            grp = ds.createGroup(g)
+            for name in names:
+                grp.createVariable(name, "f4", ("sounding_id",), zlib=True, chunksizes=(1 << 16,))
+    return path
+
+
+def wrong_day_file(folder: Path, day: str = "180905") -> Path:
+    """A file named for 2018-09-05 whose soundings are stamped 1970 and 2100."""
+    name = _variant(folder, f"oco2_LtCO2_{day}_B11210Ar_wrong-day.nc4",
+                    time=lambda c, n: np.where(np.arange(n) % 2 == 0, 1000.0, 4.1e9))
+    return folder / name
+
+
+ISSUE13_BAD = {  # maker -> words the skip reason must contain
+    text_scale_factor_file: "scale_factor",
+    text_quality_flag_file: "xco2_quality_flag is stored as text",
+    huge_declared_file: "max_soundings_per_file",
+    wrong_day_file: "outside the file's date",
+}
+
+
+@pytest.fixture(scope="module")
+def plume_env(tmp_path_factory):
+    from builder.build import load_sources
+    from builder.config import load_config
+
+    tmp = tmp_path_factory.mktemp("issue13")
+    write_cities(tmp / "cities.csv", with_bad=False)
+    cfg = load_config(write_config(tmp, extra_inventories=[f"cities:{tmp / 'cities.csv'}"]))
+    sources, profiles = load_sources(cfg, [])
+    return tmp, cfg, sources, profiles
+
+
+@pytest.mark.parametrize("maker", list(ISSUE13_BAD), ids=lambda f: f.__name__)
+def test_each_new_bad_kind_is_one_plain_skip_line(plume_env, maker, tmp_path):
+    from builder.pipeline import process_file
+
+    _, cfg, sources, profiles = plume_env
+    path = maker(tmp_path)
+    res = process_file(path, cfg, sources, profiles.emission_kg_s)
+    assert [e.item for e in res.errors] == [path.name], res.errors
+    reason = res.errors[0].reason
+    assert ISSUE13_BAD[maker] in reason, reason
+    assert not any(w in reason for w in INTERNALS) and "\n" not in reason, reason
+    assert len(res.detections) == 0
+
+
+def test_huge_declared_file_is_refused_before_reading(tmp_path):
+    """400 M declared soundings in a tiny file: refused from the header (reading would need GBs)."""
+    import resource
+
+    from builder.config import Ingest
+    from builder.soundings import InputError, read_lite
+
+    path = huge_declared_file(tmp_path)
+    assert path.stat().st_size < 100_000
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(InputError, match="400,000,000 soundings"):
+        read_lite(path, Ingest())
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # kB: nothing big allocated
+
+
+def test_max_soundings_per_file_is_configurable(tmp_path):
+    from builder.config import Ingest, load_config
+    from builder.soundings import InputError, read_lite, read_seed_csv
+
+    assert load_config(None).ingest.max_soundings_per_file == 5_000_000  # the documented default
+    good = write_plume_files(tmp_path, PLUMES[:1])[0]
+    assert read_lite(good, Ingest())  # 7,200 soundings: fine by default
+    with pytest.raises(InputError, match="max_soundings_per_file = 1,000"):
+        read_lite(good, Ingest(max_soundings_per_file=1000))
+    csv = tmp_path / "archive.csv"
+    seed_csv_frame(lite_columns(n_frames=200)).to_csv(csv, sep=";", index=False)
+    with pytest.raises(InputError, match="max_soundings_per_file"):
+        read_seed_csv(csv, Ingest(max_soundings_per_file=1000))
+
+
+def test_any_failure_in_one_file_is_a_skip_and_the_rest_goes_on(plume_env, tmp_path, monkeypatch):
+    """A bug hit by one file's data (here: the detector raising) is one skip line naming that file;
+    the other files still give their detections."""
+    import builder.detect as det_mod
+    from builder.pipeline import run_core
+
+    _, cfg, sources, profiles = plume_env
+    files = write_plume_files(tmp_path, PLUMES[:2])
+    real = det_mod.detect_track
+
+    def flaky(track, c):
+        if track.orbit == PLUMES[1][2]:
+            raise TypeError("ufunc 'add' did not contain a loop with signature matching types")
+        return real(track, c)
+
+    monkeypatch.setattr(det_mod, "detect_track", flaky)
+    skipped = []
+    core = run_core(cfg, files, sources, profiles.emission_kg_s, skipped, use_cache=False)
+    assert [s.item for s in skipped] == [files[1].name], skipped
+    assert "could not be processed" in skipped[0].reason
+    assert plume_city_id(0) in set(core.result.detections["source_id"].astype(str))
+
+
+def test_month_with_one_file_of_each_new_bad_kind_publishes_every_good_day(tmp_path):
+    obs = tmp_path / "oco2"
+    good = write_plume_files(obs)
+    bad = [maker(obs) for maker in ISSUE13_BAD]
+    write_cities(tmp_path / "cities.csv", with_bad=False)
+    cfg = write_config(tmp_path, extra_inventories=[f"cities:{tmp_path / 'cities.csv'}"])
+    code, out, err = run_cli(["--config", str(cfg), "build", "--strict"])
+    assert code == 3 and "Traceback" not in err and "internal error" not in err, err
+    for b in bad:
+        assert len([ln for ln in err.splitlines() if b.name in ln]) == 1, (b.name, err)
+    det = pd.read_csv(tmp_path / "work" / "detections.csv")
+    for i, g in enumerate(good):
+        assert plume_city_id(i) in set(det.loc[det["source_file"] == g.name, "source_id"].astype(str))
+    assert (tmp_path / "site" / "index.html").is_file()
