@@ -858,3 +858,183 @@ def test_month_with_one_file_of_each_new_bad_kind_publishes_every_good_day(tmp_p
     for i, g in enumerate(good):
         assert plume_city_id(i) in set(det.loc[det["source_file"] == g.name, "source_id"].astype(str))
     assert (tmp_path / "site" / "index.html").is_file()
+
+
+# ----------------------------------------------------------------------------- issue 13: each observation counted once
+
+
+def test_repeated_soundings_in_a_file_do_not_raise_the_significance(plume_env, tmp_path):
+    from builder.pipeline import process_file
+
+    _, cfg, sources, profiles = plume_env
+    day, inst, orbit, lat0, lon0, seed = PLUMES[0]
+    cols = plume_columns(day, orbit, lat0, lon0, seed)
+    clean = write_lite(tmp_path / "oco2_LtCO2_180801_B11210Ar_clean.nc4", cols)
+    doubled = write_lite(tmp_path / "oco2_LtCO2_180801_B11210Ar_doubled.nc4",
+                         {k: np.concatenate([v, v]) for k, v in cols.items()})
+    a = process_file(clean, cfg, sources, profiles.emission_kg_s)
+    b = process_file(doubled, cfg, sources, profiles.emission_kg_s)
+    assert len(a.detections) == len(b.detections) >= 1
+    np.testing.assert_allclose(b.detections["significance"].to_numpy(float),
+                               a.detections["significance"].to_numpy(float))
+    assert [e.reason for e in b.errors] == ["7,200 repeated soundings (same sounding_id) counted once"]
+
+
+def _two_versions(folder: Path) -> tuple[Path, Path]:
+    from tests.factories import write_lite_file
+
+    day, inst, orbit, lat0, lon0, seed = PLUMES[0]
+    cols = plume_columns(day, orbit, lat0, lon0, seed)
+    old = write_lite_file(folder, day=day, version="10r", columns=cols)
+    new = write_lite_file(folder, day=day, version="11.1r", columns=cols)
+    return old, new
+
+
+def _core(plume_env, files):
+    from builder.pipeline import run_core
+
+    _, cfg, sources, profiles = plume_env
+    skipped = []
+    core = run_core(cfg, files, sources, profiles.emission_kg_s, skipped, use_cache=False)
+    return core.result, skipped
+
+
+def test_two_versions_of_one_day_are_counted_once_newest_wins(plume_env, tmp_path):
+    old, new = _two_versions(tmp_path)
+    single, _ = _core(plume_env, [new])
+    both, skipped = _core(plume_env, [old, new])
+    assert [s.item for s in skipped] == [old.name], skipped
+    assert "11.1r replaces 10r" in skipped[0].reason and "counted once" in skipped[0].reason
+    assert set(both.detections["source_file"]) == {new.name}
+    assert len(both.overpasses) == len(single.overpasses)
+    assert both.summary["n_soundings"] == single.summary["n_soundings"]
+    src = both.source_summary.set_index("source_id").loc[plume_city_id(0)]
+    ref = single.source_summary.set_index("source_id").loc[plume_city_id(0)]
+    assert src["n_overpasses"] == ref["n_overpasses"] == 1
+
+
+def test_one_name_in_two_subfolders_is_counted_once(plume_env, tmp_path):
+    day, inst, orbit, lat0, lon0, seed = PLUMES[0]
+    a, b = [write_plume_files(tmp_path / sub, [(day, inst, orbit, lat0, lon0, s)])[0] for sub, s in (("a", 1), ("b", 7))]
+    assert a.name == b.name and a.read_bytes() != b.read_bytes()  # same name and orbit, not the same bytes
+    res, skipped = _core(plume_env, [a, b])
+    assert [s.item for s in skipped] == [b.name] and "same file name" in skipped[0].reason, skipped
+    assert res.detections["detection_id"].is_unique and res.overpasses["overpass_id"].is_unique
+
+
+def test_an_orbit_split_over_two_daily_files_is_kept_from_both(plume_env, tmp_path):
+    """No overlap in time: the two halves of one orbit are two parts of the data, not a repeat."""
+    day, inst, orbit, lat0, lon0, seed = PLUMES[0]
+    cols = plume_columns(day, orbit, lat0, lon0, seed)
+    n = len(cols["sounding_id"])
+    first = write_lite(tmp_path / "oco2_LtCO2_180801_B11210Ar_250101000000s.nc4", {k: v[: n // 2] for k, v in cols.items()})
+    second = write_lite(tmp_path / "oco2_LtCO2_180802_B11210Ar_250101000000s.nc4", {k: v[n // 2:] for k, v in cols.items()})
+    res, skipped = _core(plume_env, [first, second])
+    assert skipped == []
+    assert res.summary["n_soundings"] == n
+
+
+def test_all_zero_sounding_ids_do_not_merge_two_plumes(plume_env, tmp_path):
+    from builder.pipeline import process_file
+
+    _, cfg, sources, profiles = plume_env
+    day, inst, orbit, lat0, lon0, seed = PLUMES[0]
+    cols = plume_columns(day, orbit, lat0, lon0, seed)
+    along = np.repeat(np.arange(900), 8) / 3.0 * 6.76
+    cols["xco2"] = cols["xco2"] + 40.0 / (5.0 * np.sqrt(2 * np.pi)) * np.exp(-0.5 * ((along - 400.0) / 5.0) ** 2)
+    cols["sounding_id"] = np.zeros_like(cols["sounding_id"])
+    res = process_file(write_lite(tmp_path / "oco2_LtCO2_180801_B11210Ar_zero-ids.nc4", cols), cfg, sources,
+                       profiles.emission_kg_s)
+    ids = res.detections["detection_id"].astype(str)
+    assert len(ids) >= 2 and ids.is_unique, ids.tolist()
+    assert set(res.profiles["detection_id"]) == set(ids)  # each plume keeps its own profile
+
+
+def test_ids_and_pages_are_unique_by_construction(faulty):
+    from builder.render.urls import detection_page, source_page
+
+    det = faulty["detections"]
+    assert det["detection_id"].is_unique
+    ovp = pd.read_csv(faulty["tmp"] / "work" / "overpasses.csv")
+    assert ovp["overpass_id"].is_unique
+    pages = [detection_page(str(i)) for i in det["detection_id"]]
+    src = json.loads((faulty["tmp"] / "site" / "assets" / "data" / "sources.json").read_text(encoding="utf-8"))
+    ids = [str(r[src["columns"].index("id")]) for r in src["rows"]]
+    assert len(ids) == len(set(ids))
+    pages += [source_page(i) for i in ids]
+    assert len(pages) == len(set(pages))
+
+
+def test_unique_ids_helper():
+    from builder.dedupe import unique_ids
+
+    out = list(unique_ids(["a", "b", "a", "a", "a-2"]))
+    assert out[:2] == ["a", "b"] and len(set(out)) == 5, out
+    assert list(unique_ids(["OCO-2-1-0"] * 3)) == ["OCO-2-1-0", "OCO-2-1-0-2", "OCO-2-1-0-3"]
+    assert list(unique_ids(["x", "y"])) == ["x", "y"]  # stable where nothing repeats
+
+
+def test_some_times_outside_the_file_date_are_dropped_with_a_line(plume_env, tmp_path):
+    from builder.pipeline import process_file
+
+    _, cfg, sources, profiles = plume_env
+    day, inst, orbit, lat0, lon0, seed = PLUMES[0]
+    cols = plume_columns(day, orbit, lat0, lon0, seed)
+    cols["time"] = np.where(np.arange(len(cols["time"])) < 80, 4.1e9, cols["time"])  # 80 stamped in 2099
+    res = process_file(write_lite(tmp_path / "oco2_LtCO2_180801_B11210Ar_some-2099.nc4", cols), cfg, sources,
+                       profiles.emission_kg_s)
+    assert [e.reason for e in res.errors] == ["80 soundings with times outside the file's date 2018-08-01 (+-1 day) dropped"]
+    assert int(res.tracks["n_soundings"].sum()) == len(cols["time"]) - 80
+    assert len(res.detections) >= 1
+
+
+# ----------------------------------------------------------------------------- issue 13: provenance from the data
+
+
+def test_simulated_files_are_labelled_simulated_without_truth_csv(tmp_path):
+    obs = tmp_path / "oco2"
+    day, inst, orbit, lat0, lon0, seed = PLUMES[0]
+    write_lite(obs / "oco2_LtCO2_180801_B11210Ar_250101000000s.nc4" if obs.mkdir() is None else None,
+               plume_columns(day, orbit, lat0, lon0, seed), attrs={"simulated": "true"})
+    write_cities(tmp_path / "cities.csv", with_bad=False)
+    cfg = write_config(tmp_path, extra_inventories=[f"cities:{tmp_path / 'cities.csv'}"])
+    code, out, err = run_cli(["--config", str(cfg), "build"])
+    assert code == 0, err
+    assert "[SIMULATED observations]" in out
+    det = pd.read_csv(tmp_path / "work" / "detections.csv")
+    assert set(det["observations"]) == {"simulated"}
+    assert "Simulated observations." in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+
+
+def test_stray_truth_csv_does_not_mark_real_data_simulated(tmp_path):
+    obs = tmp_path / "oco2"
+    write_plume_files(obs, PLUMES[:1])
+    (obs / "truth.csv").write_text("source_id,emission_kg_s\n", encoding="utf-8")
+    write_cities(tmp_path / "cities.csv", with_bad=False)
+    cfg = write_config(tmp_path, extra_inventories=[f"cities:{tmp_path / 'cities.csv'}"])
+    code, out, err = run_cli(["--config", str(cfg), "build"])
+    assert code == 0, err
+    assert "SIMULATED" not in out
+    det = pd.read_csv(tmp_path / "work" / "detections.csv")
+    assert set(det["observations"]) == {"observed"}
+    assert "Simulated observations" not in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+
+
+def test_mixed_inputs_are_labelled_per_row_and_on_every_page(tmp_path):
+    obs = tmp_path / "oco2"
+    real = write_plume_files(obs, PLUMES[:1])[0]
+    day, inst, orbit, lat0, lon0, seed = PLUMES[1]
+    sim = write_lite(obs / "oco2_LtCO2_180802_B11210Ar_250101000000s.nc4", plume_columns(day, orbit, lat0, lon0, seed),
+                     attrs={"simulated": "true"})
+    write_cities(tmp_path / "cities.csv", with_bad=False)
+    cfg = write_config(tmp_path, extra_inventories=[f"cities:{tmp_path / 'cities.csv'}"])
+    code, out, err = run_cli(["--config", str(cfg), "build"])
+    assert code == 0, err
+    det = pd.read_csv(tmp_path / "work" / "detections.csv")
+    labels = dict(zip(det["source_file"].fillna(""), det["observations"]))
+    assert labels.get(real.name) == "observed" and labels.get(sim.name) == "simulated", labels
+    ovp = pd.read_csv(tmp_path / "work" / "overpasses.csv")
+    assert set(ovp["observations"]) == {"observed", "simulated"}
+    for page in (tmp_path / "site").rglob("*.html"):
+        if page.name != "404.html":
+            assert "Partly simulated observations." in page.read_text(encoding="utf-8"), page
