@@ -39,8 +39,10 @@ class BuildReport:
 
 def load_sources(cfg: Config, skipped: list[SkippedItem]):
     from builder.inventory import load_inventory
+    from builder.plausible import reject_implausible_sources
 
-    return load_inventory(cfg, skipped)
+    sources, profiles = load_inventory(cfg, skipped)
+    return reject_implausible_sources(sources, cfg.plausible, skipped), profiles
 
 
 def simulation_key(cfg: Config, sources) -> str:

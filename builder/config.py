@@ -98,6 +98,15 @@ class Attribute:
 
 
 @dataclass(frozen=True)
+class Plausible:
+    """Bounds beyond which a figure is not published as a measurement (builder/plausible.py)."""
+
+    max_inventory_t_yr: float = 1e8   #: inventory rows above (100 Mt/yr) are rejected; the largest plant emits ~40
+    max_wind_m_s: float = 30.0        #: estimates made with a faster wind are flagged implausible
+    max_emission_t_yr: float = 6e7    #: implied emissions above (60 Mt/yr, or 2x the source's inventory) are flagged
+
+
+@dataclass(frozen=True)
 class Simulate:
     seed: int = 20180801
     start: str = "2018-08-01"         #: first simulated day (UTC)
@@ -157,6 +166,7 @@ class Config:
     detect: Detect = field(default_factory=Detect)
     quantify: Quantify = field(default_factory=Quantify)
     attribute: Attribute = field(default_factory=Attribute)
+    plausible: Plausible = field(default_factory=Plausible)
     simulate: Simulate = field(default_factory=Simulate)
     compute: Compute = field(default_factory=Compute)
     site: Site = field(default_factory=Site)

@@ -408,6 +408,8 @@ def anomaly_flags(d: dict) -> list[str]:
         flags.append("low significance")
     if d.get("flag_parallel_wind"):
         flags.append("wind along track")
+    if d.get("flag_implausible"):
+        flags.append(f"implausible ({d.get('implausible_reason') or 'outside the plausible bounds'})")
     return flags
 
 
