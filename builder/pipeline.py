@@ -35,7 +35,9 @@ import pandas as pd
 
 from builder import tables
 from builder.config import Config
+from builder.csvsafe import safe_text_columns
 from builder.dedupe import drop_repeated_orbits, renumber_detections, unique_ids
+from builder.plausible import flag_implausible, plausible_only
 from builder.published import classify_anomalies, published_detections
 from builder.results import BuildResult, SkippedItem
 from builder.soundings import InputError, Track, read_file
@@ -424,9 +426,12 @@ def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_
         overpasses["overpass_id"] = unique_ids(overpasses["overpass_id"])
     overpasses = _sort(overpasses, ["overpass_id"])
     tracks_df = _sort(_concat([r.tracks for r in ordered], TRACK_SUMMARY_COLUMNS), ["instrument", "orbit", "source_file"])
-    candidates = find_candidates(detections, cfg.attribute)
+    detections, overpasses = flag_implausible(detections, cfg.plausible), flag_implausible(overpasses, cfg.plausible)
+    overpasses = overpasses.assign(detected=overpasses["detected"].astype(object).fillna(False).astype(bool)
+                                   & ~overpasses["flag_implausible"].to_numpy(bool))  # never a plume
+    candidates = find_candidates(detections.loc[~detections["flag_implausible"].to_numpy(bool)], cfg.attribute)
     detections = classify_anomalies(detections, candidates)
-    summary_table = compare(overpasses)
+    summary_table = compare(plausible_only(overpasses))
     t2 = time.perf_counter()
     summary = {
         "n_files": len(ordered),
@@ -484,7 +489,8 @@ def write_tables(result: BuildResult, out_dir: Path) -> list[Path]:
     if tracks is not None:
         named["tracks.csv"] = tracks
     for name, df in named.items():
-        written.append(_atomic_write(out_dir / name, df.to_csv(index=False, float_format="%.6g").encode()))
+        written.append(_atomic_write(out_dir / name, safe_text_columns(df).to_csv(index=False, float_format="%.6g")
+                                     .encode()))
     summary = dict(result.summary)
     summary["skipped"] = [s.__dict__ for s in result.skipped]
     written.append(_atomic_write(out_dir / "summary.json",

