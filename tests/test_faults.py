@@ -534,7 +534,9 @@ def test_raw_html_in_content_is_not_live(faulty):
     assert page.is_file()
     text = page.read_text(encoding="utf-8")
     assert "<script>alert('content')</script>" not in text
-    assert "onerror=alert('content')" not in text
+    # inert text is fine (Markdown escapes an unquoted <img ...>); no live tag or handler
+    body = text[text.index("<article"):text.index("</article>")]
+    assert not _live(body), _live(body)
     assert 'href="javascript:' not in text
 
 
@@ -1178,3 +1180,71 @@ def test_csv_safe_is_one_shared_helper():
     t = out["t"].tolist()
     assert t[:2] == ["'=1+1", "ok"] and pd.isna(t[2]) and t[3] == "'-x", t
     assert out["n"].tolist() == [-1.5, 2.0, 3.0, -4.0]
+
+
+# ----------------------------------------------------------------------------- issue 13: a real HTML sanitiser
+
+
+HOSTILE_MARKDOWN = {
+    "nested-script": "Hi <<x>script>alert(1)<</x>/script> there",
+    "nested-meta": '<<x>meta http-equiv="refresh" content="0;url=https://evil.example/">',
+    "entity-javascript": "[click](jav&#x61;script:alert(1))",
+    "on-attribute": '<p onclick="alert(1)">text</p> <img src="a.png" onerror="alert(1)">',
+    "data-url": '<a href="data:text/html,<script>alert(1)</script>">x</a> ![i](data:image/png;base64,AAAA)',
+    "iframe-style": '<iframe src="https://evil.example"></iframe><style>body{display:none}</style>',
+    "svg-onload": '<svg/onload=alert(1)>',
+}
+
+
+def _live(html_text: str) -> list[str]:
+    """Dangerous live markup in a page body: script/meta/iframe/style/svg tags, on* attributes,
+    javascript:/data: URLs (attribute values entity-decoded, as a browser does)."""
+    from html.parser import HTMLParser
+
+    found = []
+
+    class P(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag in ("script", "meta", "iframe", "style", "svg", "object", "embed"):
+                found.append(f"<{tag}>")
+            for k, v in attrs:
+                val = "".join((v or "").split()).lower()
+                if k.startswith("on") or val.startswith(("javascript:", "data:", "vbscript:")):
+                    found.append(f"{k}={v!r}")
+
+    P(convert_charrefs=True).feed(html_text)
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_MARKDOWN))
+def test_hostile_markdown_never_becomes_live_and_is_reported(tmp_path, name):
+    from builder.render.content import load_pages
+
+    (tmp_path / f"{name}.md").write_text(f"---\ntitle: T\n---\n{HOSTILE_MARKDOWN[name]}\n", encoding="utf-8")
+    pages, errors = load_pages(tmp_path)
+    assert len(pages) == 1 and not _live(pages[0].html), pages[0].html
+    assert len(errors) == 1 and "unsafe HTML removed" in errors[0], errors
+
+
+def test_repository_content_passes_the_sanitiser_untouched():
+    from builder.render.content import load_pages
+
+    pages, errors = load_pages(ROOT / "content")
+    assert pages and errors == []
+    assert any("<sub>" in p.html for p in pages)  # allowed inline markup kept
+
+
+def test_strict_fails_on_removed_html_and_the_page_is_safe(tmp_path):
+    obs = tmp_path / "oco2"
+    write_plume_files(obs, PLUMES[:1])
+    write_cities(tmp_path / "cities.csv", with_bad=False)
+    make_content(tmp_path / "content", bad=False)
+    (tmp_path / "content" / "evil.md").write_text("---\ntitle: Evil\n---\n" + "\n\n".join(HOSTILE_MARKDOWN.values()),
+                                                  encoding="utf-8")
+    cfg = write_config(tmp_path, extra_inventories=[f"cities:{tmp_path / 'cities.csv'}"], content=tmp_path / "content")
+    code, out, err = run_cli(["--config", str(cfg), "build", "--strict"])
+    assert code == 3, err
+    assert len([ln for ln in err.splitlines() if "evil.md" in ln and "unsafe HTML removed" in ln]) == 1, err
+    page = (tmp_path / "site" / "evil" / "index.html").read_text(encoding="utf-8")
+    body = page[page.index("<article"):page.index("</article>")]
+    assert "Hi " in body and not _live(body), _live(body)
