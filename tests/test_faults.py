@@ -281,7 +281,7 @@ BAD_CITY_ROWS = [
     (("Negative", 10, 4.0, -5), "negative"),
     (("Lots", 10, 4.0, "lots"), "emission"),
     (("Empty Emission", 10, 4.0, ""), "population|emission"),
-    (("Plume 0", 11, 5.0, 1e6), "duplicate"),
+    (("Plume 0", *plume_source(PLUMES[0][3], PLUMES[0][4]), 1e6), "duplicate"),  # same name, country and place
     (("", 12, 5.0, 1e6), "name"),
 ]
 
@@ -1248,3 +1248,53 @@ def test_strict_fails_on_removed_html_and_the_page_is_safe(tmp_path):
     page = (tmp_path / "site" / "evil" / "index.html").read_text(encoding="utf-8")
     body = page[page.index("<article"):page.index("</article>")]
     assert "Hi " in body and not _live(body), _live(body)
+
+
+# ----------------------------------------------------------------------------- issue 13: same-named cities
+
+
+SAME_NAMED = pd.DataFrame({
+    "name": ["Springfield", "Springfield", "Portland", "Portland", "Tokyo"],
+    "admin_name": ["Illinois", "Massachusetts", "Oregon", "Maine", "Tokyo"],
+    "lat": [39.80, 42.10, 45.52, 43.66, 35.69], "lon": [-89.64, -72.59, -122.68, -70.26, 139.69],
+    "population": [114000, 155000, 650000, 68000, 37000000], "iso3": ["USA", "USA", "USA", "USA", "JPN"],
+})
+
+
+def test_same_named_cities_in_one_country_coexist_by_region(tmp_path):
+    from builder.inventory import read_cities
+
+    SAME_NAMED.to_csv(tmp_path / "cities.csv", index=False)
+    skipped = []
+    ids = read_cities(tmp_path / "cities.csv", skipped)["source_id"].tolist()
+    assert skipped == []
+    assert sorted(ids) == ["city-portland-usa-maine", "city-portland-usa-oregon", "city-springfield-usa-illinois",
+                           "city-springfield-usa-massachusetts", "city-tokyo-jpn"]  # no clash: id unchanged
+
+
+def test_same_named_cities_without_region_use_the_position(tmp_path):
+    from builder.inventory import read_cities
+
+    SAME_NAMED.drop(columns="admin_name").to_csv(tmp_path / "cities.csv", index=False)
+    skipped = []
+    ids = read_cities(tmp_path / "cities.csv", skipped)["source_id"].tolist()
+    assert skipped == [] and len(set(ids)) == 5
+    assert "city-springfield-usa-39.80n89.64w" in ids and "city-portland-usa-43.66n70.26w" in ids
+
+
+def test_the_same_city_twice_is_still_one_duplicate_line(tmp_path):
+    from builder.inventory import read_cities
+
+    pd.concat([SAME_NAMED, SAME_NAMED.iloc[[0]]]).to_csv(tmp_path / "cities.csv", index=False)
+    skipped = []
+    ids = read_cities(tmp_path / "cities.csv", skipped)["source_id"].tolist()
+    assert len(ids) == 5 and [s.item for s in skipped] == ["cities.csv:row 7"], skipped
+    assert "duplicate id" in skipped[0].reason
+
+
+def test_embedded_city_ids_are_unchanged():
+    from builder.inventory import read_cities
+
+    df = read_cities(ROOT / "dataset" / "cities" / "worldcities_basic_300k.csv", [])
+    assert {"city-tokyo-jpn", "city-new-york-usa", "city-sao-paulo-bra"} <= set(df["source_id"])
+    assert df["source_id"].is_unique
