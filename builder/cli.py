@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
 import json
 import logging
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from builder.config import Config, ConfigError, load_config
+from builder.results import printable
 from builder.soundings import InputError
 
 log = logging.getLogger("atlas")
@@ -32,7 +34,7 @@ def _setup_logging(verbose: bool) -> None:
 
 def _print_skipped(skipped) -> None:
     for s in skipped:
-        print(f"skipped [{s.stage}] {s.item}: {s.reason}", file=sys.stderr)
+        print(printable(f"skipped [{s.stage}] {s.item}: {s.reason}"), file=sys.stderr)
 
 
 def cmd_build(args, cfg) -> int:
@@ -238,14 +240,30 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except (ConfigError, InputError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(printable(f"error: {exc}"), file=sys.stderr)
         return 2
-    except Exception as exc:  # a bug, not bad input: one line, the traceback only with -v
-        if args.verbose:
-            log.exception("internal error")
-        print(f"error: internal error in atlas {args.command}: {type(exc).__name__}: {exc} "
-              f"(the previous site is kept; run with -v for the traceback)", file=sys.stderr)
-        return 1
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            print(f"error: port {getattr(args, 'port', '')} is already in use (another atlas serve?); stop it or "
+                  "choose another with --port", file=sys.stderr)
+            return 2
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            where = f" while writing {Path(exc.filename).name}" if exc.filename else ""
+            print(printable(f"error: disk full{where}: free some space and run again (the previous site is kept)"),
+                  file=sys.stderr)
+            return 2
+        return _internal_error(exc, args)
+    except Exception as exc:  # noqa: BLE001
+        return _internal_error(exc, args)
+
+
+def _internal_error(exc: BaseException, args) -> int:
+    """A bug, not bad input: one line, the traceback only with -v."""
+    if args.verbose:
+        log.exception("internal error")
+    print(printable(f"error: internal error in atlas {args.command}: {type(exc).__name__}: {exc} "
+                    f"(the previous site is kept; run with -v for the traceback)"), file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

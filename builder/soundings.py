@@ -90,9 +90,16 @@ def find_input_files(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     if not folder.exists():
         return []
+    root = folder.resolve()
     out = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")
            and (p.suffix.lower() in (".nc4", ".nc") or p.name.lower().endswith(CSV_SUFFIXES))]
-    return sorted(out, key=lambda p: (p.name, str(p)))
+    inside = [p for p in out if root in p.resolve().parents]  # symlinks out of the data folder are not followed
+    if len(inside) < len(out):
+        import logging
+
+        logging.getLogger("atlas").warning("not following %d symlink(s) that lead out of %s", len(out) - len(inside),
+                                           folder.name)
+    return sorted(inside, key=lambda p: (p.name, str(p)))
 
 
 def sounding_time(sounding_id: np.ndarray) -> pd.DatetimeIndex:

@@ -1298,3 +1298,93 @@ def test_embedded_city_ids_are_unchanged():
     df = read_cities(ROOT / "dataset" / "cities" / "worldcities_basic_300k.csv", [])
     assert {"city-tokyo-jpn", "city-new-york-usa", "city-sao-paulo-bra"} <= set(df["source_id"])
     assert df["source_id"].is_unique
+
+
+# ----------------------------------------------------------------------------- issue 13: the smaller points
+
+
+def test_control_characters_in_file_names_cannot_forge_log_lines(tmp_path):
+    obs = tmp_path / "oco2"
+    write_plume_files(obs, PLUMES[:1])
+    evil = "oco2_LtCO2_180814_B11210Ar_x\nskipped [ingest] forged.nc4: all good\x1b[2J.nc4"
+    (obs / evil).write_bytes(b"not netcdf")
+    cfg = write_config(tmp_path)
+    code, out, err = run_cli(["--config", str(cfg), "build"])
+    assert code == 0, err
+    lines = [ln for ln in err.splitlines() if "oco2_LtCO2_180814" in ln]
+    assert len(lines) == 1 and "\\n" in lines[0] and "\\x1b" in lines[0], err
+    assert not any(ln.startswith("skipped [ingest] forged.nc4") for ln in err.splitlines())
+    assert "\x1b" not in err
+
+
+def test_port_in_use_is_its_own_clear_line(tmp_path):
+    import socket
+
+    cfg = write_config(tmp_path)
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<html></html>")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        code, out, err = run_cli(["--config", str(cfg), "serve", "--port", str(port)])
+    assert code == 2 and f"port {port} is already in use" in err and "internal error" not in err, err
+
+
+def test_disk_full_is_its_own_clear_line(tmp_path, monkeypatch):
+    import errno
+
+    obs = tmp_path / "oco2"
+    write_plume_files(obs, PLUMES[:1])
+    cfg = write_config(tmp_path)
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / ".site.tmp-0123abcd" / "index.html"))
+
+    monkeypatch.setattr("builder.build.publish_site", full)
+    code, out, err = run_cli(["--config", str(cfg), "build"])
+    assert code == 2 and "disk full while writing index.html" in err and "internal error" not in err, err
+    assert str(tmp_path) not in err
+
+
+def test_symlinks_out_of_the_data_folder_are_not_followed(tmp_path):
+    from builder.soundings import find_input_files
+
+    outside = tmp_path / "elsewhere"
+    theirs = write_plume_files(outside, PLUMES[1:2])[0]
+    obs = tmp_path / "oco2"
+    mine = write_plume_files(obs, PLUMES[:1])[0]
+    (obs / "link.nc4").symlink_to(theirs)
+    (obs / "linked-folder").symlink_to(outside, target_is_directory=True)
+    (obs / "inside-link.nc4").symlink_to(mine)  # a link within the folder is fine
+    names = sorted(p.name for p in find_input_files(obs))
+    assert names == sorted([mine.name, "inside-link.nc4"]), names
+
+
+def test_serve_threads_are_bounded_and_idle_connections_dropped(tmp_path):
+    import socket
+    import threading
+    import time
+    import urllib.request
+
+    from builder.render.serve import start
+
+    (tmp_path / "index.html").write_text("<html><body>ok</body></html>")
+    base = threading.active_count()
+    server, stop = start(tmp_path, 0, lambda: None, [], interval=60, max_threads=4, idle_timeout=0.5)
+    port = server.server_address[1]
+    socks = []
+    try:
+        for _ in range(40):  # half-open: connect, never send a request
+            socks.append(socket.create_connection(("127.0.0.1", port)))
+        time.sleep(0.2)
+        assert threading.active_count() <= base + 2 + 4, threading.active_count()
+        time.sleep(1.0)  # idle timeout: the held connections are dropped, the server serves again
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=5).read()
+        assert b"ok" in body
+    finally:
+        for s in socks:
+            s.close()
+        stop.set()
+        server.shutdown()
+        server.server_close()
