@@ -38,7 +38,7 @@ class Ingest:
     operation_modes: tuple[int, ...] = (0, 1)  #: nadir, glint (target/SAM snapshots are not along-track scans)
     land_only: bool = False           #: drop water soundings (land_water_indicator != 0)
     max_xco2_unc_ppm: float = 3.0     #: drop soundings with a larger posterior uncertainty
-    orbit_gap_km: float = 250.0       #: a gap longer than this splits an orbit into segments
+    orbit_gap_km: float = 250.0       #: not used (tracks are split by orbit number only); accepted so existing files stay valid
     max_soundings_per_file: int = 5_000_000  #: a file declaring more is refused before reading (a real daily Lite file holds ~0.1-1 M)
 
 
