@@ -236,9 +236,8 @@ def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = 
     stats = {}
     if render:
         t = time.perf_counter()
-        stamp.parent.mkdir(parents=True, exist_ok=True)
         fp = site_fingerprint(cfg, result, work)
-        same = use_cache and (out / "index.html").exists() and stamp.exists() and stamp.read_text() == fp
+        same = use_cache and (out / "index.html").exists() and stamp.is_file() and stamp.read_text() == fp
         damage = site_intact(out) if same else []
         if same and not damage:
             stats = {"n_pages": 0, "skipped_render": True}  # same data, templates, content, code: nothing to redo
@@ -247,12 +246,24 @@ def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = 
             if damage:  # deleted, edited or added files in the published tree: render it again
                 log.warning("the published site differs from its manifest (%s%s); rewriting it",
                             ", ".join(damage[:3]), f" and {len(damage) - 3} more" if len(damage) > 3 else "")
-            stamp.unlink(missing_ok=True)
+            _stamp(stamp, None)
             stats = publish_site(cfg, result, out, progress=progress)
-            _atomic_write(stamp, fp.encode())
+            _stamp(stamp, fp)
         times["render"] = time.perf_counter() - t
     return BuildReport(result=result, site_dir=out if render else None, core=core, seconds=times,
                        render_stats=stats)
+
+
+def _stamp(stamp: Path, fp: str | None) -> None:
+    """Write (or remove, ``fp=None``) the site stamp in the cache; the cache is optional: only warn."""
+    try:
+        if fp is None:
+            stamp.unlink(missing_ok=True)
+        else:
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write(stamp, fp.encode())
+    except OSError as exc:
+        log.warning("cache not written (%s); the next build renders the site again", exc.strerror or exc)
 
 
 def label_provenance(result: BuildResult, default: bool = False) -> str:

@@ -36,6 +36,13 @@ def unique_ids(ids) -> np.ndarray:
     return out
 
 
+def unique_overpass_ids(overpasses: pd.DataFrame) -> pd.DataFrame:
+    """Overpass ids unique (one source crossed in both halves of an orbit split over two files)."""
+    if overpasses is None or not len(overpasses):
+        return overpasses
+    return overpasses.assign(overpass_id=unique_ids(overpasses["overpass_id"]))
+
+
 def version_rank(path: Path) -> tuple[int, str]:
     """(build number, production stamp) from a Lite file name; larger is newer. (0, "") if unknown."""
     m = _BUILD.search(Path(path).name)

@@ -34,13 +34,14 @@ import numpy as np
 import pandas as pd
 
 from builder import tables
+from builder.cachesign import cache_secret, sign, verify
 from builder.config import Config
 from builder.csvsafe import safe_text_columns
-from builder.dedupe import drop_repeated_orbits, renumber_detections, unique_ids
-from builder.plausible import flag_implausible, plausible_only
+from builder.dedupe import drop_repeated_orbits, renumber_detections, unique_overpass_ids
+from builder.plausible import apply_bounds, plausible_only
 from builder.published import classify_anomalies, published_detections
 from builder.results import BuildResult, SkippedItem
-from builder.soundings import InputError, Track, read_file
+from builder.soundings import InputError, Track, _exc_line, read_file
 
 log = logging.getLogger("atlas")
 
@@ -168,9 +169,7 @@ def process_file(path: str | Path, cfg: Config, sources: pd.DataFrame, emission_
         res = process_tracks(tracks, path.name, cfg, sources, emission_kg_s)
     except InputError as exc:
         return _failed(path, exc.reason)
-    except (MemoryError, Exception) as exc:  # noqa: BLE001 - isolation: one file never stops the build
-        from builder.soundings import _exc_line
-
+    except Exception as exc:  # noqa: BLE001 - isolation (MemoryError too): one file never stops the build
         log.debug("processing %s failed", path.name, exc_info=True)
         return _failed(path, f"could not be processed ({_exc_line(exc, path)})")
     res.errors.extend(SkippedItem(item=path.name, reason=n, stage="ingest") for n in notes)
@@ -198,8 +197,9 @@ class ResultCache:
     stored key and each table's sha256; anything off is discarded and recomputed.
     """
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, secret: bytes | None = None):
         self.root = Path(root)
+        self.secret = secret if secret is not None else cache_secret()  # kept outside the cache (cachesign.py)
 
     def _dir(self, key: str) -> Path:
         return self.root / key[:2] / key
@@ -213,6 +213,8 @@ class ResultCache:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
             if meta.get("key") != key or meta.get("version") != ALGORITHM_VERSION:
                 raise ValueError("foreign entry")
+            if not verify(self.secret, meta):
+                raise ValueError("not signed with this cache's key")
             frames = {}
             for name in TABLE_NAMES:
                 raw = (d / f"{name}.json").read_bytes()
@@ -240,6 +242,15 @@ class ResultCache:
         return n
 
     def put(self, key: str, res: FileResult) -> None:
+        """Store ``res``; the cache is optional: a full or unwritable cache only warns."""
+        try:
+            self._put(key, res)
+        except OSError as exc:  # no half entry left behind either
+            log.warning("cache not written (%s); the build goes on without it", exc.strerror or exc)
+            for tmp in self.root.glob(f"{key[:2]}/.tmp-{key}-*"):
+                shutil.rmtree(tmp, ignore_errors=True)
+
+    def _put(self, key: str, res: FileResult) -> None:
         d = self._dir(key)
         d.parent.mkdir(parents=True, exist_ok=True)
         tmp = d.parent / f".tmp-{key}-{uuid.uuid4().hex[:8]}"
@@ -256,6 +267,7 @@ class ResultCache:
             (tmp / f"{name}.json").write_bytes(raw)
             meta["sha256"][name] = hashlib.sha256(raw).hexdigest()
             meta["dtypes"][name] = {c: str(t) for c, t in df.dtypes.items()}
+        meta["mac"] = sign(self.secret, meta)
         with open(tmp / "meta.json", "w", encoding="utf-8") as f:
             json.dump(meta, f)
             f.flush()
@@ -421,14 +433,10 @@ def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_
     skipped.extend(repeats)
     detections = _sort(_concat([r.detections for r in ordered], tables.DETECTION_FIT_COLUMNS), ["detection_id"])
     profiles = _sort(_concat([r.profiles for r in ordered], tables.PROFILE_COLUMNS), ["detection_id", "along_km"])
-    overpasses = _concat([r.overpasses for r in ordered], tables.OVERPASS_COLUMNS)
-    if len(overpasses):  # one source crossed in both halves of an orbit split over two files
-        overpasses["overpass_id"] = unique_ids(overpasses["overpass_id"])
-    overpasses = _sort(overpasses, ["overpass_id"])
+    overpasses = _sort(unique_overpass_ids(_concat([r.overpasses for r in ordered], tables.OVERPASS_COLUMNS)),
+                       ["overpass_id"])
     tracks_df = _sort(_concat([r.tracks for r in ordered], TRACK_SUMMARY_COLUMNS), ["instrument", "orbit", "source_file"])
-    detections, overpasses = flag_implausible(detections, cfg.plausible), flag_implausible(overpasses, cfg.plausible)
-    overpasses = overpasses.assign(detected=overpasses["detected"].astype(object).fillna(False).astype(bool)
-                                   & ~overpasses["flag_implausible"].to_numpy(bool))  # never a plume
+    detections, overpasses = apply_bounds(detections, overpasses, cfg.plausible)  # implausible: never a plume
     candidates = find_candidates(detections.loc[~detections["flag_implausible"].to_numpy(bool)], cfg.attribute)
     detections = classify_anomalies(detections, candidates)
     summary_table = compare(plausible_only(overpasses))

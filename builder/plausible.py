@@ -66,6 +66,13 @@ def flag_implausible(df: pd.DataFrame, cfg: Plausible) -> pd.DataFrame:
     return df.assign(flag_implausible=windy | huge, implausible_reason=reason.astype(object))
 
 
+def apply_bounds(detections: pd.DataFrame, overpasses: pd.DataFrame, cfg: Plausible):
+    """Both tables flagged (:func:`flag_implausible`); an implausible overpass is never ``detected``."""
+    detections, overpasses = flag_implausible(detections, cfg), flag_implausible(overpasses, cfg)
+    detected = overpasses["detected"].astype(object).fillna(False).astype(bool).to_numpy()
+    return detections, overpasses.assign(detected=detected & ~overpasses["flag_implausible"].to_numpy(bool))
+
+
 def plausible_only(overpasses: pd.DataFrame) -> pd.DataFrame:
     """Overpasses with the implausible ones' estimates hidden (for the per-source comparison)."""
     if overpasses is None or not len(overpasses) or "flag_implausible" not in overpasses:

@@ -548,3 +548,109 @@ def test_up_to_date_check_repairs_a_damaged_site(project, damage):
     assert _tree_hash(site) == good
     code, out, err = run_cli(["--config", str(project), "build"])
     assert "site up to date" in out  # and once repaired, the no-op check holds again
+
+
+# ----------------------------------------------------------------------------- a cache that cannot be poisoned (issue 13)
+
+
+def _poison(cache: Path, factor: float = 1e7) -> int:
+    """Scale every cached emission and move every cached plume to Paris, then recompute the entry's
+    checksums as an attacker with write access to the cache (but not the key) would."""
+    n = 0
+    for meta_path in complete_entries(cache):
+        meta = json.loads(meta_path.read_text())
+        for name in ("detections", "overpasses"):
+            t = meta_path.parent / f"{name}.json"
+            data = json.loads(t.read_text())
+            cols = data["columns"]
+            for row in data["data"]:
+                for c, lat, lon in (("emission_kg_s", "latitude", "longitude"), ("emission_kg_s", "cross_latitude",
+                                                                                 "cross_longitude")):
+                    if c in cols and isinstance(row[cols.index(c)], (int, float)):
+                        row[cols.index(c)] *= factor
+                    for k, v in ((lat, 48.86), (lon, 2.35)):
+                        if k in cols:
+                            row[cols.index(k)] = v
+            raw = json.dumps(data, separators=(",", ":")).encode()
+            t.write_bytes(raw)
+            meta["sha256"][name] = hashlib.sha256(raw).hexdigest()
+        meta_path.write_text(json.dumps(meta))
+        n += 1
+    return n
+
+
+def test_an_edited_cache_entry_is_recomputed_not_published(project):
+    root = project.parent
+    code, out, err = run_cli(["--config", str(project), "build"])
+    assert code == 0, err
+    good = _tree_hash(root / "site")
+    n = _poison(root / "cache")
+    assert n >= 1
+    code, out, err = run_cli(["--config", str(project), "build", "--strict"])
+    assert code == 0, err
+    assert f"{n} files processed" in out, out
+    assert _tree_hash(root / "site") == good, "a poisoned cache entry reached the site"
+
+
+def test_the_cache_key_lives_outside_the_cache(project):
+    from builder.cachesign import cache_secret, key_path
+
+    run_cli(["--config", str(project), "build"])
+    secret = cache_secret()
+    assert len(secret) >= 16
+    cache = project.parent / "cache"
+    assert cache not in key_path().resolve().parents
+    assert not any(secret.hex() in p.read_text(errors="ignore") for p in cache.rglob("*") if p.is_file())
+
+
+def test_a_full_or_unwritable_cache_only_warns(project, monkeypatch, caplog):
+    import errno
+
+    from builder.pipeline import ResultCache
+
+    real = ResultCache._put
+
+    def full(self, key, res):
+        d = self.root / key[:2]
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f".tmp-{key}-0badf00d").mkdir()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ResultCache, "_put", full)
+    code, out, err = run_cli(["--config", str(project), "build", "--strict"])
+    assert code == 0, err
+    assert "cache not written" in caplog.text
+    assert not tmp_entries(project.parent / "cache"), "a failed cache write left a half entry"
+    monkeypatch.setattr(ResultCache, "_put", real)
+    # a cache folder that cannot be created at all (a file in its way)
+    root = project.parent
+    shutil.rmtree(root / "cache")
+    (root / "cache").write_text("not a folder")
+    code, out, err = run_cli(["--config", str(project), "build", "--strict", "--no-cache"])
+    assert code == 0, err
+    code, out, err = run_cli(["--config", str(project), "build", "--strict"])
+    assert code == 0 and (root / "site" / "index.html").is_file(), err
+
+
+def test_cached_values_pass_the_same_plausibility_bounds(project):
+    """Even an entry signed with the key (an older, buggy atlas wrote it) is bounded like a fresh one."""
+    import pandas as pd
+
+    from builder.cachesign import cache_secret, sign
+
+    root = project.parent
+    code, out, err = run_cli(["--config", str(project), "build"])
+    assert code == 0, err
+    assert _poison(root / "cache", factor=1e4) >= 1
+    for meta_path in complete_entries(root / "cache"):
+        meta = json.loads(meta_path.read_text())
+        meta["mac"] = sign(cache_secret(), meta)
+        meta_path.write_text(json.dumps(meta))
+    code, out, err = run_cli(["--config", str(project), "build"])
+    assert code == 0, err
+    assert "0 files processed" in out  # served from the cache ...
+    ovp = pd.read_csv(root / "work" / "overpasses.csv")
+    big = ovp["emission_kg_s"] > 1e5
+    assert big.any() and ovp.loc[big, "flag_implausible"].all() and not ovp.loc[big, "detected"].any()
+    det = pd.read_csv(root / "work" / "detections.csv")
+    assert not (det["detection_kind"] == "targeted").any()  # ... but never shown as a plume
