@@ -121,12 +121,17 @@ def process_tracks(tracks: Iterable[Track], file_name: str, cfg: Config, sources
     from builder.quantify import fit_gaussian_plume, quantify
 
     dets, profs, ovps, summ = [], [], [], []
+    # fewer soundings than a detection window or an overpass needs: nothing to measure (thousands of
+    # one-sounding "orbits" in a file cost no detection work)
+    too_few = min(max(cfg.detect.min_soundings_window, 6), cfg.attribute.overpass_min_soundings)
     for track in tracks:
-        det, prof = detect_track(track, cfg.detect)
-        det = quantify(det, cfg.quantify)
-        det = attribute(det, sources, emission_kg_s, cfg.attribute)
-        det = fit_gaussian_plume(det, prof, sources, cfg)
-        ovp = find_overpasses(track, det, sources, emission_kg_s, cfg)
+        det = prof = ovp = None
+        if track.n >= too_few:
+            det, prof = detect_track(track, cfg.detect)
+            det = quantify(det, cfg.quantify)
+            det = attribute(det, sources, emission_kg_s, cfg.attribute)
+            det = fit_gaussian_plume(det, prof, sources, cfg)
+            ovp = find_overpasses(track, det, sources, emission_kg_s, cfg)
         s = track.soundings
         summ.append({"instrument": track.instrument, "orbit": track.orbit, "source_file": file_name,
                      "n_soundings": track.n, "track_km": _covered_km(s["along_km"].to_numpy()),

@@ -153,9 +153,9 @@ def along_track_km(time_utc: pd.Series, latitude: np.ndarray, longitude: np.ndar
     """
     from builder.physics import haversine_km
 
+    if len(time_utc) < 2:
+        return np.zeros(len(time_utc))
     t = (pd.to_datetime(time_utc, utc=True) - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds().to_numpy()
-    if len(t) < 2:
-        return np.zeros(len(t))
     t0 = t.min()
     speed = GROUND_SPEED_KM_S
     # frame centres: soundings sharing a time stamp
@@ -176,11 +176,20 @@ def along_track_km(time_utc: pd.Series, latitude: np.ndarray, longitude: np.ndar
 
 def _tracks_from_table(df: pd.DataFrame, instrument: str, source_file: str, orbits: np.ndarray,
                        cfg: Ingest, simulated: bool = False) -> Iterator[Track]:
-    for orbit in np.unique(orbits):
-        sub = df.loc[orbits == orbit]
-        if sub.empty:
-            continue
-        sub = sub.sort_values(["time_utc", "footprint"], kind="stable").reset_index(drop=True)
+    orbits = np.asarray(orbits)
+    if orbits.dtype.kind == "f":  # a fill value read as NaN: no orbit, no track
+        ok = np.isfinite(orbits)
+        df, orbits = df.loc[ok], orbits[ok]
+    if df.empty:
+        return
+    # one stable sort by (orbit, time, footprint), then contiguous slices: no scan of the file per orbit
+    t = df["time_utc"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    order = np.lexsort((df["footprint"].to_numpy(), t, orbits))
+    df, orbits = df.iloc[order].reset_index(drop=True), orbits[order]
+    starts = np.flatnonzero(np.r_[True, orbits[1:] != orbits[:-1]])
+    for a, b in zip(starts, np.r_[starts[1:], len(orbits)]):
+        orbit = orbits[a]
+        sub = df.iloc[a:b].reset_index(drop=True)
         sub["along_km"] = along_track_km(sub["time_utc"], sub["latitude"].to_numpy(), sub["longitude"].to_numpy())
         yield Track(orbit=int(orbit), instrument=instrument, source_file=source_file, soundings=sub[TRACK_COLUMNS],
                     simulated=simulated)

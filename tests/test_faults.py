@@ -1388,3 +1388,26 @@ def test_serve_threads_are_bounded_and_idle_connections_dropped(tmp_path):
         stop.set()
         server.shutdown()
         server.server_close()
+
+
+def test_a_file_with_thousands_of_orbit_numbers_is_split_without_per_orbit_work(plume_env, tmp_path, monkeypatch):
+    """7,200 soundings, each with its own orbit number (a broken or hostile file): one sort, no
+    detection work for one-sounding tracks; every sounding is still accounted for."""
+    import time
+
+    import builder.detect as det_mod
+    from builder.pipeline import process_file
+
+    _, cfg, sources, profiles = plume_env
+    cols = plume_columns(*PLUMES[0][0:1], *PLUMES[0][2:])
+    n = len(cols["orbit"])
+    cols["orbit"] = np.arange(n)[::-1]  # reversed: tracks must still come out in orbit order
+    path = write_lite(tmp_path / "oco2_LtCO2_180801_B11210Ar_orbits.nc4", cols)
+    calls = []
+    real = det_mod.detect_track
+    monkeypatch.setattr(det_mod, "detect_track", lambda t, c: calls.append(1) or real(t, c))
+    t0 = time.perf_counter()
+    res = process_file(path, cfg, sources, profiles.emission_kg_s)
+    assert time.perf_counter() - t0 < 60
+    assert calls == [] and len(res.tracks) == n and int(res.tracks["n_soundings"].sum()) == n
+    assert res.tracks["orbit"].tolist() == sorted(res.tracks["orbit"].tolist())
