@@ -189,7 +189,7 @@ def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = 
     """The whole build. Returns the report; never raises for bad inputs (they are in result.skipped)."""
     times = {}
     out = Path(site_dir) if site_dir else cfg.path("site")
-    stamp = cfg.path("cache") / "site-stamps" / hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
+    stamp = site_stamp(cfg, out)
     if render:  # before anything is read or written: never replace what atlas did not write
         check_output(cfg, out, oco2_dir, stamp)
     t = time.perf_counter()
@@ -252,6 +252,11 @@ def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = 
         times["render"] = time.perf_counter() - t
     return BuildReport(result=result, site_dir=out if render else None, core=core, seconds=times,
                        render_stats=stats)
+
+
+def site_stamp(cfg: Config, out: Path) -> Path:
+    """Where the fingerprint of the site last published into ``out`` is kept (in the cache)."""
+    return cfg.path("cache") / "site-stamps" / hashlib.sha256(str(Path(out).resolve()).encode()).hexdigest()[:16]
 
 
 def _stamp(stamp: Path, fp: str | None) -> None:

@@ -69,6 +69,9 @@ def cmd_detect(args, cfg) -> int:
     from builder.pipeline import run_core, write_tables
     from builder.soundings import find_input_files
 
+    from builder.outdir import check_table_folder
+
+    check_table_folder(args.out, inputs=[args.oco2], cache=cfg.path("cache"))
     files = [f for f in find_input_files(args.oco2) if f.name not in ("truth.csv", "tracks.csv")]
     if not files:
         print(f"error: no OCO Lite (.nc4) or CSV archive files under {args.oco2}", file=sys.stderr)
@@ -113,10 +116,11 @@ def cmd_simulate(args, cfg) -> int:
 
 
 def cmd_serve(args, cfg) -> int:
-    from builder.build import build
+    from builder.build import build, check_output, site_stamp
     from builder.render.serve import serve
 
     site = Path(args.out) if args.out else cfg.path("site")
+    check_output(cfg, site, args.oco2, site_stamp(cfg, site))  # never serve (or rebuild into) an unsafe folder
 
     def rebuild() -> None:
         fresh = load_config(args.config)

@@ -164,11 +164,7 @@ def check_site_folder(out: Path, *, project_root: Path, inputs: Iterable[Path], 
     for repo in repository_roots(project_root, Path.cwd().resolve(), out):
         if _within(repo, out):
             refuse("it " + ("is" if out == repo else "contains") + " a repository root (.git)")
-    for label, p in [("the cache", Path(cache))] + [("an input", Path(i)) for i in inputs]:
-        p = p.expanduser().resolve()
-        if _within(out, p) or _within(p, out):
-            where = "is" if out == p else ("lies inside" if _within(out, p) else "contains")
-            refuse(f"it {where} {label} ({p.name or p})")
+    _refuse_overlap(out, inputs, cache, refuse)
     if out.exists() and not out.is_dir():
         refuse("it exists and is not a folder")
     if out.is_dir():
@@ -180,3 +176,24 @@ def check_site_folder(out: Path, *, project_root: Path, inputs: Iterable[Path], 
             refuse(f"it is not empty and was not written by atlas (no {MARKER}); "
                    "choose a new or empty folder")
     return out
+
+
+def _refuse_overlap(out: Path, inputs: Iterable[Path], cache: Path, refuse) -> None:
+    for label, p in [("the cache", Path(cache))] + [("an input", Path(i)) for i in inputs]:
+        p = p.expanduser().resolve()
+        if _within(out, p) or _within(p, out):
+            where = "is" if out == p else ("lies inside" if _within(out, p) else "contains")
+            refuse(f"it {where} {label} ({p.name or p})")
+
+
+def check_table_folder(out: Path, *, inputs: Iterable[Path], cache: Path) -> Path:
+    """``atlas detect --out``: tables are written, nothing is deleted, but never into (or around) an
+    input folder (the CSVs would be read back as inputs) or the cache."""
+    given = Path(out)
+    resolved = given.expanduser().resolve()
+
+    def refuse(why: str):
+        raise OutputFolderError(str(given), f"refusing to write the tables there: {why}")
+
+    _refuse_overlap(resolved, inputs, cache, refuse)
+    return resolved

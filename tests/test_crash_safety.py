@@ -654,3 +654,45 @@ def test_cached_values_pass_the_same_plausibility_bounds(project):
     assert big.any() and ovp.loc[big, "flag_implausible"].all() and not ovp.loc[big, "detected"].any()
     det = pd.read_csv(root / "work" / "detections.csv")
     assert not (det["detection_kind"] == "targeted").any()  # ... but never shown as a plume
+
+
+def test_site_path_in_atlas_toml_is_checked_too(tmp_path, monkeypatch):
+    cfg = _project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    text = cfg.read_text().replace(f'site = "{tmp_path / "site"}"', 'site = "."')
+    assert 'site = "."' in text
+    cfg.write_text(text)
+    before = _tree_hash(tmp_path)
+    code, _, err = run_cli(["--config", str(cfg), "build"])
+    assert code == 2 and "project folder" in err, err
+    assert _tree_hash(tmp_path) == before
+
+
+def test_a_site_of_an_older_atlas_is_adopted_only_with_its_stamp(project):
+    from builder.outdir import MARKER
+
+    root = project.parent
+    code, _, err = run_cli(["--config", str(project), "build"])
+    assert code == 0, err
+    (root / "site" / MARKER).unlink()  # as published before the marker existed; the cache's stamp knows it
+    code, _, err = run_cli(["--config", str(project), "build", "--no-cache"])
+    assert code == 0, err
+    assert (root / "site" / MARKER).is_file()
+    (root / "site" / MARKER).unlink()
+    shutil.rmtree(root / "cache")  # no stamp either: atlas cannot tell it wrote this folder
+    before = _tree_hash(root / "site")
+    code, _, err = run_cli(["--config", str(project), "build"])
+    assert code == 2 and "not written by atlas" in err, err
+    assert _tree_hash(root / "site") == before
+
+
+def test_serve_and_detect_refuse_unsafe_folders(project):
+    root = project.parent
+    before = _tree_hash(root)
+    code, _, err = run_cli(["--config", str(project), "serve", "--out", str(root / "oco2"), "--port", "0"])
+    assert code == 2 and "refusing" in err, err
+    for out in ("oco2", "oco2/tables", "cache"):
+        code, _, err = run_cli(["--config", str(project), "detect", "--oco2", str(root / "oco2"), "--out",
+                                str(root / out)])
+        assert code == 2 and "refusing to write the tables there" in err, (out, err)
+    assert _tree_hash(root) == before
