@@ -71,11 +71,11 @@ def cmd_detect(args, cfg) -> int:
 
     from builder.outdir import check_table_folder
 
-    check_table_folder(args.out, inputs=[args.oco2], cache=cfg.path("cache"))
     files = [f for f in find_input_files(args.oco2) if f.name not in ("truth.csv", "tracks.csv")]
     if not files:
         print(f"error: no OCO Lite (.nc4) or CSV archive files under {args.oco2}", file=sys.stderr)
         return 2
+    check_table_folder(args.out, inputs=[args.oco2], cache=cfg.path("cache"))
     skipped = []
     sources, profiles = load_sources(cfg, skipped)
     core = run_core(cfg, files, sources, profiles.emission_kg_s, skipped, scheduler=args.scheduler,
