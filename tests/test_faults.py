@@ -1411,3 +1411,23 @@ def test_a_file_with_thousands_of_orbit_numbers_is_split_without_per_orbit_work(
     assert time.perf_counter() - t0 < 60
     assert calls == [] and len(res.tracks) == n and int(res.tracks["n_soundings"].sum()) == n
     assert res.tracks["orbit"].tolist() == sorted(res.tracks["orbit"].tolist())
+
+
+def test_an_implausible_overpass_is_not_plotted_on_its_source_page(tmp_path):
+    from builder.render.urls import source_page
+
+    obs = tmp_path / "oco2"
+    obs.mkdir()
+    day, inst, orbit, lat0, lon0, seed = PLUMES[0]
+    cols = plume_columns(day, orbit, lat0, lon0, seed)
+    cols["windspeed_u_met"] = np.full(len(cols["xco2"]), 47.0)
+    write_lite(obs / "oco2_LtCO2_180801_B11210Ar_250101000000s.nc4", cols)
+    write_cities(tmp_path / "cities.csv", with_bad=False)
+    cfg = write_config(tmp_path, extra_inventories=[f"cities:{tmp_path / 'cities.csv'}"])
+    code, out, err = run_cli(["--config", str(cfg), "build"])
+    assert code == 0, err
+    page = (tmp_path / "site" / source_page(plume_city_id(0)) / "index.html").read_text(encoding="utf-8")
+    assert "implausible (in the downloads only)" in page and "implausible (wind 47 m/s" in page
+    assert ">plume<" not in page and "plume (deblended)" not in page
+    ovp = pd.read_csv(tmp_path / "site" / source_page(plume_city_id(0)) / f"{plume_city_id(0)}-overpasses.csv")
+    assert ovp["flag_implausible"].all() and np.isfinite(ovp["emission_kg_s"]).all()  # kept in the download
