@@ -24,9 +24,20 @@ from builder.soundings import InputError
 log = logging.getLogger("atlas")
 
 
+class PrintableFormatter(logging.Formatter):
+    """Log lines with control characters escaped: a file name cannot forge a line (tracebacks, with
+    -v, keep their own line breaks)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return printable(super().formatMessage(record))
+
+
 def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="atlas: %(message)s",
                         stream=sys.stderr)
+    for handler in logging.getLogger().handlers:
+        if type(handler.formatter) is logging.Formatter and handler.formatter._fmt == "atlas: %(message)s":
+            handler.setFormatter(PrintableFormatter("atlas: %(message)s"))
     for noisy in ("distributed", "fsspec", "urllib3", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("earthaccess").setLevel(logging.CRITICAL)  # our fetch prints its own one-line errors

@@ -1431,3 +1431,13 @@ def test_an_implausible_overpass_is_not_plotted_on_its_source_page(tmp_path):
     assert ">plume<" not in page and "plume (deblended)" not in page
     ovp = pd.read_csv(tmp_path / "site" / source_page(plume_city_id(0)) / f"{plume_city_id(0)}-overpasses.csv")
     assert ovp["flag_implausible"].all() and np.isfinite(ovp["emission_kg_s"]).all()  # kept in the download
+
+
+def test_log_lines_escape_control_characters():
+    import logging
+
+    from builder.cli import PrintableFormatter
+
+    rec = logging.LogRecord("atlas", logging.WARNING, __file__, 1, "cannot read %s", ("a\nb\x1b[31m.nc4",), None)
+    line = PrintableFormatter("atlas: %(message)s").format(rec)
+    assert line == "atlas: cannot read a\\nb\\x1b[31m.nc4"
