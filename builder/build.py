@@ -186,7 +186,8 @@ def _exchange(a: Path, b: Path) -> bool:
 
 def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = None, render: bool = True,
           scheduler: str | None = None, use_cache: bool = True, progress: bool | None = None) -> BuildReport:
-    """The whole build. Returns the report; never raises for bad inputs (they are in result.skipped)."""
+    """The whole build. Returns the report; never raises for bad inputs (they are in result.skipped).
+    An unsafe site folder raises :class:`builder.outdir.OutputFolderError` before anything is touched."""
     times = {}
     out = Path(site_dir) if site_dir else cfg.path("site")
     stamp = site_stamp(cfg, out)

@@ -8,6 +8,7 @@
   the first path. The files that lose say so in the skip report. An orbit split across two daily
   files (no overlap in time) is kept from both.
 * :func:`renumber_detections` is the last guard: detection ids unique over all files.
+* :func:`dedupe_files`: byte-identical copies of a file are read once (moved here from pipeline.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,25 @@ import pandas as pd
 from builder.results import SkippedItem
 
 _BUILD = re.compile(r"_(B(\d+)[A-Za-z]*)_(\d{12})s", re.IGNORECASE)
+
+
+def dedupe_files(files: list[Path], skipped: list[SkippedItem], file_sha256) -> list[tuple[Path, str]]:
+    """(path, sha256) of each distinct file; byte-identical copies and unreadable files are skipped lines."""
+    seen: dict[str, Path] = {}
+    out = []
+    for p in files:
+        try:
+            h = file_sha256(p)
+        except OSError as exc:
+            skipped.append(SkippedItem(item=p.name, reason=f"cannot read file ({exc.strerror})", stage="ingest"))
+            continue
+        if h in seen:
+            skipped.append(SkippedItem(item=p.name, reason=f"duplicate of {seen[h].name} (same content)",
+                                       stage="ingest"))
+            continue
+        seen[h] = p
+        out.append((p, h))
+    return out
 
 
 def unique_ids(ids) -> np.ndarray:

@@ -37,7 +37,7 @@ from builder import tables
 from builder.cachesign import cache_secret, sign, verify
 from builder.config import Config
 from builder.csvsafe import safe_text_columns
-from builder.dedupe import drop_repeated_orbits, renumber_detections, unique_overpass_ids
+from builder.dedupe import dedupe_files, drop_repeated_orbits, renumber_detections, unique_overpass_ids
 from builder.plausible import apply_bounds, plausible_only
 from builder.published import classify_anomalies, published_detections
 from builder.results import BuildResult, SkippedItem
@@ -350,24 +350,6 @@ class CoreRun:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _dedupe_files(files: list[Path], skipped: list[SkippedItem]) -> list[tuple[Path, str]]:
-    seen: dict[str, Path] = {}
-    out = []
-    for p in files:
-        try:
-            h = file_sha256(p)
-        except OSError as exc:
-            skipped.append(SkippedItem(item=p.name, reason=f"cannot read file ({exc.strerror})", stage="ingest"))
-            continue
-        if h in seen:
-            skipped.append(SkippedItem(item=p.name, reason=f"duplicate of {seen[h].name} (same content)",
-                                       stage="ingest"))
-            continue
-        seen[h] = p
-        out.append((p, h))
-    return out
-
-
 def _client(cfg: Config, scheduler: str | None):
     """A dask.distributed Client: "local" -> LocalCluster sized to the machine, an address -> that cluster."""
     from dask.distributed import Client, LocalCluster
@@ -396,7 +378,7 @@ def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_
         cache.clean_stale()
     inv_fp = inventory_fingerprint(sources)
     todo, results = [], {}
-    for path, h in _dedupe_files(files, skipped):
+    for path, h in dedupe_files(files, skipped, file_sha256):
         key = cache_key(h, cfg, inv_fp)
         hit = cache.get(key) if cache else None
         if hit is not None:

@@ -1321,8 +1321,11 @@ def test_port_in_use_is_its_own_clear_line(tmp_path):
     import socket
 
     cfg = write_config(tmp_path)
+    from builder.outdir import write_manifest
+
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "index.html").write_text("<html></html>")
+    write_manifest(tmp_path / "site")  # a site atlas published
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen(1)
