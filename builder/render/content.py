@@ -19,7 +19,6 @@ published without it and reported like a bad input (``--strict`` fails).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from builder.csvsafe import csv_safe, safe_text_columns  # noqa: F401 - csv_safe: one shared helper
+from builder.csvsafe import csv_safe, safe_text_columns  # the one shared helper (also for build/*.csv)
 from builder.render.model import clean, records
 
 
