@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 log = logging.getLogger("atlas")
@@ -31,21 +32,30 @@ def cache_secret() -> bytes:
     env = os.environ.get("ATLAS_CACHE_KEY", "").strip()
     if env:
         return env.encode()
-    path = key_path()
-    try:
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
-    except (OSError, ValueError):
-        pass
-    try:
+    problems = []
+    # the user's config folder; with no writable home, a private file in the temporary folder
+    for path in (key_path(), Path(tempfile.gettempdir()) / f"atlas-cache-key-{os.getuid()}"):
+        try:
+            return _read_or_create(path)
+        except (OSError, ValueError) as exc:
+            problems.append(f"{path}: {exc.strerror if isinstance(exc, OSError) else exc}")
+    log.warning("no cache key (%s); the cache is not reused in this run", "; ".join(problems))
+    return _ONE_OFF
+
+
+def _read_or_create(path: Path) -> bytes:
+    if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(secrets.token_hex(32) + "\n")
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
-    except (OSError, ValueError) as exc:
-        log.warning("no cache key (%s: %s); the cache is not reused in this run", path, exc.strerror
-                    if isinstance(exc, OSError) else exc)
-        return _ONE_OFF
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                f.write(secrets.token_hex(32) + "\n")
+        except FileExistsError:  # another build created it meanwhile
+            pass
+    st = path.stat()
+    if st.st_uid != os.getuid() or st.st_mode & 0o077:
+        raise ValueError("not a private file of this user")
+    return bytes.fromhex(path.read_text(encoding="ascii").strip())
 
 
 def sign(secret: bytes, meta: dict) -> str:

@@ -696,3 +696,21 @@ def test_serve_and_detect_refuse_unsafe_folders(project):
                                 str(root / out)])
         assert code == 2 and "refusing to write the tables there" in err, (out, err)
     assert _tree_hash(root) == before
+
+
+def test_cache_key_falls_back_to_a_private_temporary_file(tmp_path, monkeypatch):
+    import tempfile
+
+    from builder import cachesign
+
+    monkeypatch.delenv("ATLAS_CACHE_KEY", raising=False)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("x")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(blocked))  # no usable config folder
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    a = cachesign.cache_secret()
+    key = tmp_path / f"atlas-cache-key-{os.getuid()}"
+    assert key.is_file() and key.stat().st_mode & 0o077 == 0
+    assert cachesign.cache_secret() == a != cachesign._ONE_OFF  # stable across calls
+    key.chmod(0o644)  # readable by others: not trusted as a secret
+    assert cachesign.cache_secret() == cachesign._ONE_OFF
