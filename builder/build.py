@@ -12,13 +12,15 @@ import logging
 import os
 import shutil
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from builder.config import Config
+from builder.outdir import (MARKER, SIM_MARKER, OutputFolderError, check_site_folder, claim, owned_siblings,
+                            sibling_name, site_intact, write_manifest)
 from builder.pipeline import CoreRun, _atomic_write, inventory_fingerprint, run_core, write_tables
 from builder.results import BuildResult, SkippedItem
 from builder.soundings import find_input_files
@@ -37,8 +39,10 @@ class BuildReport:
 
 def load_sources(cfg: Config, skipped: list[SkippedItem]):
     from builder.inventory import load_inventory
+    from builder.plausible import reject_implausible_sources
 
-    return load_inventory(cfg, skipped)
+    sources, profiles = load_inventory(cfg, skipped)
+    return reject_implausible_sources(sources, cfg.plausible, skipped), profiles
 
 
 def simulation_key(cfg: Config, sources) -> str:
@@ -58,22 +62,28 @@ def ensure_simulation(cfg: Config, sources, profiles, sim_dir: Path | None = Non
 
     sim_dir = Path(sim_dir or cfg.path("simulated"))
     key = simulation_key(cfg, sources) + (f"-d{days}" if days else "")
-    marker = sim_dir / ".atlas-sim-key"
+    marker = sim_dir / SIM_MARKER
     if marker.exists() and marker.read_text().strip() == key:
         return sim_dir
-    for stale in sim_dir.parent.glob(f".{sim_dir.name}.*-*"):  # leftovers of a killed simulation
+    if sim_dir.is_dir() and any(sim_dir.iterdir()) and not marker.exists():
+        raise OutputFolderError(sim_dir, "refusing to replace it with a simulated month: it is not empty and "
+                                         f"was not written by atlas (no {SIM_MARKER})")
+    # leftovers of a killed simulation: atlas-named and marked (or empty) only
+    for stale in owned_siblings(sim_dir, "tmp|old", marker=SIM_MARKER):
         try:  # untouched for 10 min: not another build's simulation in progress (it writes a file a day)
             if time.time() - stale.stat().st_mtime > 600:
                 shutil.rmtree(stale, ignore_errors=True)
         except OSError:
             pass
-    tmp = sim_dir.with_name(f".{sim_dir.name}.tmp-{uuid.uuid4().hex[:8]}")
+    tmp = sibling_name(sim_dir, "tmp")
     tmp.mkdir(parents=True)
+    claim(tmp, SIM_MARKER)
     log.info("simulating %s days of %s observations into %s", days or cfg.simulate.days, cfg.simulate.instrument, sim_dir)
     t = time.perf_counter()
     simulate(cfg, sources, profiles.emission_kg_s, tmp, days=days)
-    (tmp / ".atlas-sim-key").write_text(key)
-    _swap_into_place(tmp, sim_dir)
+    (tmp / SIM_MARKER).write_text(key)
+    (tmp / (SIM_MARKER + ".writing")).unlink(missing_ok=True)
+    _swap_into_place(tmp, sim_dir, marker=SIM_MARKER)
     log.info("simulation done in %.1f s", time.perf_counter() - t)
     return sim_dir
 
@@ -85,7 +95,7 @@ def observation_files(cfg: Config, oco2_dir: Path | None, sources, profiles) -> 
     if files:
         truth = folder if (folder / "truth.csv").exists() else None
         files = [f for f in files if f.name not in ("truth.csv", "tracks.csv")]
-        return files, truth is not None, truth
+        return files, False, truth  # simulated or observed: each file's own attribute (label_provenance)
     if oco2_dir:
         log.warning("no OCO Lite (.nc4) or CSV archive files under %s", folder)
         return [], False, None
@@ -122,17 +132,20 @@ def _publish_lock(folder: Path):
 
 
 def _publish(cfg: Config, result: BuildResult, site_dir: Path, render_site, progress) -> dict:
-    # leftovers of a killed build; a build killed between the two renames of the fallback swap
-    # left no site but the previous one in .old-*: put it back first
-    olds = sorted(site_dir.parent.glob(f".{site_dir.name}.old-*"), key=lambda p: p.stat().st_mtime)
+    # leftovers of a killed build (only atlas-named, atlas-marked folders: builder/outdir.py); a build
+    # killed between the two renames of the fallback swap left no site but the previous one in
+    # .old-*: put it back first
+    olds = sorted(owned_siblings(site_dir, "old"), key=lambda p: p.stat().st_mtime)
     if not site_dir.exists() and olds:
         os.replace(olds[-1], site_dir)
-    for stale in site_dir.parent.glob(f".{site_dir.name}.*"):
+    for stale in owned_siblings(site_dir):
         shutil.rmtree(stale, ignore_errors=True)
-    tmp = site_dir.with_name(f".{site_dir.name}.tmp-{uuid.uuid4().hex[:8]}")
+    tmp = sibling_name(site_dir, "tmp")
     tmp.mkdir()
+    claim(tmp)
     try:
         stats = render_site(cfg, result, tmp, progress=bool(progress))
+        write_manifest(tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -140,16 +153,19 @@ def _publish(cfg: Config, result: BuildResult, site_dir: Path, render_site, prog
     return stats
 
 
-def _swap_into_place(tmp: Path, dest: Path) -> None:
+def _swap_into_place(tmp: Path, dest: Path, marker: str = MARKER) -> None:
     """Make the complete folder ``tmp`` become ``dest``: one atomic exchange where the OS
-    offers it, else two renames (a kill between them is repaired by the next publish)."""
+    offers it, else two renames (a kill between them is repaired by the next publish).
+    The previous ``dest`` is removed only if atlas wrote it (it holds ``marker``)."""
     if dest.exists() and _exchange(tmp, dest):
-        shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous version
+        if (tmp / marker).is_file():  # tmp now holds the previous version
+            shutil.rmtree(tmp, ignore_errors=True)
     elif dest.exists():
-        old = dest.with_name(f".{dest.name}.old-{uuid.uuid4().hex[:8]}")
+        old = sibling_name(dest, "old")
         os.replace(dest, old)
         os.replace(tmp, dest)
-        shutil.rmtree(old, ignore_errors=True)
+        if (old / marker).is_file():
+            shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(tmp, dest)
 
@@ -170,8 +186,13 @@ def _exchange(a: Path, b: Path) -> bool:
 
 def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = None, render: bool = True,
           scheduler: str | None = None, use_cache: bool = True, progress: bool | None = None) -> BuildReport:
-    """The whole build. Returns the report; never raises for bad inputs (they are in result.skipped)."""
+    """The whole build. Returns the report; never raises for bad inputs (they are in result.skipped).
+    An unsafe site folder raises :class:`builder.outdir.OutputFolderError` before anything is touched."""
     times = {}
+    out = Path(site_dir) if site_dir else cfg.path("site")
+    stamp = site_stamp(cfg, out)
+    if render:  # before anything is read or written: never replace what atlas did not write
+        check_output(cfg, out, oco2_dir, stamp)
     t = time.perf_counter()
     skipped: list[SkippedItem] = []
     sources, profiles = load_sources(cfg, skipped)
@@ -183,13 +204,12 @@ def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = 
                     use_cache=use_cache, progress=progress)
     times.update({f"core_{k}": v for k, v in core.seconds.items()})
     result = core.result
-    # every downloadable row says what it was computed from
-    provenance = "simulated" if simulated else "observed"
-    for name in ("detections", "overpasses", "candidates"):
-        table = getattr(result, name)
-        setattr(result, name, table.assign(observations=pd.Series(provenance, index=table.index, dtype=object)))
+    # every downloadable row says what it was computed from: each file's own attribute, not truth.csv
+    observations = label_provenance(result, default=simulated)
+    simulated = observations != "observed"
     result.summary.update({
         "simulated": bool(simulated),
+        "observations": observations,
         "inventory_name": ", ".join(sorted({str(v).split(" (CO2 ")[0] for v in sources["inventory"].dropna()}))
         if len(sources) else "",
         "n_sources": int(len(sources)),
@@ -215,22 +235,99 @@ def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = 
         times["validate"] = time.perf_counter() - t
         write_tables(result, work)
     stats = {}
-    out = Path(site_dir) if site_dir else cfg.path("site")
     if render:
         t = time.perf_counter()
-        stamp = cfg.path("cache") / "site-stamps" / hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
-        stamp.parent.mkdir(parents=True, exist_ok=True)
         fp = site_fingerprint(cfg, result, work)
-        if use_cache and (out / "index.html").exists() and stamp.exists() and stamp.read_text() == fp:
+        same = use_cache and (out / "index.html").exists() and stamp.is_file() and stamp.read_text() == fp
+        damage = site_intact(out) if same else []
+        if same and not damage:
             stats = {"n_pages": 0, "skipped_render": True}  # same data, templates, content, code: nothing to redo
             log.info("site is up to date (same data, templates, content and renderer); not re-rendered")
         else:
-            stamp.unlink(missing_ok=True)
+            if damage:  # deleted, edited or added files in the published tree: render it again
+                log.warning("the published site differs from its manifest (%s%s); rewriting it",
+                            ", ".join(damage[:3]), f" and {len(damage) - 3} more" if len(damage) > 3 else "")
+            _stamp(stamp, None)
             stats = publish_site(cfg, result, out, progress=progress)
-            _atomic_write(stamp, fp.encode())
+            _stamp(stamp, fp)
         times["render"] = time.perf_counter() - t
     return BuildReport(result=result, site_dir=out if render else None, core=core, seconds=times,
                        render_stats=stats)
+
+
+def site_stamp(cfg: Config, out: Path) -> Path:
+    """Where the fingerprint of the site last published into ``out`` is kept (in the cache)."""
+    return cfg.path("cache") / "site-stamps" / hashlib.sha256(str(Path(out).resolve()).encode()).hexdigest()[:16]
+
+
+def _stamp(stamp: Path, fp: str | None) -> None:
+    """Write (or remove, ``fp=None``) the site stamp in the cache; the cache is optional: only warn."""
+    try:
+        if fp is None:
+            stamp.unlink(missing_ok=True)
+        else:
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write(stamp, fp.encode())
+    except OSError as exc:
+        log.warning("cache not written (%s); the next build renders the site again", exc.strerror or exc)
+
+
+def label_provenance(result: BuildResult, default: bool = False) -> str:
+    """Column ``observations`` ("simulated"/"observed", "mixed" for a candidate seen in both) on every
+    detection, overpass and candidate row, from the ``simulated`` attribute of the file each row
+    comes from; returns the label of the whole build ("simulated", "observed" or "mixed";
+    ``default`` when no track was read at all)."""
+    label = np.array(["observed", "simulated"], dtype=object)
+    tracks = getattr(result, "tracks", None)
+    if tracks is None or not len(tracks) or "simulated" not in tracks:
+        tracks = pd.DataFrame({"instrument": pd.Series(dtype=str), "orbit": pd.Series(dtype="int64"),
+                               "source_file": pd.Series(dtype=str), "simulated": pd.Series(dtype=bool)})
+    tracks = tracks.assign(simulated=tracks["simulated"].astype(object).fillna(False).astype(bool),
+                           instrument=tracks["instrument"].astype(str), orbit=pd.to_numeric(tracks["orbit"]))
+    by_file = tracks.groupby("source_file")["simulated"].max()
+    by_orbit = tracks.groupby(["instrument", "orbit"])["simulated"].max()
+    d, o, c = result.detections, result.overpasses, result.candidates
+    d_sim = d["source_file"].astype(str).map(by_file).fillna(False).to_numpy(bool) if len(d) else np.zeros(0, bool)
+    result.detections = d.assign(observations=label[d_sim.astype(int)])
+    if len(o):
+        key = pd.MultiIndex.from_arrays([o["instrument"].astype(str), pd.to_numeric(o["orbit"])])
+        o_sim = by_orbit.reindex(key).fillna(False).to_numpy(bool)
+    else:
+        o_sim = np.zeros(0, bool)
+    result.overpasses = o.assign(observations=label[o_sim.astype(int)])
+    if len(c) and "detection_ids" in c and len(d):
+        member = c["detection_ids"].fillna("").astype(str).str.split("|").explode()
+        sim = member.map(pd.Series(d_sim, index=d["detection_id"].astype(str))).fillna(False).astype(bool)
+        frac = sim.groupby(level=0).mean().reindex(c.index).fillna(0.0).to_numpy()
+        result.candidates = c.assign(observations=np.where(frac == 1.0, "simulated",
+                                                           np.where(frac == 0.0, "observed", "mixed")).astype(object))
+    else:
+        result.candidates = c.assign(observations=pd.Series("observed", index=c.index, dtype=object))
+    kinds = set(tracks["simulated"].map({True: "simulated", False: "observed"}))
+    if not kinds:
+        return "simulated" if default else "observed"
+    return kinds.pop() if len(kinds) == 1 else "mixed"
+
+
+def check_output(cfg: Config, out: Path, oco2_dir: Path | None, stamp: Path) -> Path:
+    """Refuse an unsafe site folder before the build touches anything (builder/outdir.py)."""
+    from builder.render.pages import site_path
+
+    inputs = [Path(oco2_dir) if oco2_dir else cfg.path("oco2"), cfg.path("simulated"), cfg.path("work"),
+              cfg.path("dataset"),
+              site_path(cfg, cfg.site.templates), site_path(cfg, cfg.site.content)]
+    if str(cfg.paths.coco2):
+        inputs.append(cfg.path("coco2"))
+    for entry in cfg.paths.extra_inventories:
+        kind, sep, path = str(entry).partition(":")
+        if sep and path.strip():
+            p = Path(path.strip())
+            inputs.append(p if p.is_absolute() else cfg.path("root") / p)
+    resolved = check_site_folder(out, project_root=cfg.path("root"), inputs=inputs, cache=cfg.path("cache"),
+                                 legacy_stamp=stamp)
+    if resolved.is_dir() and any(resolved.iterdir()) and not (resolved / MARKER).is_file():
+        write_manifest(resolved)  # a site of an atlas version before the marker (its stamp says so): adopt it
+    return resolved
 
 
 def content_problems(cfg: Config) -> list[SkippedItem]:

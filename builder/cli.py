@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
 import json
 import logging
 import sys
@@ -17,14 +18,26 @@ from pathlib import Path
 import numpy as np
 
 from builder.config import Config, ConfigError, load_config
+from builder.results import printable
 from builder.soundings import InputError
 
 log = logging.getLogger("atlas")
 
 
+class PrintableFormatter(logging.Formatter):
+    """Log lines with control characters escaped: a file name cannot forge a line (tracebacks, with
+    -v, keep their own line breaks)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return printable(super().formatMessage(record))
+
+
 def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="atlas: %(message)s",
                         stream=sys.stderr)
+    for handler in logging.getLogger().handlers:
+        if type(handler.formatter) is logging.Formatter and handler.formatter._fmt == "atlas: %(message)s":
+            handler.setFormatter(PrintableFormatter("atlas: %(message)s"))
     for noisy in ("distributed", "fsspec", "urllib3", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("earthaccess").setLevel(logging.CRITICAL)  # our fetch prints its own one-line errors
@@ -32,7 +45,7 @@ def _setup_logging(verbose: bool) -> None:
 
 def _print_skipped(skipped) -> None:
     for s in skipped:
-        print(f"skipped [{s.stage}] {s.item}: {s.reason}", file=sys.stderr)
+        print(printable(f"skipped [{s.stage}] {s.item}: {s.reason}"), file=sys.stderr)
 
 
 def cmd_build(args, cfg) -> int:
@@ -67,10 +80,13 @@ def cmd_detect(args, cfg) -> int:
     from builder.pipeline import run_core, write_tables
     from builder.soundings import find_input_files
 
+    from builder.outdir import check_table_folder
+
     files = [f for f in find_input_files(args.oco2) if f.name not in ("truth.csv", "tracks.csv")]
     if not files:
         print(f"error: no OCO Lite (.nc4) or CSV archive files under {args.oco2}", file=sys.stderr)
         return 2
+    check_table_folder(args.out, inputs=[args.oco2], cache=cfg.path("cache"))
     skipped = []
     sources, profiles = load_sources(cfg, skipped)
     core = run_core(cfg, files, sources, profiles.emission_kg_s, skipped, scheduler=args.scheduler,
@@ -111,10 +127,11 @@ def cmd_simulate(args, cfg) -> int:
 
 
 def cmd_serve(args, cfg) -> int:
-    from builder.build import build
+    from builder.build import build, check_output, site_stamp
     from builder.render.serve import serve
 
     site = Path(args.out) if args.out else cfg.path("site")
+    check_output(cfg, site, args.oco2, site_stamp(cfg, site))  # never serve (or rebuild into) an unsafe folder
 
     def rebuild() -> None:
         fresh = load_config(args.config)
@@ -238,14 +255,30 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except (ConfigError, InputError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(printable(f"error: {exc}"), file=sys.stderr)
         return 2
-    except Exception as exc:  # a bug, not bad input: one line, the traceback only with -v
-        if args.verbose:
-            log.exception("internal error")
-        print(f"error: internal error in atlas {args.command}: {type(exc).__name__}: {exc} "
-              f"(the previous site is kept; run with -v for the traceback)", file=sys.stderr)
-        return 1
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            print(f"error: port {getattr(args, 'port', '')} is already in use (another atlas serve?); stop it or "
+                  "choose another with --port", file=sys.stderr)
+            return 2
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            where = f" while writing {Path(exc.filename).name}" if exc.filename else ""
+            print(printable(f"error: disk full{where}: free some space and run again (the previous site is kept)"),
+                  file=sys.stderr)
+            return 2
+        return _internal_error(exc, args)
+    except Exception as exc:  # noqa: BLE001
+        return _internal_error(exc, args)
+
+
+def _internal_error(exc: BaseException, args) -> int:
+    """A bug, not bad input: one line, the traceback only with -v."""
+    if args.verbose:
+        log.exception("internal error")
+    print(printable(f"error: internal error in atlas {args.command}: {type(exc).__name__}: {exc} "
+                    f"(the previous site is kept; run with -v for the traceback)"), file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -38,7 +38,8 @@ class Ingest:
     operation_modes: tuple[int, ...] = (0, 1)  #: nadir, glint (target/SAM snapshots are not along-track scans)
     land_only: bool = False           #: drop water soundings (land_water_indicator != 0)
     max_xco2_unc_ppm: float = 3.0     #: drop soundings with a larger posterior uncertainty
-    orbit_gap_km: float = 250.0       #: a gap longer than this splits an orbit into segments
+    orbit_gap_km: float = 250.0       #: not used (tracks are split by orbit number only); accepted so existing files stay valid
+    max_soundings_per_file: int = 5_000_000  #: a file declaring more is refused before reading (a real daily Lite file holds ~0.1-1 M)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,15 @@ class Attribute:
     min_score: float = 1e-3           #: best candidate scoring below this: detection left unattributed (-> candidates)
     targeted_min_significance: float = 2.6  #: scan statistic near the predicted crossing: targeted detection
     targeted_min_expected_snr: float = 1.0  #: ... and the inventory's expected signal at least this many sigma
+
+
+@dataclass(frozen=True)
+class Plausible:
+    """Bounds beyond which a figure is not published as a measurement (builder/plausible.py)."""
+
+    max_inventory_t_yr: float = 1e8   #: inventory rows above (100 Mt/yr) are rejected; the largest plant emits ~40
+    max_wind_m_s: float = 30.0        #: estimates made with a faster wind are flagged implausible
+    max_emission_t_yr: float = 6e7    #: implied emissions above (60 Mt/yr, or 2x the source's inventory) are flagged
 
 
 @dataclass(frozen=True)
@@ -163,6 +173,7 @@ class Config:
     detect: Detect = field(default_factory=Detect)
     quantify: Quantify = field(default_factory=Quantify)
     attribute: Attribute = field(default_factory=Attribute)
+    plausible: Plausible = field(default_factory=Plausible)
     simulate: Simulate = field(default_factory=Simulate)
     compute: Compute = field(default_factory=Compute)
     site: Site = field(default_factory=Site)

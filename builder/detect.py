@@ -88,6 +88,7 @@ from scipy import fft as sfft
 
 from builder import tables
 from builder.config import Detect
+from builder.dedupe import unique_ids
 from builder.physics import EARTH_RADIUS_KM
 from builder.soundings import TRACK_COLUMNS, InputError, Track
 
@@ -688,7 +689,7 @@ def _finish(track: Track, s: pd.DataFrame, det: pd.DataFrame) -> tuple[pd.DataFr
             mean = (cs[hi] - cs[lo]) / (cn[hi] - cn[lo])
         met[col] = np.where(cn[hi] - cn[lo] > 0, mean, v[near])   # none within 10 km: nearest sounding
     out = pd.DataFrame({
-        "detection_id": [f"{track.instrument}-{track.orbit}-{i}" for i in sid],
+        "detection_id": unique_ids([f"{track.instrument}-{track.orbit}-{i}" for i in sid]),  # all-zero ids too
         "instrument": track.instrument, "orbit": np.int64(track.orbit), "source_file": track.source_file,
         "sounding_id": sid, "time_utc": s["time_utc"].iloc[near].to_numpy(),  # index first: no per-row objects
         "latitude": geo[:, 0], "longitude": geo[:, 1], "along_km": c,

@@ -46,6 +46,7 @@ import pandas as pd
 
 from builder.config import Config
 from builder import physics
+from builder import cityids
 from builder.physics import SECONDS_PER_YEAR
 from builder.results import SkippedItem
 from builder.soundings import InputError
@@ -744,6 +745,9 @@ def read_cities(path: str | Path, skipped: list | None = None,
     where = _safe_id(raw[c["lat"]].fillna("").astype(str) + "_" + raw[c["lon"]].fillna("").astype(str))
     slug = slug.where(slug.str.contains(r"[a-z0-9]", regex=True), where)
     sid = "city-" + slug + np.where(country != "", "-" + _safe_id(_ascii(country).str.lower()), "")
+    region_col = _find_column(raw.columns, *cityids.REGION_COLUMNS)  # same-named cities of one country coexist
+    sid = cityids.disambiguate(sid, raw[c["lat"]], raw[c["lon"]], raw[region_col] if region_col else None,
+                               lambda v: _safe_id(_ascii(v)))
     pre = np.where((name == "").to_numpy(), "missing name", pre)
     inventory = f"Cities ({path.stem})"
     df = pd.DataFrame({

@@ -34,17 +34,22 @@ import numpy as np
 import pandas as pd
 
 from builder import tables
+from builder.cachesign import cache_secret, sign, verify
 from builder.config import Config
+from builder.csvsafe import safe_text_columns
+from builder.dedupe import dedupe_files, drop_repeated_orbits, renumber_detections, unique_overpass_ids
+from builder.plausible import apply_bounds, plausible_only
 from builder.published import classify_anomalies, published_detections
 from builder.results import BuildResult, SkippedItem
-from builder.soundings import InputError, Track, read_file
+from builder.soundings import InputError, Track, _exc_line, read_file
 
 log = logging.getLogger("atlas")
 
 #: Bump when detection/quantification/attribution change their outputs; invalidates the cache.
 ALGORITHM_VERSION = "1"
 TABLE_NAMES = ("detections", "profiles", "overpasses", "tracks")
-TRACK_SUMMARY_COLUMNS = ["instrument", "orbit", "source_file", "n_soundings", "track_km", "time_start", "time_end"]
+TRACK_SUMMARY_COLUMNS = ["instrument", "orbit", "source_file", "n_soundings", "track_km", "time_start", "time_end",
+                         "simulated"]
 
 
 @dataclass
@@ -81,8 +86,8 @@ def inventory_fingerprint(sources: pd.DataFrame) -> str:
 
 #: Modules whose code determines per-file results: their source is part of the cache key,
 #: so changing the algorithm can never serve stale results.
-_CORE_MODULES = ("soundings", "detect", "quantify", "attribute", "overpass", "forcedfit", "trackgeom", "plumetemplate",
-                 "physics",
+_CORE_MODULES = ("soundings", "ingestcheck", "dedupe", "detect", "quantify", "attribute", "overpass", "forcedfit",
+                 "trackgeom", "plumetemplate", "physics",
                  "litefmt", "tables", "pipeline")
 
 
@@ -117,16 +122,22 @@ def process_tracks(tracks: Iterable[Track], file_name: str, cfg: Config, sources
     from builder.quantify import fit_gaussian_plume, quantify
 
     dets, profs, ovps, summ = [], [], [], []
+    # fewer soundings than a detection window or an overpass needs: nothing to measure (thousands of
+    # one-sounding "orbits" in a file cost no detection work)
+    too_few = min(max(cfg.detect.min_soundings_window, 6), cfg.attribute.overpass_min_soundings)
     for track in tracks:
-        det, prof = detect_track(track, cfg.detect)
-        det = quantify(det, cfg.quantify)
-        det = attribute(det, sources, emission_kg_s, cfg.attribute)
-        det = fit_gaussian_plume(det, prof, sources, cfg)
-        ovp = find_overpasses(track, det, sources, emission_kg_s, cfg)
+        det = prof = ovp = None
+        if track.n >= too_few:
+            det, prof = detect_track(track, cfg.detect)
+            det = quantify(det, cfg.quantify)
+            det = attribute(det, sources, emission_kg_s, cfg.attribute)
+            det = fit_gaussian_plume(det, prof, sources, cfg)
+            ovp = find_overpasses(track, det, sources, emission_kg_s, cfg)
         s = track.soundings
         summ.append({"instrument": track.instrument, "orbit": track.orbit, "source_file": file_name,
                      "n_soundings": track.n, "track_km": _covered_km(s["along_km"].to_numpy()),
-                     "time_start": s["time_utc"].min(), "time_end": s["time_utc"].max()})
+                     "time_start": s["time_utc"].min(), "time_end": s["time_utc"].max(),
+                     "simulated": bool(getattr(track, "simulated", False))})
         dets.append(det)
         profs.append(prof)
         ovps.append(ovp)
@@ -155,21 +166,30 @@ def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
 
 
 def process_file(path: str | Path, cfg: Config, sources: pd.DataFrame, emission_kg_s: Callable) -> FileResult:
-    """One input file -> FileResult. Bad input becomes an error entry, not an exception."""
+    """One input file -> FileResult. Bad input becomes an error entry, not an exception: any failure
+    while reading or processing this file is one skip line naming it; the build goes on."""
     path = Path(path)
+    notes: list[str] = []
     try:
-        tracks = read_file(path, cfg.ingest)
+        tracks = read_file(path, cfg.ingest, notes)
+        res = process_tracks(tracks, path.name, cfg, sources, emission_kg_s)
     except InputError as exc:
-        return FileResult(file=path.name, detections=_empty(tables.DETECTION_FIT_COLUMNS),
-                          profiles=_empty(tables.PROFILE_COLUMNS), overpasses=_empty(tables.OVERPASS_COLUMNS),
-                          tracks=_empty(TRACK_SUMMARY_COLUMNS),
-                          errors=[SkippedItem(item=path.name, reason=exc.reason, stage="ingest")])
+        return _failed(path, exc.reason)
+    except Exception as exc:  # noqa: BLE001 - isolation (MemoryError too): one file never stops the build
+        log.debug("processing %s failed", path.name, exc_info=True)
+        return _failed(path, f"could not be processed ({_exc_line(exc, path)})")
+    res.errors.extend(SkippedItem(item=path.name, reason=n, stage="ingest") for n in notes)
     if not tracks:
-        res = process_tracks([], path.name, cfg, sources, emission_kg_s)
         res.errors.append(SkippedItem(item=path.name, reason="no good-quality soundings after screening",
                                       stage="ingest"))
-        return res
-    return process_tracks(tracks, path.name, cfg, sources, emission_kg_s)
+    return res
+
+
+def _failed(path: Path, reason: str) -> FileResult:
+    return FileResult(file=path.name, detections=_empty(tables.DETECTION_FIT_COLUMNS),
+                      profiles=_empty(tables.PROFILE_COLUMNS), overpasses=_empty(tables.OVERPASS_COLUMNS),
+                      tracks=_empty(TRACK_SUMMARY_COLUMNS),
+                      errors=[SkippedItem(item=path.name, reason=reason, stage="ingest")])
 
 
 # ----------------------------------------------------------------------------- cache
@@ -183,8 +203,9 @@ class ResultCache:
     stored key and each table's sha256; anything off is discarded and recomputed.
     """
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, secret: bytes | None = None):
         self.root = Path(root)
+        self.secret = secret if secret is not None else cache_secret()  # kept outside the cache (cachesign.py)
 
     def _dir(self, key: str) -> Path:
         return self.root / key[:2] / key
@@ -198,6 +219,8 @@ class ResultCache:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
             if meta.get("key") != key or meta.get("version") != ALGORITHM_VERSION:
                 raise ValueError("foreign entry")
+            if not verify(self.secret, meta):
+                raise ValueError("not signed with this cache's key")
             frames = {}
             for name in TABLE_NAMES:
                 raw = (d / f"{name}.json").read_bytes()
@@ -225,6 +248,15 @@ class ResultCache:
         return n
 
     def put(self, key: str, res: FileResult) -> None:
+        """Store ``res``; the cache is optional: a full or unwritable cache only warns."""
+        try:
+            self._put(key, res)
+        except OSError as exc:  # no half entry left behind either
+            log.warning("cache not written (%s); the build goes on without it", exc.strerror or exc)
+            for tmp in self.root.glob(f"{key[:2]}/.tmp-{key}-*"):
+                shutil.rmtree(tmp, ignore_errors=True)
+
+    def _put(self, key: str, res: FileResult) -> None:
         d = self._dir(key)
         d.parent.mkdir(parents=True, exist_ok=True)
         tmp = d.parent / f".tmp-{key}-{uuid.uuid4().hex[:8]}"
@@ -241,6 +273,7 @@ class ResultCache:
             (tmp / f"{name}.json").write_bytes(raw)
             meta["sha256"][name] = hashlib.sha256(raw).hexdigest()
             meta["dtypes"][name] = {c: str(t) for c, t in df.dtypes.items()}
+        meta["mac"] = sign(self.secret, meta)
         with open(tmp / "meta.json", "w", encoding="utf-8") as f:
             json.dump(meta, f)
             f.flush()
@@ -318,24 +351,6 @@ class CoreRun:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _dedupe_files(files: list[Path], skipped: list[SkippedItem]) -> list[tuple[Path, str]]:
-    seen: dict[str, Path] = {}
-    out = []
-    for p in files:
-        try:
-            h = file_sha256(p)
-        except OSError as exc:
-            skipped.append(SkippedItem(item=p.name, reason=f"cannot read file ({exc.strerror})", stage="ingest"))
-            continue
-        if h in seen:
-            skipped.append(SkippedItem(item=p.name, reason=f"duplicate of {seen[h].name} (same content)",
-                                       stage="ingest"))
-            continue
-        seen[h] = p
-        out.append((p, h))
-    return out
-
-
 def _client(cfg: Config, scheduler: str | None):
     """A dask.distributed Client: "local" -> LocalCluster sized to the machine, an address -> that cluster."""
     from dask.distributed import Client, LocalCluster
@@ -364,7 +379,7 @@ def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_
         cache.clean_stale()
     inv_fp = inventory_fingerprint(sources)
     todo, results = [], {}
-    for path, h in _dedupe_files(files, skipped):
+    for path, h in dedupe_files(files, skipped, file_sha256):
         key = cache_key(h, cfg, inv_fp)
         hit = cache.get(key) if cache else None
         if hit is not None:
@@ -398,16 +413,21 @@ def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_
             if cluster is not None and (scheduler or cfg.compute.scheduler) == "local":
                 cluster.close()  # ours to close; an external scheduler's cluster is left running
     t1 = time.perf_counter()
-    ordered = [results[p] for p in sorted(results, key=lambda p: p.name)]
+    repeats = drop_repeated_orbits(results)  # one orbit in two files: counted once (builder/dedupe.py)
+    ordered = [results[p] for p in sorted(results, key=lambda p: (p.name, str(p)))]
+    renumber_detections(ordered)
     for r in ordered:
         skipped.extend(r.errors)
+    skipped.extend(repeats)
     detections = _sort(_concat([r.detections for r in ordered], tables.DETECTION_FIT_COLUMNS), ["detection_id"])
     profiles = _sort(_concat([r.profiles for r in ordered], tables.PROFILE_COLUMNS), ["detection_id", "along_km"])
-    overpasses = _sort(_concat([r.overpasses for r in ordered], tables.OVERPASS_COLUMNS), ["overpass_id"])
+    overpasses = _sort(unique_overpass_ids(_concat([r.overpasses for r in ordered], tables.OVERPASS_COLUMNS)),
+                       ["overpass_id"])
     tracks_df = _sort(_concat([r.tracks for r in ordered], TRACK_SUMMARY_COLUMNS), ["instrument", "orbit", "source_file"])
-    candidates = find_candidates(detections, cfg.attribute)
+    detections, overpasses = apply_bounds(detections, overpasses, cfg.plausible)  # implausible: never a plume
+    candidates = find_candidates(detections.loc[~detections["flag_implausible"].to_numpy(bool)], cfg.attribute)
     detections = classify_anomalies(detections, candidates)
-    summary_table = compare(overpasses)
+    summary_table = compare(plausible_only(overpasses))
     t2 = time.perf_counter()
     summary = {
         "n_files": len(ordered),
@@ -465,7 +485,8 @@ def write_tables(result: BuildResult, out_dir: Path) -> list[Path]:
     if tracks is not None:
         named["tracks.csv"] = tracks
     for name, df in named.items():
-        written.append(_atomic_write(out_dir / name, df.to_csv(index=False, float_format="%.6g").encode()))
+        written.append(_atomic_write(out_dir / name, safe_text_columns(df).to_csv(index=False, float_format="%.6g")
+                                     .encode()))
     summary = dict(result.summary)
     summary["skipped"] = [s.__dict__ for s in result.skipped]
     written.append(_atomic_write(out_dir / "summary.json",

@@ -49,7 +49,7 @@ def targeted_detections(overpasses: pd.DataFrame, sources: pd.DataFrame) -> pd.D
         "significance": o["significance"], "blended_with": o["blended_with"],
         "flag_parallel_wind": o["flag_parallel_wind"], "flag_water": o["flag_water"],
         "anomaly_id": o["detection_id"],
-    })
+    }).assign(**({"observations": o["observations"]} if "observations" in o else {}))
 
 
 def published_detections(detections: pd.DataFrame, overpasses: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:

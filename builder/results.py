@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,3 +31,12 @@ class BuildResult:
     # track_km, n_detections, n_attributed, period_start, period_end, inventory_name,
     # validation (dict from builder.validate or None), data_version (str)
     skipped: list[SkippedItem] = field(default_factory=list)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (newline, CR, ESC ...) shown as escapes (``\\n``, ``\\x1b``):
+    a file name can never forge a log line or drive the terminal."""
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), str(text))

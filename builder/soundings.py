@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from builder.config import Ingest
+from builder.ingestcheck import dedupe_soundings, file_day, outside_day, preflight_lite
 from builder.litefmt import PSURF_APRIORI_NAMES
 
 TRACK_COLUMNS = [
@@ -67,6 +68,7 @@ class Track:
     instrument: str          # "OCO-2" or "OCO-3"
     source_file: str         # file name (not path), for provenance and cache keys
     soundings: pd.DataFrame  # TRACK_COLUMNS
+    simulated: bool = False  # the file says so (global attribute simulated="true")
 
     @property
     def n(self) -> int:
@@ -88,9 +90,16 @@ def find_input_files(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     if not folder.exists():
         return []
+    root = folder.resolve()
     out = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")
            and (p.suffix.lower() in (".nc4", ".nc") or p.name.lower().endswith(CSV_SUFFIXES))]
-    return sorted(out, key=lambda p: (p.name, str(p)))
+    inside = [p for p in out if root in p.resolve().parents]  # symlinks out of the data folder are not followed
+    if len(inside) < len(out):
+        import logging
+
+        logging.getLogger("atlas").warning("not following %d symlink(s) that lead out of %s", len(out) - len(inside),
+                                           folder.name)
+    return sorted(inside, key=lambda p: (p.name, str(p)))
 
 
 def sounding_time(sounding_id: np.ndarray) -> pd.DatetimeIndex:
@@ -144,9 +153,9 @@ def along_track_km(time_utc: pd.Series, latitude: np.ndarray, longitude: np.ndar
     """
     from builder.physics import haversine_km
 
+    if len(time_utc) < 2:
+        return np.zeros(len(time_utc))
     t = (pd.to_datetime(time_utc, utc=True) - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds().to_numpy()
-    if len(t) < 2:
-        return np.zeros(len(t))
     t0 = t.min()
     speed = GROUND_SPEED_KM_S
     # frame centres: soundings sharing a time stamp
@@ -166,14 +175,24 @@ def along_track_km(time_utc: pd.Series, latitude: np.ndarray, longitude: np.ndar
 
 
 def _tracks_from_table(df: pd.DataFrame, instrument: str, source_file: str, orbits: np.ndarray,
-                       cfg: Ingest) -> Iterator[Track]:
-    for orbit in np.unique(orbits):
-        sub = df.loc[orbits == orbit]
-        if sub.empty:
-            continue
-        sub = sub.sort_values(["time_utc", "footprint"], kind="stable").reset_index(drop=True)
+                       cfg: Ingest, simulated: bool = False) -> Iterator[Track]:
+    orbits = np.asarray(orbits)
+    if orbits.dtype.kind == "f":  # a fill value read as NaN: no orbit, no track
+        ok = np.isfinite(orbits)
+        df, orbits = df.loc[ok], orbits[ok]
+    if df.empty:
+        return
+    # one stable sort by (orbit, time, footprint), then contiguous slices: no scan of the file per orbit
+    t = df["time_utc"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    order = np.lexsort((df["footprint"].to_numpy(), t, orbits))
+    df, orbits = df.iloc[order].reset_index(drop=True), orbits[order]
+    starts = np.flatnonzero(np.r_[True, orbits[1:] != orbits[:-1]])
+    for a, b in zip(starts, np.r_[starts[1:], len(orbits)]):
+        orbit = orbits[a]
+        sub = df.iloc[a:b].reset_index(drop=True)
         sub["along_km"] = along_track_km(sub["time_utc"], sub["latitude"].to_numpy(), sub["longitude"].to_numpy())
-        yield Track(orbit=int(orbit), instrument=instrument, source_file=source_file, soundings=sub[TRACK_COLUMNS])
+        yield Track(orbit=int(orbit), instrument=instrument, source_file=source_file, soundings=sub[TRACK_COLUMNS],
+                    simulated=simulated)
 
 
 def _read_var(ds, name: str, n: int, required: bool, path: Path, group: str) -> np.ndarray:
@@ -191,16 +210,19 @@ def _read_var(ds, name: str, n: int, required: bool, path: Path, group: str) -> 
     return v
 
 
-def read_lite(path: str | Path, cfg: Ingest | None = None) -> list[Track]:
+def read_lite(path: str | Path, cfg: Ingest | None = None, notes: list[str] | None = None) -> list[Track]:
     """Read one OCO-2/OCO-3 L2 Lite FP NetCDF4 file (v9/v10/v11/v11.1) with xarray.
 
     Returns the file's quality-screened tracks, one per orbit (usually ~14).
-    Raises :class:`InputError` for anything that is not a readable Lite file.
+    Raises :class:`InputError` for anything that is not a readable Lite file; the header is
+    checked first (builder/ingestcheck.py). Soundings dropped for a reason the user should know
+    (repeated ids, times outside the file's date) are described in ``notes``.
     """
     import xarray as xr
 
     cfg = cfg or Ingest()
     path = Path(path)
+    _, simulated = preflight_lite(path, cfg.max_soundings_per_file)
     opened = []
 
     def open_group(group: str | None, required: bool = True):
@@ -267,11 +289,32 @@ def read_lite(path: str | Path, cfg: Ingest | None = None) -> list[Track]:
         for ds in opened:
             ds.close()
     qf = np.where(np.isfinite(qf), qf, 99)
-    keep = _screen(df, cfg, qf)
-    return list(_tracks_from_table(keep, instrument_of(path), path.name, orbit[keep.index.to_numpy()], cfg))
+    df = _check_rows(df, path, notes)
+    keep = _screen(df, cfg, qf[df.index.to_numpy()])
+    return list(_tracks_from_table(keep, instrument_of(path), path.name, orbit[keep.index.to_numpy()], cfg,
+                                   simulated))
 
 
-def read_seed_csv(path: str | Path, cfg: Ingest | None = None) -> list[Track]:
+def _check_rows(df: pd.DataFrame, path: Path, notes: list[str] | None) -> pd.DataFrame:
+    """Repeated soundings counted once; times outside the file's date (+-1 day) dropped; both said in ``notes``."""
+    df, n_dup = dedupe_soundings(df)
+    if n_dup and notes is not None:
+        notes.append(f"{n_dup:,} repeated soundings (same sounding_id) counted once")
+    day = file_day(path)
+    bad = outside_day(df["time_utc"], day)
+    if bad.any():
+        n_t = int(df["time_utc"].notna().sum())
+        if bad.sum() == n_t:
+            raise InputError(path, f"all {n_t:,} sounding times lie outside the file's date {day:%Y-%m-%d} (+-1 day)")
+        df = df.copy()
+        df.loc[bad, "time_utc"] = pd.NaT
+        if notes is not None:
+            notes.append(f"{int(bad.sum()):,} soundings with times outside the file's date {day:%Y-%m-%d} "
+                         "(+-1 day) dropped")
+    return df
+
+
+def read_seed_csv(path: str | Path, cfg: Ingest | None = None, notes: list[str] | None = None) -> list[Track]:
     """Read the volunteer team's ``;``-separated CSV archive (optionally .bz2/.gz).
 
     Columns: sounding_id;latitude;longitude;xco2;xco2_uncert;orbit;windspeed_u;
@@ -282,7 +325,7 @@ def read_seed_csv(path: str | Path, cfg: Ingest | None = None) -> list[Track]:
     cfg = cfg or Ingest()
     path = Path(path)
     try:
-        raw = pd.read_csv(path, sep=";", low_memory=False)
+        raw = pd.read_csv(path, sep=";", low_memory=False, nrows=cfg.max_soundings_per_file + 1)
     except (OSError, EOFError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise InputError(path, f"not a readable ';'-separated CSV ({_exc_line(exc, path)})") from None
     missing = [c for c in ("sounding_id", "latitude", "longitude", "xco2", "xco2_uncert", "orbit",
@@ -292,6 +335,9 @@ def read_seed_csv(path: str | Path, cfg: Ingest | None = None) -> list[Track]:
         raise InputError(path, f"missing columns {', '.join(missing)}{hint}")
     if raw.empty:
         return []
+    if len(raw) > cfg.max_soundings_per_file:
+        raise InputError(path, f"holds more than [ingest] max_soundings_per_file = {cfg.max_soundings_per_file:,} "
+                               "soundings; not read")
     num = raw.apply(pd.to_numeric, errors="coerce")
     sid = num["sounding_id"]
     bad_id = sid.isna()
@@ -315,19 +361,20 @@ def read_seed_csv(path: str | Path, cfg: Ingest | None = None) -> list[Track]:
         "tcwv_kg_m2": num.get("tcwv", pd.Series(np.nan, index=num.index)).to_numpy(float),
     })
     qf = num["flag"].fillna(99).to_numpy() if "flag" in num else None
-    keep = _screen(df, cfg, qf)
+    df = _check_rows(df, path, notes)
+    keep = _screen(df, cfg, qf[df.index.to_numpy()] if qf is not None else None)
     orbit = num["orbit"].to_numpy()[keep.index.to_numpy()]
     ok = np.isfinite(orbit)
     keep, orbit = keep.loc[ok], orbit[ok].astype(np.int64)
     return list(_tracks_from_table(keep.reset_index(drop=True), "OCO-2", path.name, orbit, cfg))
 
 
-def read_file(path: str | Path, cfg: Ingest | None = None) -> list[Track]:
+def read_file(path: str | Path, cfg: Ingest | None = None, notes: list[str] | None = None) -> list[Track]:
     """Dispatch on the file name: CSV archive or Lite NetCDF4."""
     path = Path(path)
     if path.name.lower().endswith(CSV_SUFFIXES):
-        return read_seed_csv(path, cfg)
-    return read_lite(path, cfg)
+        return read_seed_csv(path, cfg, notes)
+    return read_lite(path, cfg, notes)
 
 
 def iter_tracks(paths, cfg: Ingest | None = None, errors: list | None = None) -> Iterator[Track]:

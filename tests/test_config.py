@@ -11,7 +11,7 @@ def test_repo_atlas_toml_matches_defaults():
     """atlas.toml documents the defaults: every value in it equals the dataclass default."""
     cfg = load_config(ROOT / "atlas.toml")
     default = Config()
-    for section in ("ingest", "detect", "quantify", "attribute", "simulate", "compute", "site"):
+    for section in ("ingest", "detect", "quantify", "attribute", "plausible", "simulate", "compute", "site"):
         assert getattr(cfg, section) == getattr(default, section), section
 
 

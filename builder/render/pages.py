@@ -277,7 +277,8 @@ def source_pages(rd: Renderer, model: Model, progress: bool = False) -> None:
         rows = _overpass_rows(model, overpasses)
         chart_rows = [dict(day=r["day"], date=r["date"], observed=r.get("emission_kg_s"),
                            observed_unc=r.get("emission_unc_kg_s"), detected=bool(r.get("detected")), gp=r["gp"],
-                           gp_unc=r["gp_unc"], inventory=r.get("inventory_kg_s")) for r in rows if r["day"] is not None]
+                           gp_unc=r["gp_unc"], inventory=r.get("inventory_kg_s")) for r in rows
+                      if r["day"] is not None and not r.get("flag_implausible")]  # implausible: downloads only
         dets = model.detections_by_source.get(sid, [])
         rd.writer.csv_rows(f"{path}{slug}-overpasses.csv", list(model.result.overpasses.columns), overpasses)
         rd.writer.json(f"{path}{slug}.json", dict(source=source, summary=model.summary_by_id.get(sid),
@@ -417,6 +418,8 @@ def anomaly_flags(d: dict) -> list[str]:
         flags.append("low significance")
     if d.get("flag_parallel_wind"):
         flags.append("wind along track")
+    if d.get("flag_implausible"):
+        flags.append(f"implausible ({d.get('implausible_reason') or 'outside the plausible bounds'})")
     return flags
 
 

@@ -128,12 +128,47 @@ def watch_loop(watch: list[Path], rebuild: Callable[[], None], version: Version,
         print(f"rebuilt in {time.perf_counter() - t0:.1f} s", flush=True)
 
 
+class BoundedServer(http.server.ThreadingHTTPServer):
+    """At most ``max_threads`` connections served at once (more are closed at once), and a
+    connection idle for ``idle_timeout`` seconds is dropped: half-open connections cannot pile up
+    threads."""
+
+    daemon_threads = True
+
+    def __init__(self, address, handler, *, max_threads: int = 32, idle_timeout: float = 10.0):
+        self.idle_timeout = idle_timeout
+        self._slots = threading.BoundedSemaphore(max_threads)
+        super().__init__(address, handler)
+
+    def get_request(self):
+        sock, addr = super().get_request()
+        sock.settimeout(self.idle_timeout)
+        return sock, addr
+
+    def process_request(self, request, client_address):
+        if not self._slots.acquire(blocking=False):  # all busy: refuse this one, keep serving the others
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+
 def start(site_dir: Path, port: int, rebuild: Callable[[], None], watch: list[Path], *,
-          interval: float = 1.0) -> tuple[http.server.ThreadingHTTPServer, threading.Event]:
+          interval: float = 1.0, max_threads: int = 32,
+          idle_timeout: float = 10.0) -> tuple[http.server.ThreadingHTTPServer, threading.Event]:
     """Start server and watcher threads; return the server and the event that stops the watcher."""
     version = Version()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port),
-                                             partial(Handler, site_dir=Path(site_dir), version=version))
+    server = BoundedServer(("127.0.0.1", port), partial(Handler, site_dir=Path(site_dir), version=version),
+                           max_threads=max_threads, idle_timeout=idle_timeout)
     stop = threading.Event()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     threading.Thread(target=watch_loop, args=(list(watch), rebuild, version, stop, interval), daemon=True).start()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from builder.csvsafe import csv_safe, safe_text_columns  # the one shared helper (also for build/*.csv)
 from builder.render.model import clean, records
 
 
@@ -43,10 +44,7 @@ class SiteWriter:
         self.write(rel_path, dumps(obj) + "\n")
 
     def csv(self, rel_path: str, df: pd.DataFrame) -> None:
-        text_cols = [c for c in df.columns if df[c].dtype == object or str(df[c].dtype) in ("str", "string")]
-        if text_cols:
-            df = df.assign(**{c: df[c].map(csv_safe) for c in text_cols})
-        self.write(rel_path, df.to_csv(index=False, lineterminator="\n"))
+        self.write(rel_path, safe_text_columns(df).to_csv(index=False, lineterminator="\n"))
 
     def csv_rows(self, rel_path: str, columns: list[str], rows: list[dict]) -> None:
         """Small CSV from plain rows (much faster than pandas for one page's table)."""
@@ -55,14 +53,6 @@ class SiteWriter:
         w.writerow(columns)
         w.writerows([["" if r.get(c) is None else csv_safe(r.get(c)) for c in columns] for r in rows])
         self.write(rel_path, buf.getvalue())
-
-
-def csv_safe(value):
-    """Neutralise spreadsheet formulas in text cells (OWASP "CSV injection"): a string
-    starting with = + - @ or a tab/CR gets a leading apostrophe. Numbers are untouched."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def dumps(obj) -> str:
