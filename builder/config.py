@@ -103,7 +103,8 @@ class Plausible:
 
     max_inventory_t_yr: float = 1e8   #: inventory rows above (100 Mt/yr) are rejected; the largest plant emits ~40
     max_wind_m_s: float = 30.0        #: estimates made with a faster wind are flagged implausible
-    max_emission_t_yr: float = 6e7    #: implied emissions above (60 Mt/yr, or 2x the source's inventory) are flagged
+    max_emission_t_yr: float = 6e7    #: implied emissions above (60 Mt/yr, or the multiple below of the inventory) are flagged
+    max_inventory_multiple: float = 4.0  #: ... whichever is larger (a source of 30 Mt/yr may be seen at 100)
 
 
 @dataclass(frozen=True)

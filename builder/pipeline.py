@@ -427,7 +427,7 @@ def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_
     detections, overpasses = apply_bounds(detections, overpasses, cfg.plausible)  # implausible: never a plume
     candidates = find_candidates(detections.loc[~detections["flag_implausible"].to_numpy(bool)], cfg.attribute)
     detections = classify_anomalies(detections, candidates)
-    summary_table = compare(plausible_only(overpasses))
+    summary_table = compare(plausible_only(overpasses, cfg.plausible))
     t2 = time.perf_counter()
     summary = {
         "n_files": len(ordered),

@@ -1444,3 +1444,23 @@ def test_log_lines_escape_control_characters():
     rec = logging.LogRecord("atlas", logging.WARNING, __file__, 1, "cannot read %s", ("a\nb\x1b[31m.nc4",), None)
     line = PrintableFormatter("atlas: %(message)s").format(rec)
     assert line == "atlas: cannot read a\\nb\\x1b[31m.nc4"
+
+
+def test_the_comparison_keeps_large_estimates_and_drops_only_implausible_winds():
+    """Flagging a large estimate as implausible must not remove it from the per-source ratio:
+    cutting the upper noise tail would bias every ratio low (builder.plausible module doc).
+    Only a fault of the input (a 47 m/s wind) removes an overpass from the combination."""
+    from builder.compare import compare
+    from builder.config import Plausible
+    from builder.plausible import flag_implausible, plausible_only
+
+    base = {"source_id": "S", "instrument": "OCO-2", "detected": False, "detection_id": "",
+            "inventory_kg_s": 100.0, "emission_unc_kg_s": 150.0, "wind_v_m_s": 0.0}
+    rows = pd.DataFrame([dict(base, orbit=1, emission_kg_s=-50.0, wind_u_m_s=5.0),
+                         dict(base, orbit=2, emission_kg_s=450.0, wind_u_m_s=5.0),     # 4.5 x inventory
+                         dict(base, orbit=3, emission_kg_s=5000.0, wind_u_m_s=47.0)])  # faulty wind
+    cfg = Plausible(max_emission_t_yr=1e6)       # so that orbit 2 counts as an implausible estimate
+    flagged = flag_implausible(rows, cfg)
+    assert flagged["flag_implausible"].tolist() == [False, True, True]
+    s = compare(plausible_only(flagged, cfg)).iloc[0]
+    assert s["n_measured"] == 2 and s["ratio"] == pytest.approx(2.0)     # (-0.5 + 4.5) / 2
