@@ -357,7 +357,7 @@ def test_empty_result_renders(tmp_path):
         overpasses=pd.DataFrame(columns=tables.OVERPASS_COLUMNS), candidates=pd.DataFrame(columns=tables.CANDIDATE_COLUMNS),
         source_summary=pd.DataFrame(columns=tables.SOURCE_SUMMARY_COLUMNS), summary={"simulated": False})
     stats = render_site(config(search=False), empty, tmp_path)
-    assert stats["n_pages"] == 11  # generated sections and content pages, no source/detection pages
+    assert stats["n_pages"] == 16  # sections, content pages, countries index + 4 countries; no source/detection pages
     broken, _ = broken_links(tmp_path)
     assert broken == [] and not (tmp_path / "pagefind").exists()
     assert not (tmp_path / "sources/coco2-1001").exists()

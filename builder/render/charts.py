@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from markupsafe import escape
 
+from builder.render.fmt import sig
+
 W, H = 640, 360
 PAD_L, PAD_R, PAD_T, PAD_B = 64, 16, 16, 48
 
@@ -22,16 +24,6 @@ PAD_L, PAD_R, PAD_T, PAD_B = 64, 16, 16, 48
 def _f(v: float) -> str:
     """Deterministic coordinate text (0.1 px is plenty)."""
     return f"{v:.1f}"
-
-
-def sig(v: float, n: int = 3) -> str:
-    """``v`` rounded to ``n`` significant digits, without exponent notation (1234 -> "1,230")."""
-    if not math.isfinite(v):
-        return "—"
-    if v == 0:
-        return "0"
-    digits = n - 1 - math.floor(math.log10(abs(v)))
-    return f"{round(v, digits):,.{max(digits, 0)}f}"
 
 
 def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:

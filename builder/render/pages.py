@@ -18,7 +18,8 @@ from markupsafe import Markup
 
 from builder import physics
 from builder.config import Config
-from builder.render import charts, maps, urls
+from builder import countries
+from builder.render import charts, countries as country_render, fmt, maps, search, urls
 from builder.render.content import load_pages
 from builder.render.model import (Model, build_model, day_number, iso_day, kg_s_to_t_yr,
                                   parse_alternatives, source_scatter_point, t_yr_to_kg_s, wind_text)
@@ -27,7 +28,7 @@ from builder.render.writer import SiteWriter, geojson, iso_times, overpass_geojs
 from builder.results import BuildResult
 
 #: Site sections that content pages may not shadow.
-RESERVED = {"sources", "detections", "candidates", "downloads", "search", "assets", "pagefind", "404", "index"}
+RESERVED = {"sources", "countries", "detections", "candidates", "downloads", "search", "assets", "pagefind", "404", "index"}
 
 
 def site_path(cfg: Config, folder: str) -> Path:
@@ -38,31 +39,8 @@ def site_path(cfg: Config, folder: str) -> Path:
 
 # --------------------------------------------------------------------------- formatting
 
-
-def _finite(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def num(v, fmt: str = "sig3", unit: str = "") -> str:
-    """A number (3 significant digits by default, or a format spec) or an em dash when missing."""
-    if not _finite(v):
-        return "—"
-    text = charts.sig(v, 3) if fmt == "sig3" else format(v, fmt)
-    return f"{text} {unit}".strip()
-
-
-def pm(v, unc, fmt: str = "sig3", unit: str = "") -> str:
-    """'value ± unc unit' (or just the value); the uncertainty has 2 significant digits."""
-    if not _finite(v):
-        return "—"
-    if not _finite(unc):
-        return num(v, fmt, unit)
-    return f"{num(v, fmt)} ± {charts.sig(unc, 2)} {unit}".strip()
-
-
-def big(v) -> str:
-    """Thousands separators: 2,345,678."""
-    return f"{v:,.0f}" if _finite(v) else "—"
+_finite = fmt.finite
+num, pm, big = fmt.num, fmt.pm, fmt.big
 
 
 def make_env(cfg: Config) -> jinja2.Environment:
@@ -70,7 +48,7 @@ def make_env(cfg: Config) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(site_path(cfg, cfg.site.templates))),
                              autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(num=num, pm=pm, big=big, day=iso_day)
+    env.filters.update(num=num, pm=pm, big=big, day=iso_day, file_size=fmt.file_size, mt_yr=fmt.mt_yr)
     env.globals.update(wind=wind_text, mt_yr=lambda kg_s: kg_s_to_t_yr(kg_s) / 1e6 if _finite(kg_s) else None)
     return env
 
@@ -111,10 +89,10 @@ def _index_rows(model: Model) -> list[list]:
     rows = []
     for s in sorted(model.sources, key=lambda s: (-(s.get("emission_t_yr") or 0), s["source_id"])):
         sm = model.summary_by_id.get(s["source_id"], {})
-        rows.append([s["source_id"], s.get("name") or "", s.get("country") or "", s.get("kind") or "",
-                     s.get("fuel") or "", s.get("emission_t_yr"), s.get("latitude"), s.get("longitude"),
-                     sm.get("n_overpasses") or 0, sm.get("n_detected") or 0, sm.get("ratio"),
-                     model.source_href(s["source_id"]) or ""])
+        rows.append([s["source_id"], s.get("name") or "", countries.country_name(s.get("country")),
+                     s.get("kind") or "", s.get("fuel") or "", s.get("emission_t_yr"), s.get("latitude"),
+                     s.get("longitude"), sm.get("n_overpasses") or 0, sm.get("n_detected") or 0, sm.get("ratio"),
+                     model.source_href(s["source_id"]) or "", countries.region_name(s.get("country"))])
     return rows
 
 
@@ -122,7 +100,7 @@ def write_data_files(model: Model, writer: SiteWriter) -> None:
     """JSON files read by the home map and the sources table (assets/data/)."""
     writer.json("assets/data/sources.json", dict(
         columns=["id", "name", "country", "kind", "fuel", "emission_t_yr", "lat", "lon", "n_overpasses",
-                 "n_detected", "ratio", "href"], rows=_index_rows(model)))
+                 "n_detected", "ratio", "href", "region"], rows=_index_rows(model)))
     det_rows = [[d["detection_id"], d["latitude"], d["longitude"], 1 if d["source_id"] else 0,
                  d.get("source_name") or "", d.get("emission_kg_s"), d.get("emission_unc_kg_s"),
                  iso_day(d.get("time_utc")), urls.detection_page(d["detection_id"])] for d in model.detections]
@@ -213,8 +191,8 @@ def _median(values: list[float]) -> float | None:
 
 def sources_index(rd: Renderer, model: Model) -> None:
     kinds = sorted({s.get("kind") or "" for s in model.sources} - {""})
-    countries = sorted({s.get("country") or "" for s in model.sources} - {""})
-    rd.page("sources/", "sources.html", title="Sources", kinds=kinds, countries=countries,
+    names = sorted({countries.country_name(s.get("country")) for s in model.sources} - {""})
+    rd.page("sources/", "sources.html", title="Sources", kinds=kinds, countries=names,
             n_sources=len(model.sources), n_pages=len(model.page_sources))
 
 
@@ -274,6 +252,8 @@ def source_pages(rd: Renderer, model: Model, progress: bool = False) -> None:
         rd.writer.json(f"{path}{slug}.json", dict(source=source, summary=model.summary_by_id.get(sid),
                                                   overpasses=overpasses, detections=dets))
         rd.page(path, "source.html", title=source.get("name") or sid, source=source,
+                place=countries.place_name(source.get("country")),
+                country_href=country_render.country_page(source.get("country")),
                 ssum=model.summary_by_id.get(sid, {}), overpasses=rows, detections=dets,
                 map_=_source_map(model, source, overpasses, urls.root_prefix(path)),
                 chart=Markup(charts.emission_timeseries(chart_rows)) if chart_rows else None,
@@ -458,7 +438,7 @@ def _value(key: str, v) -> str:
     if isinstance(v, float):
         if any(k in str(key) for k in _PERCENT_KEYS) and -1.0 <= v <= 1.0:
             return f"{100 * v:.1f}%"
-        return charts.sig(v, 3)
+        return fmt.sig(v, 3)
     if isinstance(v, int):
         return f"{v:,}"
     return str(v)
@@ -523,20 +503,24 @@ def sitemap(cfg: Config, writer: SiteWriter) -> None:
 
 
 def write_all(cfg: Config, result: BuildResult, writer: SiteWriter, vendor: list[dict], *,
-              progress: bool = False) -> list[str]:
-    """Write every page and data file; return the errors of skipped content files."""
+              progress: bool = False) -> tuple[list[str], list[dict]]:
+    """Write every page and data file; return the errors of skipped content files and
+    the search records of the sources (builder.render.search)."""
     model = build_model(result)
     content, skipped = load_pages(site_path(cfg, cfg.site.content))
     for p in [p for p in content if p.slug in RESERVED]:
         skipped.append(f"{p.source}: the name {p.slug!r} is reserved for a generated section")
         content.remove(p)
-    nav = [("", "Map"), ("sources/", "Sources"), ("detections/", "Anomalies"), ("candidates/", "Candidates")]
+    nav = [("", "Map"), ("sources/", "Sources"), ("countries/", "Countries"), ("detections/", "Anomalies"),
+           ("candidates/", "Candidates")]
     nav += [(f"{p.slug}/", p.title) for p in content] + [("downloads/", "Downloads"), ("search/", "Search")]
     rd = Renderer(cfg, make_env(cfg), model, nav, writer)
     write_data_files(model, writer)
     files = write_downloads(model, writer)
     home_page(rd, model)
     sources_index(rd, model)
+    groups = country_render.group(model)
+    country_render.country_pages(rd, model, groups)
     source_pages(rd, model, progress)
     detections_index(rd, model)
     detection_pages(rd, model)
@@ -547,4 +531,6 @@ def write_all(cfg: Config, result: BuildResult, writer: SiteWriter, vendor: list
     rd.page("search/", "search.html", title="Search", search_enabled=cfg.site.search)
     rd.page("404.html", "404.html", title="Page not found", absolute=True)
     sitemap(cfg, writer)
-    return skipped
+    where = country_render.locations(groups)
+    records = search.source_records(model.sources, lambda sid: model.source_href(sid) or where[sid])
+    return skipped, records

@@ -22,8 +22,16 @@
     return e;
   }
 
+  /* Significant digits with thousands separators, never exponents: 5321.4 -> "5,320"
+     (the twin of builder/render/fmt.py sig). */
   function fmt(v, digits) {
-    return (v === null || v === undefined) ? "—" : Number(v).toPrecision(digits || 3);
+    if (v === null || v === undefined || !isFinite(v)) { return "—"; }
+    v = Number(v);
+    if (v === 0) { return "0"; }
+    var d = (digits || 3) - 1 - Math.floor(Math.log10(Math.abs(v)));
+    var r = d >= 0 ? Math.round(v * Math.pow(10, d)) / Math.pow(10, d) : Math.round(v / Math.pow(10, -d)) * Math.pow(10, -d);
+    var f = Math.max(d, 0);
+    return r.toLocaleString("en", {minimumFractionDigits: f, maximumFractionDigits: f});
   }
 
   function popup(title, lines, href, root) {

@@ -1,0 +1,94 @@
+"""Country pages and their static source lists (builder.render.countries)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from builder.compare import SYSTEMATIC_REL
+from builder.render import countries as cr
+
+
+def test_combined_ratio_keeps_the_shared_systematic_once():
+    u = math.sqrt(0.3 ** 2 + SYSTEMATIC_REL ** 2)
+    r, unc, n = cr.combined_ratio([dict(ratio=1.0, ratio_unc=u), dict(ratio=0.5, ratio_unc=u),
+                                   dict(ratio=None, ratio_unc=0.1), dict(ratio=2.0, ratio_unc=None)])
+    assert n == 2 and r == pytest.approx(0.75)
+    assert unc == pytest.approx(math.sqrt(0.3 ** 2 / 2 + SYSTEMATIC_REL ** 2))
+    assert cr.combined_ratio([]) == (None, None, 0)
+
+
+def test_list_pages_and_anchors():
+    assert cr.list_page("pol", 1) == "countries/pol/" and cr.list_page("usa", 3) == "countries/usa/3/"
+    assert cr.country_page("USA-AL") == "countries/usa/" and cr.country_page("") == "countries/unknown/"
+    assert cr.anchor("coco2-15522") == "s-coco2-15522"
+
+
+# --------------------------------------------------------------------------- on the demo site
+
+import re  # noqa: E402
+from html.parser import HTMLParser  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from builder.config import load_config  # noqa: E402
+from builder.render import render_site, urls  # noqa: E402
+from builder.render.fixture import demo_result  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    out = tmp_path_factory.mktemp("site")
+    render_site(load_config(REPO / "atlas.toml", site={"search": False}), demo_result(), out)
+    return out
+
+
+class _Hrefs(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs, self.ids = [], set()
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "a" and a.get("href"):
+            self.hrefs.append(a["href"])
+        if a.get("id"):
+            self.ids.add(a["id"])
+
+
+def _parse(path: Path) -> _Hrefs:
+    p = _Hrefs()
+    p.feed(path.read_text(encoding="utf-8"))
+    return p
+
+
+def test_country_pages_list_every_source(site):
+    r = demo_result()
+    assert (site / "countries/index.html").exists()
+    pol = (site / "countries/pol/index.html").read_text(encoding="utf-8")
+    assert "<h1>Poland" in pol and 'href="../../sources/coco2-1001/"' in pol and 'id="s-coco2-1001"' in pol
+    zaf = _parse(site / "countries/zaf/index.html")
+    assert {"s-coco2-1002", "s-coco2-1003"} <= zaf.ids
+    for sid, country in zip(r.sources.source_id, r.sources.country):
+        assert "s-" + urls.slugify(sid) in _parse(site / cr.country_page(country) / "index.html").ids, sid
+
+
+def test_no_javascript_crawl_from_home_reaches_every_source_page(site):
+    """Follow plain <a href> links only (what a crawler or a no-JS reader can do)."""
+    seen, todo = set(), ["index.html"]
+    while todo:
+        rel = todo.pop()
+        if rel in seen:
+            continue
+        seen.add(rel)
+        for href in _parse(site / rel).hrefs:
+            if re.match(r"^[a-z]+:|^#|^/", href):
+                continue
+            target = (site / rel).parent / href.split("#")[0]
+            target = target / "index.html" if href.split("#")[0].endswith("/") or target.is_dir() else target
+            if target.suffix == ".html" and target.exists():
+                todo.append(target.resolve().relative_to(site.resolve()).as_posix())
+    pages = {p.relative_to(site).as_posix() for p in site.glob("sources/*/index.html")}
+    assert pages and pages <= seen, sorted(pages - seen)
