@@ -140,12 +140,28 @@ def test_detection_page_profile_chart(page, base_url):
     watch.check()
 
 
-@pytest.mark.parametrize("query,expected", [("Matimba", "Matimba"), ("coco2-1001", "Bełchatów"), ("JPN", "Tokyo"),
-                                            ("OCO-2-22001-2018080711300044", "orbit 22001")])
+@pytest.mark.parametrize("query,expected", [
+    ("Matimba", "Matimba"), ("coco2-1001", "Bełchatów"), ("1001", "Bełchatów"), ("JPN", "Tokyo"),
+    ("Belchatow", "Bełchatów"), ("Bełchatów", "Bełchatów"), ("Poland", "Poland"), ("South Africa", "South Africa"),
+    ("Japan", "Tokyo"), ("oil", "Quiet Creek"),
+    ("OCO-2-22001-2018080711300044", "orbit 22001"), ("2018-08-07", "orbit 22001"), ("22001", "orbit 22001")])
 def test_search_finds_sources(page, base_url, query, expected):
     pg, watch = page
     pg.goto(base_url + "search/?q=" + query)
     pg.wait_for_selector(".pagefind-ui__result-link")
     titles = pg.locator(".pagefind-ui__result-link").all_inner_texts()
     assert any(expected in t for t in titles), titles
+    watch.check()
+
+
+def test_search_result_of_a_source_without_page_opens_its_row(page, base_url):
+    """Quiet Creek (coco2-1004) has no page of its own: its result leads to its row on the country list."""
+    pg, watch = page
+    pg.goto(base_url + "search/?q=Quiet")
+    pg.wait_for_selector(".pagefind-ui__result-link")
+    link = pg.locator(".pagefind-ui__result-link", has_text="Quiet Creek").first
+    assert "countries/usa/#s-coco2-1004" in link.get_attribute("href")
+    link.click()
+    pg.wait_for_url("**/countries/usa/#s-coco2-1004")
+    assert pg.locator("#s-coco2-1004").is_visible() and "Quiet Creek" in pg.locator("#s-coco2-1004").inner_text()
     watch.check()

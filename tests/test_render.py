@@ -377,13 +377,17 @@ def test_render_speed_and_page_weight(tmp_path):
 
 
 def test_validation_sections_flatten_nested_summaries():
-    from builder.render.pages import validation_sections
-    v = {"recall": 0.25, "meets": {"recall": False}, "emission": {"n": 13, "within_30pct": 0.615, "x": {"y": 2.0}},
-         "recall_by_bin": [{"bin": "0-10", "n": 4, "recall": 0.5}, {"bin": ">10", "n": 2, "extra": None}]}
+    from builder.render.validation_view import validation_sections
+    v = {"recall": 0.25, "meets": {"recall": False}, "emission": {"n": 13, "within_30pct": 0.615, "x": {"y": 2.0},
+                                                                  "median_ul_over_truth": 8.47},
+         "recall_by_bin": [{"bin": "0-10", "n": 4, "recall": 0.5}, {"bin": ">10", "n": 2, "extra": None}],
+         "targets": {"pull_sd": [0.9, 1.2]}}
     secs = {s["title"]: s for s in validation_sections(v)}
     assert secs["Overview"]["rows"] == [("Recall", "25.0%")]
-    assert secs["Meets"]["rows"] == [("Recall", "no")]
-    assert ("Within 30%", "61.5%") in secs["Emission"]["rows"] and ("X · Y", "2.00") in secs["Emission"]["rows"]
+    assert secs["Meets the target"]["rows"] == [("Recall", "no")]
+    assert ("Within ±30 %", "61.5%") in secs["Emission"]["rows"] and ("X · Y", "2.00") in secs["Emission"]["rows"]
+    assert ("Median upper limit / truth", "8.47") in secs["Emission"]["rows"]   # not "Median ul over truth"
+    assert secs["Targets"]["rows"] == [("Pull standard deviation", "0.900 to 1.20")]
     assert secs["Recall by bin"]["columns"] == ["Bin", "Count", "Recall", "Extra"]
     assert secs["Recall by bin"]["table"][1] == [">10", "2", "—", "—"]
 

@@ -92,3 +92,12 @@ def test_no_javascript_crawl_from_home_reaches_every_source_page(site):
                 todo.append(target.resolve().relative_to(site.resolve()).as_posix())
     pages = {p.relative_to(site).as_posix() for p in site.glob("sources/*/index.html")}
     assert pages and pages <= seen, sorted(pages - seen)
+
+
+def test_source_page_names_its_plant_and_says_where_the_name_comes_from(site):
+    html = (site / "sources/coco2-1001/index.html").read_text(encoding="utf-8")
+    assert "<h1>Bełchatów — coal, 5,472 MW (POL) <small class=\"page-id\">coco2-1001</small></h1>" in html
+    assert "GPPD v1.2.0: “Bełchatów”, the nearest coal plant, 0.21 km from this unit" in html
+    assert 'href="../../countries/pol/">Poland</a>' in html
+    quiet = (site / "countries/usa/index.html").read_text(encoding="utf-8")
+    assert "<th scope=\"col\">State</th>" in quiet and "<td>Kansas</td>" in quiet

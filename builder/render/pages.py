@@ -20,6 +20,7 @@ from builder import physics
 from builder.config import Config
 from builder import countries
 from builder.render import charts, countries as country_render, fmt, maps, search, urls
+from builder.render.validation_view import validation_sections
 from builder.render.content import load_pages
 from builder.render.model import (Model, build_model, day_number, iso_day, kg_s_to_t_yr,
                                   parse_alternatives, source_scatter_point, t_yr_to_kg_s, wind_text)
@@ -410,71 +411,6 @@ def candidates_page(rd: Renderer, model: Model) -> None:
                  members=[(did, urls.detection_page(did)) for did in c["members"]]) for c in model.candidates]
     rd.page("candidates/", "candidates.html", title="Candidate new sources", rows=rows,
             map_=maps.render_map(m, root, "Map of candidate new sources and their detections"))
-
-
-#: Validation sections shown open on the methods page; the others go under "More validation numbers".
-_MAIN_SECTIONS = ("Overview", "Headline", "Emission", "Attribution all", "Recall by emission")
-_PERCENT_KEYS = ("recall", "accuracy", "within", "inside", "rel_err", "share", "fraction", "rate")
-
-
-def _label(key: str) -> str:
-    """'fp_per_1000km' -> 'False positives per 1000 km' (readable validation keys)."""
-    key = str(key)
-    if key == "n":
-        return "Count"
-    if key.startswith("n_"):
-        key = "number of " + key[2:]
-    text = key.replace("fp_", "false positives_").replace("1000km", "1000 km").replace("pct", "%")
-    text = text.replace("abs_rel_err", "absolute relative error").replace("rel_err", "relative error")
-    text = text.replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
-
-
-def _value(key: str, v) -> str:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "—"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        if any(k in str(key) for k in _PERCENT_KEYS) and -1.0 <= v <= 1.0:
-            return f"{100 * v:.1f}%"
-        return fmt.sig(v, 3)
-    if isinstance(v, int):
-        return f"{v:,}"
-    return str(v)
-
-
-def _flatten(d: dict, prefix: str = "") -> list[tuple[str, str]]:
-    rows = []
-    for k, v in d.items():
-        if isinstance(v, dict):
-            rows += _flatten(v, f"{prefix}{_label(k)} · ")
-        elif not isinstance(v, (list, tuple)):
-            rows.append((prefix + _label(k), _value(k, v)))
-    return rows
-
-
-def validation_sections(v: dict) -> list[dict]:
-    """Any (nested) validation summary as display sections: key/value tables and row tables.
-
-    Scalars go to an overview, each nested dict to its own key/value table, each
-    list of dicts to a table (columns in first-seen order). Keys are humanised,
-    fractions of recall/accuracy-like keys shown as percentages.
-    """
-    overview = [(_label(k), _value(k, x)) for k, x in v.items() if not isinstance(x, (dict, list, tuple))]
-    sections = [dict(title="Overview", rows=overview)] if overview else []
-    for k, x in v.items():
-        if isinstance(x, dict):
-            sections.append(dict(title=_label(k), rows=_flatten(x)))
-        elif isinstance(x, (list, tuple)) and x and all(isinstance(r, dict) for r in x):
-            cols = list(dict.fromkeys(c for r in x for c in r))
-            sections.append(dict(title=_label(k), columns=[_label(c) for c in cols],
-                                 table=[[_value(c, r.get(c)) for c in cols] for r in x]))
-        elif isinstance(x, (list, tuple)):
-            overview.append((_label(k), ", ".join(_value(k, i) for i in x)))
-    main = [sec for sec in sections if sec["title"] in _MAIN_SECTIONS]
-    rest = [dict(sec, more=True) for sec in sections if sec["title"] not in _MAIN_SECTIONS]
-    return main + rest
 
 
 def content_pages(rd: Renderer, model: Model, pages) -> None:
