@@ -165,3 +165,45 @@ def test_search_result_of_a_source_without_page_opens_its_row(page, base_url):
     pg.wait_for_url("**/countries/usa/#s-coco2-1004")
     assert pg.locator("#s-coco2-1004").is_visible() and "Quiet Creek" in pg.locator("#s-coco2-1004").inner_text()
     watch.check()
+
+
+def test_phone_layer_list_collapsed_and_zoom_button_clickable(browser, base_url):
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    pg = ctx.new_page()
+    watch = Watch(pg)
+    pg.goto(base_url)
+    pg.wait_for_selector("#map_home_001[data-source-count]")
+    assert pg.locator(".leaflet-control-layers").get_attribute("class").count("leaflet-control-layers-expanded") == 0
+    zoom = pg.locator("#map_home_001 .leaflet-control-zoom-in")
+    zoom.scroll_into_view_if_needed()
+    box = zoom.bounding_box()
+    hit = pg.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('.leaflet-control-zoom-in') !== null",
+                      [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
+    assert hit   # nothing (the layer list) covers the "+" button
+    before = pg.evaluate("() => document.querySelector('#map_home_001 .leaflet-map-pane').style.transform")
+    zoom.click()
+    pg.wait_for_timeout(600)
+    assert pg.evaluate("() => document.querySelector('#map_home_001 .leaflet-map-pane').style.transform") != before \
+        or pg.locator("#map_home_001 .leaflet-zoom-animated").count() > 0
+    shot(pg, "home-phone")
+    watch.check()
+    ctx.close()
+
+
+def test_wheel_scrolls_the_page_until_the_map_is_clicked(page, base_url):
+    pg, watch = page
+    pg.goto(base_url + urls.source_page("coco2-1001"))
+    pg.wait_for_selector(".leaflet-container")
+    zoom_of = "() => Object.values(window).find(v => v && v instanceof L.Map).getZoom()"
+    z0 = pg.evaluate(zoom_of)
+    pg.locator(".leaflet-container").first.scroll_into_view_if_needed()
+    box = pg.locator(".leaflet-container").first.bounding_box()
+    pg.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    pg.mouse.wheel(0, -400)
+    pg.wait_for_timeout(600)
+    assert pg.evaluate(zoom_of) == z0          # the wheel did not zoom the map
+    pg.mouse.click(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.75)   # empty map, not a marker
+    pg.mouse.wheel(0, -400)
+    pg.wait_for_timeout(800)
+    assert pg.evaluate(zoom_of) > z0           # after a click it does
+    watch.check()

@@ -44,6 +44,21 @@ class AtlasMap(folium.Map):
     default_css = [LEAFLET_CSS]
 
 
+class ResponsiveLayerControl(folium.LayerControl):
+    """The layer list, open on wide screens and collapsed behind its button on phones
+    (decided in the browser by AtlasMap.smallScreen)."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+let {{ this.get_name() }} = L.control.layers(
+    { {%- for key, val in this.base_layers.items() %}{{ key|tojson }}: {{ val }},{% endfor %} },
+    { {%- for key, val in this.overlays.items() %}{{ key|tojson }}: {{ val }},{% endfor %} },
+    Object.assign({{ this.options|tojavascript }}, {collapsed: AtlasMap.smallScreen()})
+).addTo({{ this._parent.get_name() }});
+{% endmacro %}
+""")
+
+
 class AtlasFullscreen(Fullscreen):
     default_js = [("Control.Fullscreen.js", "assets/vendor/leaflet.fullscreen/Control.FullScreen.js")]
     default_css = [("Control.FullScreen.css", "assets/vendor/leaflet.fullscreen/Control.FullScreen.css")]
@@ -249,5 +264,5 @@ def home_map(root: str, limit: int) -> RenderedMap:
     JsonCluster("Inventory sources (size = emission)", "assets/data/sources.json", "source", root, limit).add_to(m)
     JsonLayer("Blind-scan anomalies (red: a source upwind, orange: unexplained)", "assets/data/detections.json", "detection", root).add_to(m)
     JsonLayer("Candidate new sources", "assets/data/candidates.json", "candidate", root).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+    ResponsiveLayerControl().add_to(m)
     return render_map(m, root, "Map of inventory sources, detections and candidate new sources")

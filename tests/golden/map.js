@@ -35,21 +35,12 @@ json_layer_005.addTo(map_home_001);
 var json_layer_006 = L.featureGroup();
 AtlasMap.points(json_layer_006, "assets/data/candidates.json", "candidate", "", 0);
 json_layer_006.addTo(map_home_001);
-var layer_control_007_layers = {
-base_layers : {
-},
-overlays :  {
-"Inventory sources (size = emission)" : marker_cluster_004,
-"Blind-scan anomalies (red: a source upwind, orange: unexplained)" : json_layer_005,
-"Candidate new sources" : json_layer_006,
-},
-};
 let layer_control_007 = L.control.layers(
-layer_control_007_layers.base_layers,
-layer_control_007_layers.overlays,
-{
+{ },
+{"Inventory sources (size = emission)": marker_cluster_004,"Blind-scan anomalies (red: a source upwind, orange: unexplained)": json_layer_005,"Candidate new sources": json_layer_006, },
+Object.assign({
 "position": "topright",
-"collapsed": false,
+"collapsed": true,
 "autoZIndex": true,
-}
+}, {collapsed: AtlasMap.smallScreen()})
 ).addTo(map_home_001);

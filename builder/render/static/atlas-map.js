@@ -13,6 +13,20 @@
       L.geoJSON(geo, {pane: "basemap", interactive: false, attribution: "Natural Earth",
         style: {color: "#9aa5b1", weight: 0.7, fillColor: "#eef1f4", fillOpacity: 1}}).addTo(map);
     });
+    wheelAfterClick(map);
+  }
+
+  /* The mouse wheel scrolls the page, not the map, until the map is clicked or focused;
+     it scrolls the page again once the pointer or the focus leaves the map. */
+  function wheelAfterClick(map) {
+    map.scrollWheelZoom.disable();
+    map.on("click focus", function () { map.scrollWheelZoom.enable(); });
+    map.on("mouseout blur", function () { map.scrollWheelZoom.disable(); });
+  }
+
+  /* Phones: the layer list starts collapsed behind its button, off the zoom buttons. */
+  function smallScreen() {
+    return window.matchMedia("(max-width: 700px)").matches;
   }
 
   function el(tag, text, cls) {
@@ -119,5 +133,5 @@
     map.getContainer().setAttribute("data-feature-count", String(data.items.length));
   }
 
-  window.AtlasMap = {basemap: basemap, points: points, features: features};
+  window.AtlasMap = {basemap: basemap, points: points, features: features, smallScreen: smallScreen};
 })();
