@@ -237,7 +237,14 @@ def test_base_url_and_sitemap(tmp_path):
     assert "https://example.org/co2-atlas/sources/coco2-1001/" in locs
     assert not any("404" in loc for loc in locs)
     home = (tmp_path / "index.html").read_text(encoding="utf-8")
-    assert 'href="assets/atlas.css"' in home and "/co2-atlas/" not in home
+    assert 'href="assets/atlas.css"' in home and '"/co2-atlas/' not in home   # links stay relative
+    # link previews: the absolute page URL only in the canonical link and Open Graph tags
+    assert '<link rel="canonical" href="https://example.org/co2-atlas/">' in home
+    src = (tmp_path / "sources/coco2-1001/index.html").read_text(encoding="utf-8")
+    assert '<meta property="og:url" content="https://example.org/co2-atlas/sources/coco2-1001/">' in src
+    assert '<meta property="og:title" content="Bełchatów — coal, 5,472 MW (POL)">' in src
+    assert '<meta property="og:description" content="Bełchatów (Poland): satellite-observed' in src
+    assert "og:url" not in nf
 
 
 def test_malformed_content_is_skipped_and_reported(tmp_path):

@@ -75,8 +75,11 @@ class Renderer:
         if map_ is not None:
             self.writer.write(posixpath.join(posixpath.dirname(urls.output_file(path)), "map.js"), map_.script)
             map_script = "map.js"
+        canonical = ""
+        if self.cfg.site.site_url and path != "404.html":
+            canonical = self.cfg.site.site_url.rstrip("/") + urls.absolute(self.cfg.site.base_url, path)
         html = self.env.get_template(template).render(
-            **self.common, **ctx, title=title, page_path=path, root=root, url=url, nav=self.nav,
+            **self.common, **ctx, title=title, page_path=path, root=root, url=url, nav=self.nav, canonical=canonical,
             map=map_, map_script=map_script, source_url=self.model.source_href, detection_href=urls.detection_page,
             rd_threshold=f"{self.cfg.attribute.targeted_min_significance:g}")
         self.writer.page(urls.output_file(path), html)
