@@ -11,6 +11,8 @@ import json
 import shutil
 from pathlib import Path
 
+from builder.render.antimeridian import split_feature
+
 #: npm package -> files copied into assets/vendor/<package>/ (paths inside the package).
 VENDOR = {
     "leaflet": ["dist/leaflet.js", "dist/leaflet.css", "dist/images/layers.png", "dist/images/layers-2x.png",
@@ -106,7 +108,8 @@ def topojson_to_geojson(topo: dict, obj: str) -> dict:
 
 
 def write_basemap(node_modules: Path, out_dir: Path) -> None:
-    """Natural Earth 1:50m countries (world-atlas, public domain data) as GeoJSON under assets/basemap/."""
+    """Natural Earth 1:50m countries (world-atlas, public domain data) as GeoJSON under assets/basemap/,
+    split at the antimeridian (builder.render.antimeridian)."""
     pkg, name = BASEMAP_SOURCE
     src = node_modules / pkg / name
     if not src.exists():
@@ -114,4 +117,5 @@ def write_basemap(node_modules: Path, out_dir: Path) -> None:
     dst = out_dir / "assets" / "basemap" / "countries.geojson"
     dst.parent.mkdir(parents=True, exist_ok=True)
     geo = topojson_to_geojson(json.loads(src.read_text(encoding="utf-8")), "countries")
+    geo["features"] = [split_feature(f) for f in geo["features"]]   # no edge across the antimeridian
     dst.write_text(json.dumps(geo, separators=(",", ":"), ensure_ascii=False), encoding="utf-8")
