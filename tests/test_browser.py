@@ -207,3 +207,34 @@ def test_wheel_scrolls_the_page_until_the_map_is_clicked(page, base_url):
     pg.wait_for_timeout(800)
     assert pg.evaluate(zoom_of) > z0           # after a click it does
     watch.check()
+
+
+def _transferred(pg, url: str) -> tuple[int, list[str]]:
+    """Bytes of every response the page loads (uncompressed bodies, shared assets included)."""
+    sizes: dict[str, int] = {}
+    pg.on("response", lambda r: sizes.__setitem__(r.url, len(r.body())) if r.status == 200 else None)
+    pg.goto(url)
+    pg.wait_for_load_state("networkidle")
+    pg.wait_for_timeout(800)
+    return sum(sizes.values()), sorted(sizes)
+
+
+def test_source_page_weight_budget_and_fine_basemap_cells(page, base_url):
+    """A zoomed map loads only the few fine basemap cells in view, not a world at 1:50m:
+    the whole page stays under 600 kB (the issue's budget)."""
+    pg, watch = page
+    total, loaded = _transferred(pg, base_url + urls.source_page("coco2-1001"))
+    cells = [u for u in loaded if "/assets/basemap/cells/" in u]
+    assert 0 < len(cells) <= 12 and not any(u.endswith("world.geojson") for u in loaded)
+    assert any(u.endswith("/cells/10_50.json") for u in cells)   # Bełchatów at 51.3 N, 19.3 E
+    assert total <= 600_000, total
+    watch.check()
+
+
+def test_home_weight_budget_world_basemap(page, base_url):
+    pg, watch = page
+    total, loaded = _transferred(pg, base_url)
+    assert any(u.endswith("/assets/basemap/world.geojson") for u in loaded)
+    assert not any("/assets/basemap/cells/" in u for u in loaded)
+    assert total <= 1_200_000, total
+    watch.check()

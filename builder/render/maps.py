@@ -31,7 +31,7 @@ from builder.render.writer import dumps
 LEAFLET_JS = ("leaflet", "assets/vendor/leaflet/leaflet.js")
 LEAFLET_CSS = ("leaflet_css", "assets/vendor/leaflet/leaflet.css")
 ATLAS_MAP_JS = ("atlas_map", "assets/atlas-map.js")
-BASEMAP = "assets/basemap/countries.geojson"
+BASEMAP = "assets/basemap/"   # world.geojson + cells/ (builder.render.basemap)
 
 COLORS = {"source": "#5b3f8c", "attributed": "#c0392b", "unattributed": "#d68910", "candidate": "#117a65",
           "track": "#2471a3", "track_nodet": "#7f8c8d", "wind": "#1b2631"}

@@ -4,15 +4,49 @@
   "use strict";
   var COLORS = {source: "#5b3f8c", attributed: "#c0392b", unattributed: "#d68910", candidate: "#117a65"};
 
+  /* The basemap (builder/render/basemap.py): the light world layer below zoom FINE_ZOOM,
+     above it the 10-degree cells of the finer one that are in view, each fetched once. */
+  var FINE_ZOOM = 6, CELL = 10;
+  var LAND = {fillColor: "#eef1f4", fillOpacity: 1}, BORDER = {color: "#9aa5b1", weight: 0.7};
   function basemap(map, url) {
     var pane = map.createPane("basemap");
     pane.style.zIndex = 150;
     /* detections and candidates above the inventory clusters (marker pane is 600) */
     map.createPane("atlasTop").style.zIndex = 640;
-    fetch(url).then(function (r) { return r.json(); }).then(function (geo) {
-      L.geoJSON(geo, {pane: "basemap", interactive: false, attribution: "Natural Earth",
-        style: {color: "#9aa5b1", weight: 0.7, fillColor: "#eef1f4", fillOpacity: 1}}).addTo(map);
-    });
+    var world = L.geoJSON(null, {pane: "basemap", interactive: false, attribution: "Natural Earth",
+      style: {color: BORDER.color, weight: BORDER.weight, fillColor: LAND.fillColor, fillOpacity: 1}});
+    var fine = L.layerGroup([], {attribution: "Natural Earth"}), cells = {}, worldLoaded = false;
+    function loadCell(name) {
+      cells[name] = true;
+      fetch(url + "cells/" + name + ".json").then(function (r) { return r.json(); }).then(function (c) {
+        L.geoJSON(c.fill, {pane: "basemap", interactive: false,
+          style: {stroke: false, fillColor: LAND.fillColor, fillOpacity: 1}}).addTo(fine);
+        L.geoJSON(c.lines, {pane: "basemap", interactive: false, style: BORDER}).addTo(fine);
+      });
+    }
+    function update() {
+      if (map.getZoom() < FINE_ZOOM) {
+        if (!worldLoaded) {
+          worldLoaded = true;
+          fetch(url + "world.geojson").then(function (r) { return r.json(); }).then(function (g) { world.addData(g); });
+        }
+        map.removeLayer(fine);
+        world.addTo(map);
+        return;
+      }
+      map.removeLayer(world);
+      fine.addTo(map);
+      var b = map.getBounds();
+      var s = Math.max(-90, Math.floor(b.getSouth() / CELL) * CELL), n = Math.min(90, b.getNorth());
+      for (var lon = Math.floor(b.getWest() / CELL) * CELL; lon < b.getEast(); lon += CELL) {
+        var wrapped = ((lon + 180) % 360 + 360) % 360 - 180;
+        for (var lat = s; lat < n; lat += CELL) {
+          if (!cells[wrapped + "_" + lat]) { loadCell(wrapped + "_" + lat); }
+        }
+      }
+    }
+    map.on("zoomend moveend", update);
+    map.whenReady(update);
     wheelAfterClick(map);
   }
 
