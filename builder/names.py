@@ -36,6 +36,8 @@ FUEL_FAMILIES = {
     "natural gas": {"gas", "cogeneration"},
     "oil": {"oil", "cogeneration"},
 }
+#: GPPD primary fuels a CoCO2 (thermal) unit may be matched to.
+FOSSIL_FUELS = {"coal", "gas", "oil", "petcoke", "cogeneration"}
 #: Where a matched name comes from (shown on source pages, credited on the data page).
 GPPD_CREDIT = ("Global Energy Observatory, Google, KTH Royal Institute of Technology in Stockholm, Enipedia, "
                "World Resources Institute. 2019. Global Power Plant Database v1.2.0. Published on Resource Watch "
@@ -55,8 +57,9 @@ def _xyz(lat, lon) -> np.ndarray:
 
 def read_plants(path: str | Path) -> pd.DataFrame:
     """A GPPD CSV (the v1.2.0 fossil subset, or a full v1.2/v1.3 CSV or its zip) as
-    plants: gppd_idnr ("" when the file has none), name, primary_fuel (lower
-    case), capacity_mw, latitude, longitude. Rows without a name or position are dropped."""
+    fossil plants (:data:`FOSSIL_FUELS`): gppd_idnr ("" when the file has none), name,
+    primary_fuel (lower case), capacity_mw, latitude, longitude. Rows without a name
+    or position are dropped."""
     from builder.inventory import _read_csv, clean_text  # reuse the tolerant CSV / zip reader
 
     raw = _read_csv(Path(path))
@@ -70,6 +73,7 @@ def read_plants(path: str | Path) -> pd.DataFrame:
         "longitude": pd.to_numeric(raw["longitude"], errors="coerce"),
     })
     ok = (out["name"] != "") & out["latitude"].between(-90, 90) & out["longitude"].between(-180, 180)
+    ok &= out["primary_fuel"].isin(FOSSIL_FUELS)   # a full GPPD also lists hydro, solar, wind ...
     return out.loc[ok].reset_index(drop=True)
 
 
@@ -185,7 +189,8 @@ def apply_names(sources: pd.DataFrame, coco2_folder: Path, extra_inventories, ro
             parts.append(match(sources, read_plants(path)).assign(credit=f"GPPD ({path.name})"))
         except (InputError, OSError, ValueError, KeyError) as exc:
             reason = exc.reason if isinstance(exc, InputError) else exc
-            skipped.append(SkippedItem(path.name, f"plant names not matched from this GPPD file: {reason}", "inventory"))
+            skipped.append(SkippedItem(path.name, f"plant names not matched from this GPPD file: {reason}",
+                                       "inventory"))
     try:
         parts.append(read_crosswalk(Path(coco2_folder) / CROSSWALK_FILE).assign(credit="GPPD v1.2.0"))
     except (OSError, ValueError, KeyError, pd.errors.ParserError) as exc:

@@ -88,3 +88,18 @@ def test_apply_names_reports_a_bad_gppd_file_and_falls_back(tmp_path):
     out = names.apply_names(units.head(50), EMBEDDED, ["cities:x.csv", "gppd:bad.csv"], tmp_path, skipped)
     assert [s.item for s in skipped] == ["bad.csv"] and "plant names" in skipped[0].reason
     assert (out["name_source"].isin(["GPPD v1.2.0", ""])).all() and (out["plant_name"] != "").any()
+
+
+def test_a_full_gppd_zip_is_read_and_only_its_fossil_plants_match(tmp_path):
+    """`atlas fetch inventories` stores the full GPPD as a zip with hydro, solar ... plants too."""
+    import zipfile
+    csv = tmp_path / "global_power_plant_database.csv"
+    csv.write_text("country,name,gppd_idnr,capacity_mw,latitude,longitude,primary_fuel\n"
+                   "POL,Solar next door,WRI1,5,51.2660,19.3260,Solar\n"
+                   "POL,Belchatow Power Station,WRI2,5102,51.2665,19.3300,Coal\n", encoding="utf-8")
+    with zipfile.ZipFile(tmp_path / "global_power_plant_database_v_1_3.zip", "w") as zf:
+        zf.write(csv, csv.name)
+    plants = names.read_plants(tmp_path / "global_power_plant_database_v_1_3.zip")
+    assert plants["gppd_idnr"].tolist() == ["WRI2"]
+    cw = names.match(_units(("coco2-15522", "coal", 51.266, 19.326)), plants)
+    assert cw["gppd_idnr"].tolist() == ["WRI2"] and cw["name"].tolist() == ["Belchatow Power Station"]

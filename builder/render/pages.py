@@ -16,9 +16,8 @@ import jinja2
 import numpy as np
 from markupsafe import Markup
 
-from builder import physics
+from builder import countries, physics
 from builder.config import Config
-from builder import countries
 from builder.render import charts, countries as country_render, fmt, maps, search, urls
 from builder.render.validation_view import validation_sections
 from builder.render.content import load_pages
@@ -29,7 +28,8 @@ from builder.render.writer import SiteWriter, geojson, iso_times, overpass_geojs
 from builder.results import BuildResult
 
 #: Site sections that content pages may not shadow.
-RESERVED = {"sources", "countries", "detections", "candidates", "downloads", "search", "assets", "pagefind", "404", "index"}
+RESERVED = {"sources", "countries", "detections", "candidates", "downloads", "search", "assets", "pagefind", "404",
+            "index"}
 
 
 def site_path(cfg: Config, folder: str) -> Path:
