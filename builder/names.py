@@ -177,8 +177,9 @@ def apply_names(sources: pd.DataFrame, coco2_folder: Path, extra_inventories, ro
                 skipped: list) -> pd.DataFrame:
     """Name the CoCO2 units: matched now against each configured GPPD file (a full
     GPPD, as ``atlas fetch inventories`` downloads it), then, for units still
-    unnamed, from the crosswalk shipped beside the catalogue. Problems are
-    reported in ``skipped``, never fatal."""
+    unnamed, from the crosswalk shipped beside the catalogue. Never fatal: an
+    unreadable GPPD file is reported once, by the inventory loader that reads it
+    too; an unreadable crosswalk is reported in ``skipped``."""
     from builder.results import SkippedItem
     from builder.soundings import InputError
 
@@ -187,10 +188,8 @@ def apply_names(sources: pd.DataFrame, coco2_folder: Path, extra_inventories, ro
         path = Path(raw) if Path(raw).is_absolute() else (Path(root) / raw).resolve()
         try:
             parts.append(match(sources, read_plants(path)).assign(credit=f"GPPD ({path.name})"))
-        except (InputError, OSError, ValueError, KeyError) as exc:
-            reason = exc.reason if isinstance(exc, InputError) else exc
-            skipped.append(SkippedItem(path.name, f"plant names not matched from this GPPD file: {reason}",
-                                       "inventory"))
+        except (InputError, OSError, ValueError, KeyError):
+            pass   # the inventory loader reads the same file and reports why it cannot (one line per problem)
     try:
         parts.append(read_crosswalk(Path(coco2_folder) / CROSSWALK_FILE).assign(credit="GPPD v1.2.0"))
     except (OSError, ValueError, KeyError, pd.errors.ParserError) as exc:

@@ -81,13 +81,18 @@ def test_derive_script_reproduces_the_shipped_crosswalk(tmp_path):
     assert dest.read_bytes() == (EMBEDDED / names.CROSSWALK_FILE).read_bytes()
 
 
-def test_apply_names_reports_a_bad_gppd_file_and_falls_back(tmp_path):
+def test_apply_names_falls_back_to_the_shipped_crosswalk(tmp_path):
+    """A bad GPPD file is reported once, by the inventory loader (test_faults), not here too."""
     (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
     units, _ = inv.read_coco2(EMBEDDED)
     skipped = []
     out = names.apply_names(units.head(50), EMBEDDED, ["cities:x.csv", "gppd:bad.csv"], tmp_path, skipped)
-    assert [s.item for s in skipped] == ["bad.csv"] and "plant names" in skipped[0].reason
+    assert skipped == []
     assert (out["name_source"].isin(["GPPD v1.2.0", ""])).all() and (out["plant_name"] != "").any()
+    (tmp_path / "coco2").mkdir()
+    (tmp_path / "coco2" / names.CROSSWALK_FILE).write_bytes(b"\x00\x01 not a csv")
+    out = names.apply_names(units.head(50), tmp_path / "coco2", [], tmp_path, skipped)
+    assert (out["plant_name"] == "").all() and [s.item for s in skipped] == [names.CROSSWALK_FILE]
 
 
 def test_a_full_gppd_zip_is_read_and_only_its_fossil_plants_match(tmp_path):
