@@ -238,3 +238,30 @@ def test_home_weight_budget_world_basemap(page, base_url):
     assert not any("/assets/basemap/cells/" in u for u in loaded)
     assert total <= 1_200_000, total
     watch.check()
+
+
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+AXE_PAGES = ["", "sources/", "sources/coco2-1001/", "detections/OCO-2-22001-2018080711300044/", "search/?q=Poland",
+             "candidates/", "countries/", "countries/pol/"]
+
+
+@pytest.mark.parametrize("width", [1200, 390])
+def test_axe_finds_no_accessibility_violations(browser, base_url, width):
+    """axe-core (npm, installed by setup) on the main kinds of page, at desktop and phone widths."""
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed (npm ci)")
+    ctx = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True)  # to inject axe
+    pg = ctx.new_page()
+    found = {}
+    for path in AXE_PAGES:
+        pg.goto(base_url + path)
+        pg.wait_for_load_state("networkidle")
+        if path.startswith("search/"):
+            pg.wait_for_selector(".pagefind-ui__result-link")
+        pg.add_script_tag(path=str(AXE))
+        violations = pg.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+                                 ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))")
+        if violations:
+            found[path or "home"] = violations
+    ctx.close()
+    assert found == {}

@@ -160,7 +160,9 @@ class Svg:
             x += width
 
     def render(self, css_class: str = "chart") -> str:
-        return (f'<svg class="{css_class}" viewBox="0 0 {self.width} {self.height}" role="img" '
+        # a chart with links is a group of them (an "img" may not hold focusable content)
+        role = "group" if any("<a " in part for part in self.parts) else "img"
+        return (f'<svg class="{css_class}" viewBox="0 0 {self.width} {self.height}" role="{role}" '
                 f'aria-label="{escape(self.title)}" xmlns="http://www.w3.org/2000/svg">'
                 f'<title>{escape(self.title)}</title><desc>{escape(self.desc)}</desc>'
                 + "".join(self.parts) + "</svg>")
