@@ -236,6 +236,16 @@ def test_home_weight_budget_world_basemap(page, base_url):
     total, loaded = _transferred(pg, base_url)
     assert any(u.endswith("/assets/basemap/world.geojson") for u in loaded)
     assert not any("/assets/basemap/cells/" in u for u in loaded)
+    # the map's light points file, not the full sources table (fetched on first use of a marker)
+    assert any(u.endswith("/assets/data/map-sources.json") for u in loaded)
+    assert not any(u.endswith("/assets/data/sources.json") for u in loaded)
+    name = pg.evaluate("""() => new Promise(done => {
+        const group = Object.values(window).find(v => v && v instanceof L.MarkerClusterGroup);
+        const marker = group.getLayers().find(m => Math.abs(m.getLatLng().lat - 35.68) < 0.01);
+        marker.fire("mouseover");
+        setTimeout(() => done(marker.getTooltip().getContent().textContent), 1500);
+    })""")
+    assert name == "Tokyo"   # row i of map-sources.json is row i of sources.json
     assert total <= 1_200_000, total
     watch.check()
 

@@ -261,7 +261,7 @@ def wind_arrow(lat: float, lon: float, u: float, v: float, km_per_m_s: float = 4
 def home_map(root: str, limit: int) -> RenderedMap:
     """Global map: clustered inventory sources, detections, candidates (all from JSON files)."""
     m = new_map("map_home")
-    JsonCluster("Inventory sources (size = emission)", "assets/data/sources.json", "source", root, limit).add_to(m)
+    JsonCluster("Inventory sources (size = emission)", "assets/data/map-sources.json", "source", root, limit).add_to(m)
     JsonLayer("Blind-scan anomalies (red: a source upwind, orange: unexplained)", "assets/data/detections.json", "detection", root).add_to(m)
     JsonLayer("Candidate new sources", "assets/data/candidates.json", "candidate", root).add_to(m)
     ResponsiveLayerControl().add_to(m)

@@ -100,11 +100,25 @@ def _index_rows(model: Model) -> list[list]:
     return rows
 
 
+def _round(v, digits: int):
+    """A JSON-compact number: rounded, integers without '.0', None when missing."""
+    if not _finite(v):
+        return None
+    v = round(float(v), digits)
+    return int(v) if digits == 0 or v == int(v) else v
+
+
 def write_data_files(model: Model, writer: SiteWriter) -> None:
     """JSON files read by the home map and the sources table (assets/data/)."""
+    rows = _index_rows(model)
     writer.json("assets/data/sources.json", dict(
         columns=["id", "name", "country", "kind", "fuel", "emission_t_yr", "lat", "lon", "n_overpasses",
-                 "n_detected", "ratio", "href", "region"], rows=_index_rows(model)))
+                 "n_detected", "ratio", "href", "region"], rows=rows))
+    # The home map's light copy (row i = row i of sources.json, which is fetched only when a marker is used)
+    writer.json("assets/data/map-sources.json", dict(
+        columns=["lat", "lon", "emission_kt_yr", "n_overpasses", "n_detected", "has_page"],
+        rows=[[_round(r[6], 3), _round(r[7], 3), _round(r[5] / 1e3 if r[5] else 0, 0), r[8], r[9], 1 if r[11] else 0]
+              for r in rows]))
     det_rows = [[d["detection_id"], d["latitude"], d["longitude"], 1 if d["source_id"] else 0,
                  d.get("source_name") or "", d.get("emission_kg_s"), d.get("emission_unc_kg_s"),
                  iso_day(d.get("time_utc")), urls.detection_page(d["detection_id"])] for d in model.detections]

@@ -27,7 +27,7 @@ var marker_cluster_004 = L.markerClusterGroup({
 "chunkedLoading": true,
 "maxClusterRadius": 50,
 });
-AtlasMap.points(marker_cluster_004, "assets/data/sources.json", "source", "", 20000);
+AtlasMap.points(marker_cluster_004, "assets/data/map-sources.json", "source", "", 20000);
 marker_cluster_004.addTo(map_home_001);
 var json_layer_005 = L.featureGroup();
 AtlasMap.points(json_layer_005, "assets/data/detections.json", "detection", "", 0);

@@ -99,15 +99,40 @@
     return Math.max(3, Math.min(14, 3 + 2.2 * Math.log10(Math.max(tYr || 1, 1e5) / 1e5)));
   }
 
-  function sourceMarker(r, root) {
+  /* The home map loads map-sources.json (position, size, counts); names and the rest come from
+     sources.json (same row order), fetched once, when a source marker is first hovered or opened. */
+  var details = {rows: null, waiting: null};
+  function withDetails(root, done) {
+    if (details.rows) { done(); return; }
+    if (!details.waiting) {
+      details.waiting = [];
+      fetch(root + "assets/data/sources.json").then(function (r) { return r.json(); }).then(function (data) {
+        details.rows = data.rows;
+        details.waiting.forEach(function (f) { f(); });
+      });
+    }
+    details.waiting.push(done);
+  }
+
+  function sourcePopup(d, root) {
     /* id, name, country, kind, fuel, emission_t_yr, lat, lon, n_overpasses, n_detections, ratio_mean, href */
-    var m = L.circleMarker([r[6], r[7]], {radius: radius(r[5]), color: COLORS.source, weight: 1,
+    return popup(d[1] || d[0], [[(d[3] || "").replace("_", " "), d[4], d[2]].filter(Boolean).join(", "),
+      "Inventory: " + (d[5] ? Math.round(d[5]).toLocaleString("en") + " t/yr" : "—"),
+      "Overpasses: " + d[8] + ", detections: " + d[9]], d[11], root);
+  }
+
+  function sourceMarker(r, root, i) {
+    /* lat, lon, emission_kt_yr, n_overpasses, n_detected, has_page */
+    var m = L.circleMarker([r[0], r[1]], {radius: radius(r[2] * 1e3), color: COLORS.source, weight: 1,
       fillColor: COLORS.source, fillOpacity: 0.55});
-    m.bindTooltip(el("span", r[1] || r[0]));
+    m.bindTooltip(el("span", "Inventory source, " + Math.round(r[2] * 1e3).toLocaleString("en") + " t/yr"));
+    m.on("mouseover", function () {
+      withDetails(root, function () { m.setTooltipContent(el("span", details.rows[i][1] || details.rows[i][0])); });
+    });
     m.bindPopup(function () {
-      return popup(r[1] || r[0], [[r[3], r[4], r[2]].filter(Boolean).join(", "),
-        "Inventory: " + (r[5] ? Math.round(r[5]).toLocaleString("en") + " t/yr" : "—"),
-        "Overpasses: " + r[8] + ", detections: " + r[9]], r[11], root);
+      if (details.rows) { return sourcePopup(details.rows[i], root); }
+      withDetails(root, function () { m.setPopupContent(sourcePopup(details.rows[i], root)); });
+      return el("div", "Loading…");
     });
     return m;
   }
@@ -143,9 +168,11 @@
     fetch(root + url).then(function (r) { return r.json(); }).then(function (data) {
       var rows = limit > 0 ? data.rows.slice(0, limit) : data.rows;
       var make = MAKERS[kind];
-      var markers = rows.filter(function (r) {
-        return kind === "source" ? r[6] !== null && r[7] !== null : r[1] !== null && r[2] !== null;
-      }).map(function (r) { return make(r, root); });
+      var markers = [];
+      rows.forEach(function (r, i) {
+        var ok = kind === "source" ? r[0] !== null && r[1] !== null : r[1] !== null && r[2] !== null;
+        if (ok) { markers.push(make(r, root, i)); }
+      });
       if (layer.addLayers) { layer.addLayers(markers); } else { markers.forEach(function (m) { layer.addLayer(m); }); }
       var container = layer._map && layer._map.getContainer();
       if (container) { container.setAttribute("data-" + kind + "-count", String(markers.length)); }
