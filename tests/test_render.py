@@ -368,7 +368,9 @@ def test_empty_result_renders(tmp_path):
     broken, _ = broken_links(tmp_path)
     assert broken == [] and not (tmp_path / "pagefind").exists()
     assert not (tmp_path / "sources/coco2-1001").exists()
-    assert "No candidate new sources" in (tmp_path / "candidates/index.html").read_text(encoding="utf-8")
+    cand = (tmp_path / "candidates/index.html").read_text(encoding="utf-8")
+    assert "No candidate new sources" in cand and "on at least 2 different orbits" in cand
+    assert 'class="map"' not in cand and not (tmp_path / "candidates/map.js").exists()   # no empty map
 
 
 @pytest.mark.slow

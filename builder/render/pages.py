@@ -410,6 +410,12 @@ def anomaly_flags(d: dict) -> list[str]:
 
 
 def candidates_page(rd: Renderer, model: Model) -> None:
+    n_unattributed = sum(1 for d in model.detections if not d["source_id"])
+    if not model.candidates:   # say why, and draw no empty map
+        rd.page("candidates/", "candidates.html", title="Candidate new sources", rows=[], map_=None,
+                n_unattributed=n_unattributed, eps_km=rd.cfg.attribute.candidate_eps_km,
+                min_orbits=rd.cfg.attribute.candidate_min_orbits)
+        return
     root = urls.root_prefix("candidates/")
     m = maps.new_map("map_candidates")
     ov = maps.Overlay(root, pad_deg=1.0)
@@ -427,7 +433,9 @@ def candidates_page(rd: Renderer, model: Model) -> None:
     rows = [dict(c, anchor=urls.slugify(c["candidate_id"]),
                  members=[(did, urls.detection_page(did)) for did in c["members"]]) for c in model.candidates]
     rd.page("candidates/", "candidates.html", title="Candidate new sources", rows=rows,
-            map_=maps.render_map(m, root, "Map of candidate new sources and their detections"))
+            map_=maps.render_map(m, root, "Map of candidate new sources and their detections"),
+            n_unattributed=n_unattributed, eps_km=rd.cfg.attribute.candidate_eps_km,
+            min_orbits=rd.cfg.attribute.candidate_min_orbits)
 
 
 def content_pages(rd: Renderer, model: Model, pages) -> None:
