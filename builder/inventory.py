@@ -45,8 +45,7 @@ import numpy as np
 import pandas as pd
 
 from builder.config import Config
-from builder import physics
-from builder import cityids
+from builder import cityids, names, physics
 from builder.physics import SECONDS_PER_YEAR
 from builder.results import SkippedItem
 from builder.soundings import InputError
@@ -820,6 +819,7 @@ def load_inventory(cfg: Config, skipped: list) -> tuple[pd.DataFrame, TemporalPr
         sources, profiles = _empty_sources(), TemporalProfiles.flat()
     else:
         sources, profiles = read_coco2(cfg.path("coco2"), skipped)
+        sources = names.apply_names(sources, cfg.path("coco2"), cfg.paths.extra_inventories, cfg.paths.root, skipped)
     frames = [sources]
     for entry in cfg.paths.extra_inventories:
         kind, sep, raw_path = str(entry).partition(":")

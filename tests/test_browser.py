@@ -140,8 +140,11 @@ def test_detection_page_profile_chart(page, base_url):
     watch.check()
 
 
-@pytest.mark.parametrize("query,expected", [("Matimba", "Matimba"), ("coco2-1001", "Bełchatów"), ("JPN", "Tokyo"),
-                                            ("OCO-2-22001-2018080711300044", "orbit 22001")])
+@pytest.mark.parametrize("query,expected", [
+    ("Matimba", "Matimba"), ("coco2-1001", "Bełchatów"), ("1001", "Bełchatów"), ("JPN", "Tokyo"),
+    ("Belchatow", "Bełchatów"), ("Bełchatów", "Bełchatów"), ("Poland", "Poland"), ("South Africa", "South Africa"),
+    ("Japan", "Tokyo"), ("oil", "Quiet Creek"),
+    ("OCO-2-22001-2018080711300044", "orbit 22001"), ("2018-08-07", "orbit 22001"), ("22001", "orbit 22001")])
 def test_search_finds_sources(page, base_url, query, expected):
     pg, watch = page
     pg.goto(base_url + "search/?q=" + query)
@@ -149,3 +152,126 @@ def test_search_finds_sources(page, base_url, query, expected):
     titles = pg.locator(".pagefind-ui__result-link").all_inner_texts()
     assert any(expected in t for t in titles), titles
     watch.check()
+
+
+def test_search_result_of_a_source_without_page_opens_its_row(page, base_url):
+    """Quiet Creek (coco2-1004) has no page of its own: its result leads to its row on the country list."""
+    pg, watch = page
+    pg.goto(base_url + "search/?q=Quiet")
+    pg.wait_for_selector(".pagefind-ui__result-link")
+    link = pg.locator(".pagefind-ui__result-link", has_text="Quiet Creek").first
+    assert "countries/usa/#s-coco2-1004" in link.get_attribute("href")
+    link.click()
+    pg.wait_for_url("**/countries/usa/#s-coco2-1004")
+    assert pg.locator("#s-coco2-1004").is_visible() and "Quiet Creek" in pg.locator("#s-coco2-1004").inner_text()
+    watch.check()
+
+
+def test_phone_layer_list_collapsed_and_zoom_button_clickable(browser, base_url):
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    pg = ctx.new_page()
+    watch = Watch(pg)
+    pg.goto(base_url)
+    pg.wait_for_selector("#map_home_001[data-source-count]")
+    assert pg.locator(".leaflet-control-layers").get_attribute("class").count("leaflet-control-layers-expanded") == 0
+    zoom = pg.locator("#map_home_001 .leaflet-control-zoom-in")
+    zoom.scroll_into_view_if_needed()
+    box = zoom.bounding_box()
+    hit = pg.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('.leaflet-control-zoom-in') !== null",
+                      [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
+    assert hit   # nothing (the layer list) covers the "+" button
+    before = pg.evaluate("() => document.querySelector('#map_home_001 .leaflet-map-pane').style.transform")
+    zoom.click()
+    pg.wait_for_timeout(600)
+    assert pg.evaluate("() => document.querySelector('#map_home_001 .leaflet-map-pane').style.transform") != before \
+        or pg.locator("#map_home_001 .leaflet-zoom-animated").count() > 0
+    shot(pg, "home-phone")
+    watch.check()
+    ctx.close()
+
+
+def test_wheel_scrolls_the_page_until_the_map_is_clicked(page, base_url):
+    pg, watch = page
+    pg.goto(base_url + urls.source_page("coco2-1001"))
+    pg.wait_for_selector(".leaflet-container")
+    zoom_of = "() => Object.values(window).find(v => v && v instanceof L.Map).getZoom()"
+    z0 = pg.evaluate(zoom_of)
+    pg.locator(".leaflet-container").first.scroll_into_view_if_needed()
+    box = pg.locator(".leaflet-container").first.bounding_box()
+    pg.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    pg.mouse.wheel(0, -400)
+    pg.wait_for_timeout(600)
+    assert pg.evaluate(zoom_of) == z0          # the wheel did not zoom the map
+    pg.mouse.click(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.75)   # empty map, not a marker
+    pg.mouse.wheel(0, -400)
+    pg.wait_for_timeout(800)
+    assert pg.evaluate(zoom_of) > z0           # after a click it does
+    watch.check()
+
+
+def _transferred(pg, url: str) -> tuple[int, list[str]]:
+    """Bytes of every response the page loads (uncompressed bodies, shared assets included)."""
+    sizes: dict[str, int] = {}
+    pg.on("response", lambda r: sizes.__setitem__(r.url, len(r.body())) if r.status == 200 else None)
+    pg.goto(url)
+    pg.wait_for_load_state("networkidle")
+    pg.wait_for_timeout(800)
+    return sum(sizes.values()), sorted(sizes)
+
+
+def test_source_page_weight_budget_and_fine_basemap_cells(page, base_url):
+    """A zoomed map loads only the few fine basemap cells in view, not a world at 1:50m:
+    the whole page stays under 600 kB (the issue's budget)."""
+    pg, watch = page
+    total, loaded = _transferred(pg, base_url + urls.source_page("coco2-1001"))
+    cells = [u for u in loaded if "/assets/basemap/cells/" in u]
+    assert 0 < len(cells) <= 12 and not any(u.endswith("world.geojson") for u in loaded)
+    assert any(u.endswith("/cells/10_50.json") for u in cells)   # Bełchatów at 51.3 N, 19.3 E
+    assert total <= 600_000, total
+    watch.check()
+
+
+def test_home_weight_budget_world_basemap(page, base_url):
+    pg, watch = page
+    total, loaded = _transferred(pg, base_url)
+    assert any(u.endswith("/assets/basemap/world.geojson") for u in loaded)
+    assert not any("/assets/basemap/cells/" in u for u in loaded)
+    # the map's light points file, not the full sources table (fetched on first use of a marker)
+    assert any(u.endswith("/assets/data/map-sources.json") for u in loaded)
+    assert not any(u.endswith("/assets/data/sources.json") for u in loaded)
+    name = pg.evaluate("""() => new Promise(done => {
+        const group = Object.values(window).find(v => v && v instanceof L.MarkerClusterGroup);
+        const marker = group.getLayers().find(m => Math.abs(m.getLatLng().lat - 35.68) < 0.01);
+        marker.fire("mouseover");
+        setTimeout(() => done(marker.getTooltip().getContent().textContent), 1500);
+    })""")
+    assert name == "Tokyo"   # row i of map-sources.json is row i of sources.json
+    assert total <= 1_200_000, total
+    watch.check()
+
+
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+AXE_PAGES = ["", "sources/", "sources/coco2-1001/", "detections/OCO-2-22001-2018080711300044/", "search/?q=Poland",
+             "candidates/", "countries/", "countries/pol/"]
+
+
+@pytest.mark.parametrize("width", [1200, 390])
+def test_axe_finds_no_accessibility_violations(browser, base_url, width):
+    """axe-core (npm, installed by setup) on the main kinds of page, at desktop and phone widths."""
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed (npm ci)")
+    ctx = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True)  # to inject axe
+    pg = ctx.new_page()
+    found = {}
+    for path in AXE_PAGES:
+        pg.goto(base_url + path)
+        pg.wait_for_load_state("networkidle")
+        if path.startswith("search/"):
+            pg.wait_for_selector(".pagefind-ui__result-link")
+        pg.add_script_tag(path=str(AXE))
+        violations = pg.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+                                 ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))")
+        if violations:
+            found[path or "home"] = violations
+    ctx.close()
+    assert found == {}

@@ -15,6 +15,7 @@ from builder import inventory as inv
 from builder.config import load_config
 from builder.physics import SECONDS_PER_YEAR
 from builder.soundings import InputError
+from builder.names import NAME_COLUMNS
 from builder.tables import SOURCE_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -170,7 +171,7 @@ def test_compact_copy_matches_original(tmp_path):
     np.testing.assert_allclose(a["emission_t_yr"], b["emission_t_yr"], atol=0.06)
     np.testing.assert_allclose(a["latitude"], b["latitude"], atol=1e-5)
     assert [p.read_bytes() for p in sorted(tmp_path.iterdir())] == \
-        [p.read_bytes() for p in sorted(EMBEDDED.iterdir())]  # reproducible embedded copy
+        [p.read_bytes() for p in sorted(EMBEDDED.glob("coco2_ps_*"))]  # reproducible embedded copy
 
 
 # ----------------------------------------------------------------- GPPD
@@ -357,7 +358,7 @@ def test_read_cities_short_names_and_slugs(tmp_path):
 
 def test_load_inventory_with_extras(tmp_path):
     _csv(tmp_path / "gppd.csv", GPPD_HEADER, [
-        _gppd_row("WRI1", "Coal A", "Coal", 51.2, 19.3, 5000, gen={2019: 1000})])
+        _gppd_row("WRI1", "Coal A", "Coal", 51.2679, 19.3265, 5000, gen={2019: 1000})])
     _edgar(tmp_path / "edgar_emi.nc", np.full((2, 2), 2.0e6))
     (tmp_path / "broken.csv").write_bytes(b"\x00\x01garbage")
     extras = ["gppd:gppd.csv", "edgar:edgar_emi.nc", "cities:missing.csv", "foo:bar.csv", "gppd:broken.csv",
@@ -365,9 +366,14 @@ def test_load_inventory_with_extras(tmp_path):
     cfg = load_config(None, paths={"root": str(tmp_path), "coco2": str(EMBEDDED), "extra_inventories": extras})
     skipped = []
     sources, profiles = inv.load_inventory(cfg, skipped)
-    assert list(sources.columns) == SOURCE_COLUMNS
+    assert list(sources.columns) == SOURCE_COLUMNS + NAME_COLUMNS
     assert sources["source_id"].is_unique
     assert len(sources) == 16461 + 1 + 4
+    # CoCO2 units are named from the configured GPPD first, then from the shipped crosswalk
+    by_id = sources.set_index("source_id")
+    assert by_id.at["coco2-15522", "name"] == "Coal A — coal, 5,000 MW (POL)"
+    assert by_id.at["coco2-15522", "name_source"] == "GPPD (gppd.csv)"
+    assert by_id.at["coco2-14972", "name_source"] == "GPPD v1.2.0"
     assert set(sources["inventory"]) == {"CoCO2 v1.1", "WRI GPPD v1.3", "EDGAR v8.0"}
     items = " | ".join(f"{s.item}: {s.reason}" for s in skipped)
     assert "missing.csv: file not found" in items

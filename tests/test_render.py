@@ -237,7 +237,14 @@ def test_base_url_and_sitemap(tmp_path):
     assert "https://example.org/co2-atlas/sources/coco2-1001/" in locs
     assert not any("404" in loc for loc in locs)
     home = (tmp_path / "index.html").read_text(encoding="utf-8")
-    assert 'href="assets/atlas.css"' in home and "/co2-atlas/" not in home
+    assert 'href="assets/atlas.css"' in home and '"/co2-atlas/' not in home   # links stay relative
+    # link previews: the absolute page URL only in the canonical link and Open Graph tags
+    assert '<link rel="canonical" href="https://example.org/co2-atlas/">' in home
+    src = (tmp_path / "sources/coco2-1001/index.html").read_text(encoding="utf-8")
+    assert '<meta property="og:url" content="https://example.org/co2-atlas/sources/coco2-1001/">' in src
+    assert '<meta property="og:title" content="Bełchatów — coal, 5,472 MW (POL)">' in src
+    assert '<meta property="og:description" content="Bełchatów (Poland): satellite-observed' in src
+    assert "og:url" not in nf
 
 
 def test_malformed_content_is_skipped_and_reported(tmp_path):
@@ -357,11 +364,13 @@ def test_empty_result_renders(tmp_path):
         overpasses=pd.DataFrame(columns=tables.OVERPASS_COLUMNS), candidates=pd.DataFrame(columns=tables.CANDIDATE_COLUMNS),
         source_summary=pd.DataFrame(columns=tables.SOURCE_SUMMARY_COLUMNS), summary={"simulated": False})
     stats = render_site(config(search=False), empty, tmp_path)
-    assert stats["n_pages"] == 11  # generated sections and content pages, no source/detection pages
+    assert stats["n_pages"] == 16  # sections, content pages, countries index + 4 countries; no source/detection pages
     broken, _ = broken_links(tmp_path)
     assert broken == [] and not (tmp_path / "pagefind").exists()
     assert not (tmp_path / "sources/coco2-1001").exists()
-    assert "No candidate new sources" in (tmp_path / "candidates/index.html").read_text(encoding="utf-8")
+    cand = (tmp_path / "candidates/index.html").read_text(encoding="utf-8")
+    assert "No candidate new sources" in cand and "on at least 2 different orbits" in cand
+    assert 'class="map"' not in cand and not (tmp_path / "candidates/map.js").exists()   # no empty map
 
 
 @pytest.mark.slow
@@ -377,13 +386,17 @@ def test_render_speed_and_page_weight(tmp_path):
 
 
 def test_validation_sections_flatten_nested_summaries():
-    from builder.render.pages import validation_sections
-    v = {"recall": 0.25, "meets": {"recall": False}, "emission": {"n": 13, "within_30pct": 0.615, "x": {"y": 2.0}},
-         "recall_by_bin": [{"bin": "0-10", "n": 4, "recall": 0.5}, {"bin": ">10", "n": 2, "extra": None}]}
+    from builder.render.validation_view import validation_sections
+    v = {"recall": 0.25, "meets": {"recall": False}, "emission": {"n": 13, "within_30pct": 0.615, "x": {"y": 2.0},
+                                                                  "median_ul_over_truth": 8.47},
+         "recall_by_bin": [{"bin": "0-10", "n": 4, "recall": 0.5}, {"bin": ">10", "n": 2, "extra": None}],
+         "targets": {"pull_sd": [0.9, 1.2]}}
     secs = {s["title"]: s for s in validation_sections(v)}
     assert secs["Overview"]["rows"] == [("Recall", "25.0%")]
-    assert secs["Meets"]["rows"] == [("Recall", "no")]
-    assert ("Within 30%", "61.5%") in secs["Emission"]["rows"] and ("X · Y", "2.00") in secs["Emission"]["rows"]
+    assert secs["Meets the target"]["rows"] == [("Recall", "no")]
+    assert ("Within ±30 %", "61.5%") in secs["Emission"]["rows"] and ("X · Y", "2.00") in secs["Emission"]["rows"]
+    assert ("Median upper limit / truth", "8.47") in secs["Emission"]["rows"]   # not "Median ul over truth"
+    assert secs["Targets"]["rows"] == [("Pull standard deviation", "0.900 to 1.20")]
     assert secs["Recall by bin"]["columns"] == ["Bin", "Count", "Recall", "Extra"]
     assert secs["Recall by bin"]["table"][1] == [">10", "2", "—", "—"]
 

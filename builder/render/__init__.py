@@ -35,11 +35,11 @@ def render_site(cfg: Config, result: BuildResult, out_dir: Path, *, progress: bo
     vendor = assets.copy_vendor(node_modules, out_dir)
     assets.copy_static(out_dir)
     assets.write_basemap(node_modules, out_dir)
-    skipped = pages.write_all(cfg, result, writer, vendor, progress=progress)
+    skipped, records = pages.write_all(cfg, result, writer, vendor, progress=progress)
     t_pages = time.perf_counter() - t0
     t1 = time.perf_counter()
     if cfg.site.search:
-        search.build_index(out_dir)
+        search.build_index(out_dir, records)
     t_search = time.perf_counter() - t1
     n_bytes = sum(p.stat().st_size for p in out_dir.rglob("*") if p.is_file())
     n_files = sum(1 for p in out_dir.rglob("*") if p.is_file())

@@ -20,7 +20,6 @@ VENDOR = {
                               "dist/MarkerCluster.Default.css", "MIT-LICENCE.txt"],
     "leaflet.fullscreen": ["Control.FullScreen.js", "Control.FullScreen.css", "icon-fullscreen.svg", "LICENSE"],
 }
-BASEMAP_SOURCE = ("world-atlas", "countries-50m.json")
 STATIC_DIR = Path(__file__).parent / "static"
 
 
@@ -106,12 +105,7 @@ def topojson_to_geojson(topo: dict, obj: str) -> dict:
 
 
 def write_basemap(node_modules: Path, out_dir: Path) -> None:
-    """Natural Earth 1:50m countries (world-atlas, public domain data) as GeoJSON under assets/basemap/."""
-    pkg, name = BASEMAP_SOURCE
-    src = node_modules / pkg / name
-    if not src.exists():
-        raise AssetError(f"{src} is missing: run `npm ci --no-audit --no-fund` in the repository root")
-    dst = out_dir / "assets" / "basemap" / "countries.geojson"
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    geo = topojson_to_geojson(json.loads(src.read_text(encoding="utf-8")), "countries")
-    dst.write_text(json.dumps(geo, separators=(",", ":"), ensure_ascii=False), encoding="utf-8")
+    """Natural Earth countries (world-atlas, public domain data) under assets/basemap/ (builder.render.basemap)."""
+    from builder.render import basemap
+
+    basemap.write_basemap(node_modules, out_dir)

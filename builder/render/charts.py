@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from markupsafe import escape
 
+from builder.render.fmt import sig
+
 W, H = 640, 360
 PAD_L, PAD_R, PAD_T, PAD_B = 64, 16, 16, 48
 
@@ -22,16 +24,6 @@ PAD_L, PAD_R, PAD_T, PAD_B = 64, 16, 16, 48
 def _f(v: float) -> str:
     """Deterministic coordinate text (0.1 px is plenty)."""
     return f"{v:.1f}"
-
-
-def sig(v: float, n: int = 3) -> str:
-    """``v`` rounded to ``n`` significant digits, without exponent notation (1234 -> "1,230")."""
-    if not math.isfinite(v):
-        return "—"
-    if v == 0:
-        return "0"
-    digits = n - 1 - math.floor(math.log10(abs(v)))
-    return f"{round(v, digits):,.{max(digits, 0)}f}"
 
 
 def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
@@ -168,7 +160,9 @@ class Svg:
             x += width
 
     def render(self, css_class: str = "chart") -> str:
-        return (f'<svg class="{css_class}" viewBox="0 0 {self.width} {self.height}" role="img" '
+        # a chart with links is a group of them (an "img" may not hold focusable content)
+        role = "group" if any("<a " in part for part in self.parts) else "img"
+        return (f'<svg class="{css_class}" viewBox="0 0 {self.width} {self.height}" role="{role}" '
                 f'aria-label="{escape(self.title)}" xmlns="http://www.w3.org/2000/svg">'
                 f'<title>{escape(self.title)}</title><desc>{escape(self.desc)}</desc>'
                 + "".join(self.parts) + "</svg>")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from builder import physics
+from builder import names, physics
 from builder.results import BuildResult, SkippedItem
 from builder.tables import (CANDIDATE_COLUMNS, OVERPASS_COLUMNS, PROFILE_COLUMNS, SOURCE_COLUMNS,
                             SOURCE_SUMMARY_COLUMNS)
@@ -25,7 +25,7 @@ _SOURCES = [
     ("coco2-1001", "Bełchatów", "power_plant", "coal", "POL", 51.266, 19.326, 38.4e6),
     ("coco2-1002", EVIL_NAME, "power_plant", "gas", "ZAF", -23.668, 27.610, 12.0e6),
     ("coco2-1003", "Matimba", "power_plant", "coal", "ZAF", -23.500, 27.900, 20.0e6),
-    ("coco2-1004", "Quiet Creek", "power_plant", "oil", "USA", 39.100, -95.600, 0.3e6),
+    ("coco2-1004", "Quiet Creek", "power_plant", "oil", "USA-KS", 39.100, -95.600, 0.3e6),
     ("city/tokyo", "Tokyo", "city", "", "JPN", 35.680, 139.770, 60.0e6),
 ]
 
@@ -46,7 +46,11 @@ def _sources() -> pd.DataFrame:
         rows.append(dict(source_id=sid, name=name, kind=kind, fuel=fuel, country=country, latitude=lat,
                          longitude=lon, emission_t_yr=emis, inventory="CoCO2" if kind == "power_plant" else "demo",
                          inventory_year=2018, profile_month=1.05, profile_week=1.02, profile_hour=1.2))
-    return pd.DataFrame(rows, columns=SOURCE_COLUMNS)
+    # Bełchatów carries a plant name matched in the GPPD, as the embedded inventory gives it (builder.names)
+    crosswalk = pd.DataFrame({"source_id": ["coco2-1001"], "gppd_idnr": [""], "name": ["Bełchatów"],
+                              "capacity_mw": [5472.0], "primary_fuel": ["coal"], "match_km": [0.214],
+                              "fuel_agrees": [True]})
+    return names.name_units(pd.DataFrame(rows, columns=SOURCE_COLUMNS), crosswalk)
 
 
 def _detections(sources: pd.DataFrame) -> pd.DataFrame:

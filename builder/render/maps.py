@@ -31,7 +31,7 @@ from builder.render.writer import dumps
 LEAFLET_JS = ("leaflet", "assets/vendor/leaflet/leaflet.js")
 LEAFLET_CSS = ("leaflet_css", "assets/vendor/leaflet/leaflet.css")
 ATLAS_MAP_JS = ("atlas_map", "assets/atlas-map.js")
-BASEMAP = "assets/basemap/countries.geojson"
+BASEMAP = "assets/basemap/"   # world.geojson + cells/ (builder.render.basemap)
 
 COLORS = {"source": "#5b3f8c", "attributed": "#c0392b", "unattributed": "#d68910", "candidate": "#117a65",
           "track": "#2471a3", "track_nodet": "#7f8c8d", "wind": "#1b2631"}
@@ -42,6 +42,21 @@ class AtlasMap(folium.Map):
 
     default_js = [LEAFLET_JS, ATLAS_MAP_JS]
     default_css = [LEAFLET_CSS]
+
+
+class ResponsiveLayerControl(folium.LayerControl):
+    """The layer list, open on wide screens and collapsed behind its button on phones
+    (decided in the browser by AtlasMap.smallScreen)."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+let {{ this.get_name() }} = L.control.layers(
+    { {%- for key, val in this.base_layers.items() %}{{ key|tojson }}: {{ val }},{% endfor %} },
+    { {%- for key, val in this.overlays.items() %}{{ key|tojson }}: {{ val }},{% endfor %} },
+    Object.assign({{ this.options|tojavascript }}, {collapsed: AtlasMap.smallScreen()})
+).addTo({{ this._parent.get_name() }});
+{% endmacro %}
+""")
 
 
 class AtlasFullscreen(Fullscreen):
@@ -247,11 +262,11 @@ def home_map(root: str, limit: int, odiac: bool = False) -> RenderedMap:
     """Global map: clustered inventory sources, detections, candidates (all from JSON files);
     with ``odiac``, the extent of the ODIAC hot spots as a layer that starts hidden."""
     m = new_map("map_home")
-    JsonCluster("Inventory sources (size = emission)", "assets/data/sources.json", "source", root, limit).add_to(m)
+    JsonCluster("Inventory sources (size = emission)", "assets/data/map-sources.json", "source", root, limit).add_to(m)
     if odiac:
         JsonLayer("ODIAC hot spots (extent, shade = emission density)", "assets/data/odiac.json", "odiac", root,
                   show=False).add_to(m)
     JsonLayer("Blind-scan anomalies (red: a source upwind, orange: unexplained)", "assets/data/detections.json", "detection", root).add_to(m)
     JsonLayer("Candidate new sources", "assets/data/candidates.json", "candidate", root).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+    ResponsiveLayerControl().add_to(m)
     return render_map(m, root, "Map of inventory sources, detections and candidate new sources")

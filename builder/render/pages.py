@@ -16,10 +16,11 @@ import jinja2
 import numpy as np
 from markupsafe import Markup
 
-from builder import physics
+from builder import countries, physics
 from builder.config import Config
-from builder.render import charts, maps, urls
+from builder.render import charts, countries as country_render, fmt, maps, search, urls
 from builder.render.coverage import other_inventories
+from builder.render.validation_view import validation_sections
 from builder.render.content import load_pages
 from builder.render.model import (Model, build_model, day_number, iso_day, kg_s_to_t_yr,
                                   parse_alternatives, source_scatter_point, t_yr_to_kg_s, wind_text)
@@ -28,7 +29,8 @@ from builder.render.writer import SiteWriter, geojson, iso_times, overpass_geojs
 from builder.results import BuildResult
 
 #: Site sections that content pages may not shadow.
-RESERVED = {"sources", "detections", "candidates", "downloads", "search", "assets", "pagefind", "404", "index"}
+RESERVED = {"sources", "countries", "detections", "candidates", "downloads", "search", "assets", "pagefind", "404",
+            "index"}
 
 
 def site_path(cfg: Config, folder: str) -> Path:
@@ -39,31 +41,8 @@ def site_path(cfg: Config, folder: str) -> Path:
 
 # --------------------------------------------------------------------------- formatting
 
-
-def _finite(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def num(v, fmt: str = "sig3", unit: str = "") -> str:
-    """A number (3 significant digits by default, or a format spec) or an em dash when missing."""
-    if not _finite(v):
-        return "—"
-    text = charts.sig(v, 3) if fmt == "sig3" else format(v, fmt)
-    return f"{text} {unit}".strip()
-
-
-def pm(v, unc, fmt: str = "sig3", unit: str = "") -> str:
-    """'value ± unc unit' (or just the value); the uncertainty has 2 significant digits."""
-    if not _finite(v):
-        return "—"
-    if not _finite(unc):
-        return num(v, fmt, unit)
-    return f"{num(v, fmt)} ± {charts.sig(unc, 2)} {unit}".strip()
-
-
-def big(v) -> str:
-    """Thousands separators: 2,345,678."""
-    return f"{v:,.0f}" if _finite(v) else "—"
+_finite = fmt.finite
+num, pm, big = fmt.num, fmt.pm, fmt.big
 
 
 def make_env(cfg: Config) -> jinja2.Environment:
@@ -71,7 +50,7 @@ def make_env(cfg: Config) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(site_path(cfg, cfg.site.templates))),
                              autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(num=num, pm=pm, big=big, day=iso_day)
+    env.filters.update(num=num, pm=pm, big=big, day=iso_day, file_size=fmt.file_size, mt_yr=fmt.mt_yr)
     env.globals.update(wind=wind_text, mt_yr=lambda kg_s: kg_s_to_t_yr(kg_s) / 1e6 if _finite(kg_s) else None)
     return env
 
@@ -97,8 +76,11 @@ class Renderer:
         if map_ is not None:
             self.writer.write(posixpath.join(posixpath.dirname(urls.output_file(path)), "map.js"), map_.script)
             map_script = "map.js"
+        canonical = ""
+        if self.cfg.site.site_url and path != "404.html":
+            canonical = self.cfg.site.site_url.rstrip("/") + urls.absolute(self.cfg.site.base_url, path)
         html = self.env.get_template(template).render(
-            **self.common, **ctx, title=title, page_path=path, root=root, url=url, nav=self.nav,
+            **self.common, **ctx, title=title, page_path=path, root=root, url=url, nav=self.nav, canonical=canonical,
             map=map_, map_script=map_script, source_url=self.model.source_href, detection_href=urls.detection_page,
             rd_threshold=f"{self.cfg.attribute.targeted_min_significance:g}")
         self.writer.page(urls.output_file(path), html)
@@ -112,18 +94,33 @@ def _index_rows(model: Model) -> list[list]:
     rows = []
     for s in sorted(model.sources, key=lambda s: (-(s.get("emission_t_yr") or 0), s["source_id"])):
         sm = model.summary_by_id.get(s["source_id"], {})
-        rows.append([s["source_id"], s.get("name") or "", s.get("country") or "", s.get("kind") or "",
-                     s.get("fuel") or "", s.get("emission_t_yr"), s.get("latitude"), s.get("longitude"),
-                     sm.get("n_overpasses") or 0, sm.get("n_detected") or 0, sm.get("ratio"),
-                     model.source_href(s["source_id"]) or "", s.get("inventory") or ""])
+        rows.append([s["source_id"], s.get("name") or "", countries.country_name(s.get("country")),
+                     s.get("kind") or "", s.get("fuel") or "", s.get("emission_t_yr"), s.get("latitude"),
+                     s.get("longitude"), sm.get("n_overpasses") or 0, sm.get("n_detected") or 0, sm.get("ratio"),
+                     model.source_href(s["source_id"]) or "", countries.region_name(s.get("country")),
+                     s.get("inventory") or ""])
     return rows
+
+
+def _round(v, digits: int):
+    """A JSON-compact number: rounded, integers without '.0', None when missing."""
+    if not _finite(v):
+        return None
+    v = round(float(v), digits)
+    return int(v) if digits == 0 or v == int(v) else v
 
 
 def write_data_files(model: Model, writer: SiteWriter) -> None:
     """JSON files read by the home map and the sources table (assets/data/)."""
+    rows = _index_rows(model)
     writer.json("assets/data/sources.json", dict(
         columns=["id", "name", "country", "kind", "fuel", "emission_t_yr", "lat", "lon", "n_overpasses",
-                 "n_detected", "ratio", "href", "inventory"], rows=_index_rows(model)))
+                 "n_detected", "ratio", "href", "region", "inventory"], rows=rows))
+    # The home map's light copy (row i = row i of sources.json, which is fetched only when a marker is used)
+    writer.json("assets/data/map-sources.json", dict(
+        columns=["lat", "lon", "emission_kt_yr", "n_overpasses", "n_detected", "has_page"],
+        rows=[[_round(r[6], 3), _round(r[7], 3), _round(r[5] / 1e3 if r[5] else 0, 0), r[8], r[9], 1 if r[11] else 0]
+              for r in rows]))
     hot = [s for s in model.sources if s.get("kind") == "odiac_cluster"]
     if hot:  # the home map's hidden ODIAC layer: id, lat, lon, radius_km, emission_t_yr, name, href
         writer.json("assets/data/odiac.json", dict(
@@ -221,8 +218,8 @@ def _median(values: list[float]) -> float | None:
 
 def sources_index(rd: Renderer, model: Model) -> None:
     kinds = sorted({s.get("kind") or "" for s in model.sources} - {""})
-    countries = sorted({s.get("country") or "" for s in model.sources} - {""})
-    rd.page("sources/", "sources.html", title="Sources", kinds=kinds, countries=countries,
+    names = sorted({countries.country_name(s.get("country")) for s in model.sources} - {""})
+    rd.page("sources/", "sources.html", title="Sources", kinds=kinds, countries=names,
             n_sources=len(model.sources), n_pages=len(model.page_sources))
 
 
@@ -284,6 +281,8 @@ def source_pages(rd: Renderer, model: Model, progress: bool = False) -> None:
         rd.writer.json(f"{path}{slug}.json", dict(source=source, summary=model.summary_by_id.get(sid),
                                                   overpasses=overpasses, detections=dets))
         rd.page(path, "source.html", title=source.get("name") or sid, source=source,
+                place=countries.place_name(source.get("country")),
+                country_href=country_render.country_page(source.get("country")),
                 ssum=model.summary_by_id.get(sid, {}), overpasses=rows, detections=dets,
                 map_=_source_map(model, source, overpasses, urls.root_prefix(path)),
                 chart=Markup(charts.emission_timeseries(chart_rows)) if chart_rows else None,
@@ -424,6 +423,12 @@ def anomaly_flags(d: dict) -> list[str]:
 
 
 def candidates_page(rd: Renderer, model: Model) -> None:
+    n_unattributed = sum(1 for d in model.detections if not d["source_id"])
+    if not model.candidates:   # say why, and draw no empty map
+        rd.page("candidates/", "candidates.html", title="Candidate new sources", rows=[], map_=None,
+                n_unattributed=n_unattributed, eps_km=rd.cfg.attribute.candidate_eps_km,
+                min_orbits=rd.cfg.attribute.candidate_min_orbits)
+        return
     root = urls.root_prefix("candidates/")
     m = maps.new_map("map_candidates")
     ov = maps.Overlay(root, pad_deg=1.0)
@@ -441,72 +446,9 @@ def candidates_page(rd: Renderer, model: Model) -> None:
     rows = [dict(c, anchor=urls.slugify(c["candidate_id"]),
                  members=[(did, urls.detection_page(did)) for did in c["members"]]) for c in model.candidates]
     rd.page("candidates/", "candidates.html", title="Candidate new sources", rows=rows,
-            map_=maps.render_map(m, root, "Map of candidate new sources and their detections"))
-
-
-#: Validation sections shown open on the methods page; the others go under "More validation numbers".
-_MAIN_SECTIONS = ("Overview", "Headline", "Emission", "Attribution all", "Recall by emission")
-_PERCENT_KEYS = ("recall", "accuracy", "within", "inside", "rel_err", "share", "fraction", "rate")
-
-
-def _label(key: str) -> str:
-    """'fp_per_1000km' -> 'False positives per 1000 km' (readable validation keys)."""
-    key = str(key)
-    if key == "n":
-        return "Count"
-    if key.startswith("n_"):
-        key = "number of " + key[2:]
-    text = key.replace("fp_", "false positives_").replace("1000km", "1000 km").replace("pct", "%")
-    text = text.replace("abs_rel_err", "absolute relative error").replace("rel_err", "relative error")
-    text = text.replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
-
-
-def _value(key: str, v) -> str:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "—"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        if any(k in str(key) for k in _PERCENT_KEYS) and -1.0 <= v <= 1.0:
-            return f"{100 * v:.1f}%"
-        return charts.sig(v, 3)
-    if isinstance(v, int):
-        return f"{v:,}"
-    return str(v)
-
-
-def _flatten(d: dict, prefix: str = "") -> list[tuple[str, str]]:
-    rows = []
-    for k, v in d.items():
-        if isinstance(v, dict):
-            rows += _flatten(v, f"{prefix}{_label(k)} · ")
-        elif not isinstance(v, (list, tuple)):
-            rows.append((prefix + _label(k), _value(k, v)))
-    return rows
-
-
-def validation_sections(v: dict) -> list[dict]:
-    """Any (nested) validation summary as display sections: key/value tables and row tables.
-
-    Scalars go to an overview, each nested dict to its own key/value table, each
-    list of dicts to a table (columns in first-seen order). Keys are humanised,
-    fractions of recall/accuracy-like keys shown as percentages.
-    """
-    overview = [(_label(k), _value(k, x)) for k, x in v.items() if not isinstance(x, (dict, list, tuple))]
-    sections = [dict(title="Overview", rows=overview)] if overview else []
-    for k, x in v.items():
-        if isinstance(x, dict):
-            sections.append(dict(title=_label(k), rows=_flatten(x)))
-        elif isinstance(x, (list, tuple)) and x and all(isinstance(r, dict) for r in x):
-            cols = list(dict.fromkeys(c for r in x for c in r))
-            sections.append(dict(title=_label(k), columns=[_label(c) for c in cols],
-                                 table=[[_value(c, r.get(c)) for c in cols] for r in x]))
-        elif isinstance(x, (list, tuple)):
-            overview.append((_label(k), ", ".join(_value(k, i) for i in x)))
-    main = [sec for sec in sections if sec["title"] in _MAIN_SECTIONS]
-    rest = [dict(sec, more=True) for sec in sections if sec["title"] not in _MAIN_SECTIONS]
-    return main + rest
+            map_=maps.render_map(m, root, "Map of candidate new sources and their detections"),
+            n_unattributed=n_unattributed, eps_km=rd.cfg.attribute.candidate_eps_km,
+            min_orbits=rd.cfg.attribute.candidate_min_orbits)
 
 
 def content_pages(rd: Renderer, model: Model, pages) -> None:
@@ -535,20 +477,24 @@ def sitemap(cfg: Config, writer: SiteWriter) -> None:
 
 
 def write_all(cfg: Config, result: BuildResult, writer: SiteWriter, vendor: list[dict], *,
-              progress: bool = False) -> list[str]:
-    """Write every page and data file; return the errors of skipped content files."""
+              progress: bool = False) -> tuple[list[str], list[dict]]:
+    """Write every page and data file; return the errors of skipped content files and
+    the search records of the sources (builder.render.search)."""
     model = build_model(result)
     content, skipped = load_pages(site_path(cfg, cfg.site.content))
     for p in [p for p in content if p.slug in RESERVED]:
         skipped.append(f"{p.source}: the name {p.slug!r} is reserved for a generated section")
         content.remove(p)
-    nav = [("", "Map"), ("sources/", "Sources"), ("detections/", "Anomalies"), ("candidates/", "Candidates")]
+    nav = [("", "Map"), ("sources/", "Sources"), ("countries/", "Countries"), ("detections/", "Anomalies"),
+           ("candidates/", "Candidates")]
     nav += [(f"{p.slug}/", p.title) for p in content] + [("downloads/", "Downloads"), ("search/", "Search")]
     rd = Renderer(cfg, make_env(cfg), model, nav, writer)
     write_data_files(model, writer)
     files = write_downloads(model, writer)
     home_page(rd, model)
     sources_index(rd, model)
+    groups = country_render.group(model)
+    country_render.country_pages(rd, model, groups)
     source_pages(rd, model, progress)
     detections_index(rd, model)
     detection_pages(rd, model)
@@ -559,4 +505,6 @@ def write_all(cfg: Config, result: BuildResult, writer: SiteWriter, vendor: list
     rd.page("search/", "search.html", title="Search", search_enabled=cfg.site.search)
     rd.page("404.html", "404.html", title="Page not found", absolute=True)
     sitemap(cfg, writer)
-    return skipped
+    where = country_render.locations(groups)
+    records = search.source_records(model.sources, lambda sid: model.source_href(sid) or where[sid])
+    return skipped, records

@@ -14,7 +14,7 @@ crs: L.CRS.EPSG3857,
 }
 );
 L.control.scale().addTo(map_home_001);
-AtlasMap.basemap(map_home_001, "assets/basemap/countries.geojson");
+AtlasMap.basemap(map_home_001, "assets/basemap/");
 L.control.fullscreen(
 {
 "position": "topleft",
@@ -27,7 +27,7 @@ var marker_cluster_004 = L.markerClusterGroup({
 "chunkedLoading": true,
 "maxClusterRadius": 50,
 });
-AtlasMap.points(marker_cluster_004, "assets/data/sources.json", "source", "", 20000);
+AtlasMap.points(marker_cluster_004, "assets/data/map-sources.json", "source", "", 20000);
 marker_cluster_004.addTo(map_home_001);
 var json_layer_005 = L.featureGroup();
 AtlasMap.points(json_layer_005, "assets/data/detections.json", "detection", "", 0);
@@ -35,21 +35,12 @@ json_layer_005.addTo(map_home_001);
 var json_layer_006 = L.featureGroup();
 AtlasMap.points(json_layer_006, "assets/data/candidates.json", "candidate", "", 0);
 json_layer_006.addTo(map_home_001);
-var layer_control_007_layers = {
-base_layers : {
-},
-overlays :  {
-"Inventory sources (size = emission)" : marker_cluster_004,
-"Blind-scan anomalies (red: a source upwind, orange: unexplained)" : json_layer_005,
-"Candidate new sources" : json_layer_006,
-},
-};
 let layer_control_007 = L.control.layers(
-layer_control_007_layers.base_layers,
-layer_control_007_layers.overlays,
-{
+{ },
+{"Inventory sources (size = emission)": marker_cluster_004,"Blind-scan anomalies (red: a source upwind, orange: unexplained)": json_layer_005,"Candidate new sources": json_layer_006, },
+Object.assign({
 "position": "topright",
-"collapsed": false,
+"collapsed": true,
 "autoZIndex": true,
-}
+}, {collapsed: AtlasMap.smallScreen()})
 ).addTo(map_home_001);

@@ -4,15 +4,63 @@
   "use strict";
   var COLORS = {source: "#5b3f8c", attributed: "#c0392b", unattributed: "#d68910", candidate: "#117a65"};
 
+  /* The basemap (builder/render/basemap.py): the light world layer below zoom FINE_ZOOM,
+     above it the 10-degree cells of the finer one that are in view, each fetched once. */
+  var FINE_ZOOM = 6, CELL = 10;
+  var LAND = {fillColor: "#eef1f4", fillOpacity: 1}, BORDER = {color: "#9aa5b1", weight: 0.7};
   function basemap(map, url) {
     var pane = map.createPane("basemap");
     pane.style.zIndex = 150;
     /* detections and candidates above the inventory clusters (marker pane is 600) */
     map.createPane("atlasTop").style.zIndex = 640;
-    fetch(url).then(function (r) { return r.json(); }).then(function (geo) {
-      L.geoJSON(geo, {pane: "basemap", interactive: false, attribution: "Natural Earth",
-        style: {color: "#9aa5b1", weight: 0.7, fillColor: "#eef1f4", fillOpacity: 1}}).addTo(map);
-    });
+    var world = L.geoJSON(null, {pane: "basemap", interactive: false, attribution: "Natural Earth",
+      style: {color: BORDER.color, weight: BORDER.weight, fillColor: LAND.fillColor, fillOpacity: 1}});
+    var fine = L.layerGroup([], {attribution: "Natural Earth"}), cells = {}, worldLoaded = false;
+    function loadCell(name) {
+      cells[name] = true;
+      fetch(url + "cells/" + name + ".json").then(function (r) { return r.json(); }).then(function (c) {
+        L.geoJSON(c.fill, {pane: "basemap", interactive: false,
+          style: {stroke: false, fillColor: LAND.fillColor, fillOpacity: 1}}).addTo(fine);
+        L.geoJSON(c.lines, {pane: "basemap", interactive: false, style: BORDER}).addTo(fine);
+      });
+    }
+    function update() {
+      if (map.getZoom() < FINE_ZOOM) {
+        if (!worldLoaded) {
+          worldLoaded = true;
+          fetch(url + "world.geojson").then(function (r) { return r.json(); }).then(function (g) { world.addData(g); });
+        }
+        map.removeLayer(fine);
+        world.addTo(map);
+        return;
+      }
+      map.removeLayer(world);
+      fine.addTo(map);
+      var b = map.getBounds();
+      var s = Math.max(-90, Math.floor(b.getSouth() / CELL) * CELL), n = Math.min(90, b.getNorth());
+      for (var lon = Math.floor(b.getWest() / CELL) * CELL; lon < b.getEast(); lon += CELL) {
+        var wrapped = ((lon + 180) % 360 + 360) % 360 - 180;
+        for (var lat = s; lat < n; lat += CELL) {
+          if (!cells[wrapped + "_" + lat]) { loadCell(wrapped + "_" + lat); }
+        }
+      }
+    }
+    map.on("zoomend moveend", update);
+    map.whenReady(update);
+    wheelAfterClick(map);
+  }
+
+  /* The mouse wheel scrolls the page, not the map, until the map is clicked or focused;
+     it scrolls the page again once the pointer or the focus leaves the map. */
+  function wheelAfterClick(map) {
+    map.scrollWheelZoom.disable();
+    map.on("click focus", function () { map.scrollWheelZoom.enable(); });
+    map.on("mouseout blur", function () { map.scrollWheelZoom.disable(); });
+  }
+
+  /* Phones: the layer list starts collapsed behind its button, off the zoom buttons. */
+  function smallScreen() {
+    return window.matchMedia("(max-width: 700px)").matches;
   }
 
   function el(tag, text, cls) {
@@ -22,8 +70,16 @@
     return e;
   }
 
+  /* Significant digits with thousands separators, never exponents: 5321.4 -> "5,320"
+     (the twin of builder/render/fmt.py sig). */
   function fmt(v, digits) {
-    return (v === null || v === undefined) ? "—" : Number(v).toPrecision(digits || 3);
+    if (v === null || v === undefined || !isFinite(v)) { return "—"; }
+    v = Number(v);
+    if (v === 0) { return "0"; }
+    var d = (digits || 3) - 1 - Math.floor(Math.log10(Math.abs(v)));
+    var r = d >= 0 ? Math.round(v * Math.pow(10, d)) / Math.pow(10, d) : Math.round(v / Math.pow(10, -d)) * Math.pow(10, -d);
+    var f = Math.max(d, 0);
+    return r.toLocaleString("en", {minimumFractionDigits: f, maximumFractionDigits: f});
   }
 
   function popup(title, lines, href, root) {
@@ -43,15 +99,40 @@
     return Math.max(3, Math.min(14, 3 + 2.2 * Math.log10(Math.max(tYr || 1, 1e5) / 1e5)));
   }
 
-  function sourceMarker(r, root) {
+  /* The home map loads map-sources.json (position, size, counts); names and the rest come from
+     sources.json (same row order), fetched once, when a source marker is first hovered or opened. */
+  var details = {rows: null, waiting: null};
+  function withDetails(root, done) {
+    if (details.rows) { done(); return; }
+    if (!details.waiting) {
+      details.waiting = [];
+      fetch(root + "assets/data/sources.json").then(function (r) { return r.json(); }).then(function (data) {
+        details.rows = data.rows;
+        details.waiting.forEach(function (f) { f(); });
+      });
+    }
+    details.waiting.push(done);
+  }
+
+  function sourcePopup(d, root) {
     /* id, name, country, kind, fuel, emission_t_yr, lat, lon, n_overpasses, n_detections, ratio_mean, href */
-    var m = L.circleMarker([r[6], r[7]], {radius: radius(r[5]), color: COLORS.source, weight: 1,
+    return popup(d[1] || d[0], [[(d[3] || "").replace("_", " "), d[4], d[2]].filter(Boolean).join(", "),
+      "Inventory: " + (d[5] ? Math.round(d[5]).toLocaleString("en") + " t/yr" : "—"),
+      "Overpasses: " + d[8] + ", detections: " + d[9]], d[11], root);
+  }
+
+  function sourceMarker(r, root, i) {
+    /* lat, lon, emission_kt_yr, n_overpasses, n_detected, has_page */
+    var m = L.circleMarker([r[0], r[1]], {radius: radius(r[2] * 1e3), color: COLORS.source, weight: 1,
       fillColor: COLORS.source, fillOpacity: 0.55});
-    m.bindTooltip(el("span", r[1] || r[0]));
+    m.bindTooltip(el("span", "Inventory source, " + Math.round(r[2] * 1e3).toLocaleString("en") + " t/yr"));
+    m.on("mouseover", function () {
+      withDetails(root, function () { m.setTooltipContent(el("span", details.rows[i][1] || details.rows[i][0])); });
+    });
     m.bindPopup(function () {
-      return popup(r[1] || r[0], [[r[3], r[4], r[2]].filter(Boolean).join(", "),
-        "Inventory: " + (r[5] ? Math.round(r[5]).toLocaleString("en") + " t/yr" : "—"),
-        "Overpasses: " + r[8] + ", detections: " + r[9]], r[11], root);
+      if (details.rows) { return sourcePopup(details.rows[i], root); }
+      withDetails(root, function () { m.setPopupContent(sourcePopup(details.rows[i], root)); });
+      return el("div", "Loading…");
     });
     return m;
   }
@@ -100,9 +181,11 @@
     fetch(root + url).then(function (r) { return r.json(); }).then(function (data) {
       var rows = limit > 0 ? data.rows.slice(0, limit) : data.rows;
       var make = MAKERS[kind];
-      var markers = rows.filter(function (r) {
-        return kind === "source" ? r[6] !== null && r[7] !== null : r[1] !== null && r[2] !== null;
-      }).map(function (r) { return make(r, root); });
+      var markers = [];
+      rows.forEach(function (r, i) {
+        var ok = kind === "source" ? r[0] !== null && r[1] !== null : r[1] !== null && r[2] !== null;
+        if (ok) { markers.push(make(r, root, i)); }
+      });
       if (layer.addLayers) { layer.addLayers(markers); } else { markers.forEach(function (m) { layer.addLayer(m); }); }
       function mark() {  /* on the map container, once the layer is shown (a hidden layer: when switched on) */
         var container = layer._map && layer._map.getContainer();
@@ -128,5 +211,5 @@
     map.getContainer().setAttribute("data-feature-count", String(data.items.length));
   }
 
-  window.AtlasMap = {basemap: basemap, points: points, features: features};
+  window.AtlasMap = {basemap: basemap, points: points, features: features, smallScreen: smallScreen};
 })();

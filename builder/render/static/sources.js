@@ -10,7 +10,8 @@
   var fText = document.getElementById("f-text"), fKind = document.getElementById("f-kind");
   var fCountry = document.getElementById("f-country"), fObs = document.getElementById("f-observed");
   var rows = [], shown = [], limit = 200, sortKey = 5, asc = false;
-  /* row: id, name, country, kind, fuel, emission_t_yr, lat, lon, n_overpasses, n_detections, ratio_mean, href, inventory */
+  /* row: id, name, country (name), kind, fuel, emission_t_yr, lat, lon, n_overpasses, n_detections, ratio_mean, href,
+     region (a US state, or ""), inventory */
 
   function num(v, digits) {
     if (v === null || v === undefined) { return "—"; }
@@ -37,8 +38,8 @@
         td.textContent = r[1] || r[0];
       }
       tr.appendChild(td);
-      cell(tr, r[2]); cell(tr, (r[3] || "").replace("_", " ")); cell(tr, r[4]);
-      cell(tr, num(r[5])); cell(tr, r[12] || ""); cell(tr, String(r[8])); cell(tr, String(r[9])); cell(tr, num(r[10], 2));
+      cell(tr, r[12] ? r[2] + " (" + r[12] + ")" : r[2]); cell(tr, (r[3] || "").replace("_", " ")); cell(tr, r[4]);
+      cell(tr, num(r[5])); cell(tr, r[13] || ""); cell(tr, String(r[8])); cell(tr, String(r[9])); cell(tr, num(r[10], 2));
       body.appendChild(tr);
     });
     count.textContent = shown.length.toLocaleString("en") + " of " + rows.length.toLocaleString("en") +
@@ -57,7 +58,7 @@
   function apply() {
     var q = fText.value.trim().toLowerCase(), k = fKind.value, c = fCountry.value, o = fObs.checked;
     shown = rows.filter(function (r) {
-      return (!q || (r[1] + " " + r[0] + " " + r[2] + " " + (r[12] || "")).toLowerCase().indexOf(q) >= 0) &&
+      return (!q || (r[1] + " " + r[0] + " " + r[2] + " " + (r[12] || "") + " " + (r[13] || "")).toLowerCase().indexOf(q) >= 0) &&
         (!k || r[3] === k) && (!c || r[2] === c) && (!o || r[11]);
     });
     shown.sort(compare);

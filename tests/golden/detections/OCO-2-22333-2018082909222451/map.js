@@ -14,7 +14,7 @@ crs: L.CRS.EPSG3857,
 }
 );
 L.control.scale().addTo(map_detection_001);
-AtlasMap.basemap(map_detection_001, "../../assets/basemap/countries.geojson");
+AtlasMap.basemap(map_detection_001, "../../assets/basemap/");
 L.control.fullscreen(
 {
 "position": "topleft",
