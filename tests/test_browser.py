@@ -190,6 +190,33 @@ def test_phone_layer_list_collapsed_and_zoom_button_clickable(browser, base_url)
     ctx.close()
 
 
+@pytest.mark.parametrize("path", ["", "source", "detection"])
+def test_phone_charts_fit_the_screen(browser, base_url, path):
+    """At 390 px no chart is cut off: a chart either fits the screen, or lies whole inside a
+    figure that scrolls sideways (text kept legible) and shows a visible cue; the page itself
+    never scrolls sideways."""
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    pg = ctx.new_page()
+    target = {"": "", "source": urls.source_page("coco2-1001"),
+              "detection": urls.detection_page(demo_result().detections["detection_id"].iloc[0])}[path]
+    pg.goto(base_url + target)
+    charts = pg.locator("svg.chart")
+    assert charts.count() > 0
+    width = pg.evaluate("() => window.innerWidth")
+    for i in range(charts.count()):
+        box = charts.nth(i).bounding_box()
+        if box["x"] >= 0 and box["x"] + box["width"] <= width + 1:
+            continue
+        fig = charts.nth(i).evaluate("""c => { const f = c.closest('figure'), r = f.getBoundingClientRect();
+            return {overflow: getComputedStyle(f).overflowX, scroll: f.scrollWidth, right: r.right,
+                    cue: getComputedStyle(f, '::before').content}; }""")
+        assert fig["overflow"] in ("auto", "scroll") and fig["right"] <= width + 1, (path, i, fig)
+        assert fig["scroll"] >= box["width"] - 1, (path, i, fig, box)      # the whole chart is reachable
+        assert "Scroll sideways" in fig["cue"], fig
+    assert pg.evaluate("() => document.documentElement.scrollWidth") <= width + 1
+    ctx.close()
+
+
 def test_wheel_scrolls_the_page_until_the_map_is_clicked(page, base_url):
     pg, watch = page
     pg.goto(base_url + urls.source_page("coco2-1001"))
