@@ -64,6 +64,7 @@ def cmd_build(args, cfg) -> int:
 
 def cmd_detect(args, cfg) -> int:
     from builder.build import load_sources
+    from builder.withheld import detector_sources
     from builder.pipeline import run_core, write_tables
     from builder.soundings import find_input_files
 
@@ -73,6 +74,7 @@ def cmd_detect(args, cfg) -> int:
         return 2
     skipped = []
     sources, profiles = load_sources(cfg, skipped)
+    sources, _ = detector_sources(sources, Path(args.oco2))   # simulated folders: withheld sources dropped
     core = run_core(cfg, files, sources, profiles.emission_kg_s, skipped, scheduler=args.scheduler,
                     use_cache=not args.no_cache)
     written = write_tables(core.result, args.out)
