@@ -22,6 +22,7 @@ from builder.config import Config
 from builder.pipeline import CoreRun, _atomic_write, inventory_fingerprint, run_core, write_tables
 from builder.results import BuildResult, SkippedItem
 from builder.soundings import find_input_files
+from builder.withheld import detector_sources
 
 log = logging.getLogger("atlas")
 
@@ -178,6 +179,8 @@ def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = 
     times["inventory"] = time.perf_counter() - t
     t = time.perf_counter()
     files, simulated, truth_dir = observation_files(cfg, oco2_dir, sources, profiles)
+    # a simulated world may hold sources withheld from the detector (builder.withheld): drop them
+    sources, n_withheld = detector_sources(sources, truth_dir)
     times["observations"] = time.perf_counter() - t
     core = run_core(cfg, files, sources, profiles.emission_kg_s, skipped, scheduler=scheduler,
                     use_cache=use_cache, progress=progress)
@@ -185,14 +188,17 @@ def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = 
     result = core.result
     # every downloadable row says what it was computed from
     provenance = "simulated" if simulated else "observed"
-    for name in ("detections", "overpasses", "candidates"):
+    for name in ("detections", "overpasses", "candidates", "candidate_overpasses"):
         table = getattr(result, name)
+        if table is None:
+            continue
         setattr(result, name, table.assign(observations=pd.Series(provenance, index=table.index, dtype=object)))
     result.summary.update({
         "simulated": bool(simulated),
         "inventory_name": ", ".join(sorted({str(v).split(" (CO2 ")[0] for v in sources["inventory"].dropna()}))
         if len(sources) else "",
         "n_sources": int(len(sources)),
+        "n_withheld": int(n_withheld),     # simulated sources the detector's inventory does not list
         "data_version": _data_version(files),
         "validation": None,
     })

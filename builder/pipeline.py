@@ -7,7 +7,8 @@ Per file (independent, cacheable, parallel)::
 
 Global (cheap, over all files)::
 
-    candidate new sources (clustering) -> compare per source -> validation (simulated truth)
+    candidate new sources (clustering) -> candidate overpasses (a second, cached per-file pass:
+    builder.candidates) -> compare per source -> validation (simulated truth)
 
 A bad file never stops the build: it becomes a :class:`SkippedItem` naming the
 file and the reason. Cache entries are keyed by the file's content hash, the
@@ -354,7 +355,7 @@ def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_
              skipped: list[SkippedItem], *, scheduler: str | None = None, use_cache: bool = True,
              progress: bool | None = None) -> CoreRun:
     """Per-file work (cached, optionally on Dask) for ``files``, then the global stages."""
-    from builder.attribute import find_candidates
+    from builder.candidates import find_candidates, select_candidates, summarise_candidates
     from builder.compare import compare
 
     t0 = time.perf_counter()
@@ -362,9 +363,9 @@ def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_
     if cache:
         cache.clean_stale()
     inv_fp = inventory_fingerprint(sources)
-    todo, results = [], {}
+    todo, results, keys = [], {}, {}
     for path, h in _dedupe_files(files, skipped):
-        key = cache_key(h, cfg, inv_fp)
+        key = keys[path] = cache_key(h, cfg, inv_fp)
         hit = cache.get(key) if cache else None
         if hit is not None:
             results[path] = hit
@@ -404,7 +405,12 @@ def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_
     profiles = _sort(_concat([r.profiles for r in ordered], tables.PROFILE_COLUMNS), ["detection_id", "along_km"])
     overpasses = _sort(_concat([r.overpasses for r in ordered], tables.OVERPASS_COLUMNS), ["overpass_id"])
     tracks_df = _sort(_concat([r.tracks for r in ordered], TRACK_SUMMARY_COLUMNS), ["instrument", "orbit", "source_file"])
-    candidates = find_candidates(detections, cfg.attribute)
+    t_c = time.perf_counter()
+    seeds = find_candidates(detections, cfg.attribute, min_days=1)      # every unexplained anomaly
+    seed_ovp = measure_candidates(seeds, keys, sources, emission_kg_s, cfg, cache, progress)
+    candidates, cand_ovp = select_candidates(seeds, seed_ovp, detections, cfg.attribute)
+    candidates = summarise_candidates(candidates, cand_ovp, sources)
+    t_c = time.perf_counter() - t_c
     detections = classify_anomalies(detections, candidates)
     summary_table = compare(overpasses)
     t2 = time.perf_counter()
@@ -427,9 +433,36 @@ def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_
     result = BuildResult(sources=sources, detections=detections, profiles=profiles, overpasses=overpasses,
                          candidates=candidates, source_summary=summary_table, summary=summary, skipped=skipped)
     result.tracks = tracks_df  # type: ignore[attr-defined]
+    result.candidate_overpasses = cand_ovp
     n_cached = sum(r.cached for r in ordered)
     return CoreRun(result=result, n_processed=len(ordered) - n_cached, n_cached=n_cached,
-                   seconds={"files": t1 - t0, "global": t2 - t1})
+                   seconds={"files": t1 - t0, "global": t2 - t1, "candidates": t_c})
+
+
+def measure_candidates(candidates: pd.DataFrame, keys: dict[Path, str], sources: pd.DataFrame,
+                       emission_kg_s: Callable, cfg: Config, cache: ResultCache | None,
+                       progress: bool | None = None) -> pd.DataFrame:
+    """Second pass (builder.candidates): every overpass of every candidate, file by file,
+    cached per file under a key that adds the candidates to the file's detection key."""
+    from builder.candidates import measure_file, measurement_key, pseudo_emission, pseudo_sources
+
+    if candidates is None or len(candidates) == 0:
+        return _empty(tables.OVERPASS_COLUMNS)
+    pseudo = pseudo_sources(candidates, sources, cfg.attribute)
+    emission = pseudo_emission(pseudo, emission_kg_s)
+    frames = []
+    for path in progress_iter(sorted(keys, key=lambda p: p.name), "candidate overpasses", enabled=progress):
+        key = measurement_key(keys[path], pseudo)
+        hit = cache.get(key) if cache else None
+        if hit is None:
+            ovp = measure_file(path, cfg, pseudo, emission)
+            hit = FileResult(file=path.name, detections=_empty(tables.DETECTION_FIT_COLUMNS),
+                             profiles=_empty(tables.PROFILE_COLUMNS), overpasses=ovp,
+                             tracks=_empty(TRACK_SUMMARY_COLUMNS))
+            if cache:
+                cache.put(key, hit)
+        frames.append(hit.overpasses)
+    return _sort(_concat(frames, tables.OVERPASS_COLUMNS), ["overpass_id"])
 
 
 def _iso_date(v) -> str | None:
@@ -457,6 +490,8 @@ def write_tables(result: BuildResult, out_dir: Path) -> list[Path]:
         "detections.csv": published_detections(result.detections, result.overpasses, result.sources),
         "overpasses.csv": result.overpasses,
         "candidates.csv": result.candidates,
+        "candidate_overpasses.csv": result.candidate_overpasses if result.candidate_overpasses is not None
+        else _empty(tables.OVERPASS_COLUMNS),
         "sources_summary.csv": result.source_summary,
         "profiles.csv": result.profiles,
     }
