@@ -22,7 +22,7 @@ from builder.config import Config
 from builder.pipeline import CoreRun, _atomic_write, inventory_fingerprint, run_core, write_tables
 from builder.results import BuildResult, SkippedItem
 from builder.soundings import find_input_files
-from builder.withheld import detector_sources
+from builder.withheld import SIMULATOR_TABLES, detector_sources
 
 log = logging.getLogger("atlas")
 
@@ -85,7 +85,7 @@ def observation_files(cfg: Config, oco2_dir: Path | None, sources, profiles) -> 
     files = find_input_files(folder)
     if files:
         truth = folder if (folder / "truth.csv").exists() else None
-        files = [f for f in files if f.name not in ("truth.csv", "tracks.csv")]
+        files = [f for f in files if f.name not in SIMULATOR_TABLES]
         return files, truth is not None, truth
     if oco2_dir:
         log.warning("no OCO Lite (.nc4) or CSV archive files under %s", folder)

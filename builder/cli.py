@@ -64,11 +64,11 @@ def cmd_build(args, cfg) -> int:
 
 def cmd_detect(args, cfg) -> int:
     from builder.build import load_sources
-    from builder.withheld import detector_sources
+    from builder.withheld import SIMULATOR_TABLES, detector_sources
     from builder.pipeline import run_core, write_tables
     from builder.soundings import find_input_files
 
-    files = [f for f in find_input_files(args.oco2) if f.name not in ("truth.csv", "tracks.csv")]
+    files = [f for f in find_input_files(args.oco2) if f.name not in SIMULATOR_TABLES]
     if not files:
         print(f"error: no OCO Lite (.nc4) or CSV archive files under {args.oco2}", file=sys.stderr)
         return 2

@@ -407,7 +407,8 @@ def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_
     tracks_df = _sort(_concat([r.tracks for r in ordered], TRACK_SUMMARY_COLUMNS), ["instrument", "orbit", "source_file"])
     t_c = time.perf_counter()
     seeds = find_candidates(detections, cfg.attribute, min_days=1)      # every unexplained anomaly
-    seed_ovp = measure_candidates(seeds, keys, sources, emission_kg_s, cfg, cache, progress)
+    cand_cache = ResultCache(cfg.path("cache") / "candidates") if use_cache else None   # apart from file entries
+    seed_ovp = measure_candidates(seeds, keys, sources, emission_kg_s, cfg, cand_cache, progress)
     candidates, cand_ovp = select_candidates(seeds, seed_ovp, detections, cfg.attribute)
     candidates = summarise_candidates(candidates, cand_ovp, sources)
     t_c = time.perf_counter() - t_c

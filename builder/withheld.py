@@ -40,6 +40,8 @@ log = logging.getLogger("atlas")
 MIN_T_YR = 1e6
 #: Name of the list written by the simulator beside truth.csv.
 WITHHELD_FILE = "withheld.csv"
+#: The simulator's tables beside its Lite files: never observation inputs.
+SIMULATOR_TABLES = ("truth.csv", "tracks.csv", WITHHELD_FILE)
 WITHHELD_COLUMNS = ["source_id", "name", "kind", "latitude", "longitude", "emission_t_yr", "size_rank"]
 
 
