@@ -96,6 +96,30 @@ def cmd_validate(args, cfg) -> int:
     return 0
 
 
+def cmd_train(args, cfg) -> int:
+    """atlas train: the anomaly classifier (builder.classifier) from simulated months."""
+    from builder.classifier import ModelError, load_model, save_model, train
+
+    months = []
+    for spec in args.month:
+        truth, _, det = spec.partition(":")
+        if not det:
+            print(f"error: --month {spec!r}: expected TRUTH_DIR:DETECTIONS_DIR", file=sys.stderr)
+            return 2
+        months.append((Path(truth), Path(det)))
+    model, card = train(months)
+    card["months"] = [f"{Path(t).name}:{Path(d).name}" for t, d in months]   # names only: no local paths
+    out = save_model(model, Path(args.out), card)
+    try:
+        load_model(out)
+    except ModelError as exc:   # pragma: no cover - a file we just wrote
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"model written to {out}: {card['n_anomalies']} anomalies ({card['n_plumes']} plumes) "
+          f"from {len(months)} months")
+    return 0
+
+
 def cmd_simulate(args, cfg) -> int:
     from builder.build import load_sources
     from builder.simulate import simulate
@@ -195,6 +219,12 @@ def make_parser() -> argparse.ArgumentParser:
     v.add_argument("--detections", required=True, help="folder with detections.csv")
     v.add_argument("--json", help="where to write the figures (default: DETECTIONS/validation.json)")
     v.set_defaults(func=cmd_validate)
+
+    t = sub.add_parser("train", help="train the anomaly classifier on simulated months (builder.classifier)")
+    t.add_argument("--month", action="append", required=True, metavar="TRUTH_DIR:DETECTIONS_DIR",
+                   help="a simulated month: the simulator's folder and the `atlas detect` output (repeat)")
+    t.add_argument("--out", required=True, help="model file to write")
+    t.set_defaults(func=cmd_train)
 
     s = sub.add_parser("simulate", help="write simulated OCO-2 Lite files and a truth table")
     s.add_argument("--out", type=Path)
