@@ -269,6 +269,33 @@ def measurement_key(file_key: str, pseudo: pd.DataFrame) -> str:
     return "cand-" + h.hexdigest()
 
 
+def measure_candidates(candidates: pd.DataFrame, keys: dict[Path, str], sources: pd.DataFrame,
+                       emission_kg_s: Callable, cfg: Config, cache=None, progress: bool | None = None) -> pd.DataFrame:
+    """Second pass: every overpass of every candidate (or seed), file by file (``keys``: input file ->
+    its detection cache key), cached per file (a builder.pipeline.ResultCache) under a key that adds
+    the pseudo-sources to the file's detection key."""
+    from builder.pipeline import (TRACK_SUMMARY_COLUMNS, FileResult, _concat, _empty, _sort,
+                                  progress_iter)
+
+    if candidates is None or len(candidates) == 0:
+        return _empty(tables.OVERPASS_COLUMNS)
+    pseudo = pseudo_sources(candidates, sources, cfg.attribute)
+    emission = pseudo_emission(pseudo, emission_kg_s)
+    frames = []
+    for path in progress_iter(sorted(keys, key=lambda p: p.name), "candidate overpasses", enabled=progress):
+        key = measurement_key(keys[path], pseudo)
+        hit = cache.get(key) if cache else None
+        if hit is None:
+            ovp = measure_file(path, cfg, pseudo, emission)
+            hit = FileResult(file=path.name, detections=_empty(tables.DETECTION_FIT_COLUMNS),
+                             profiles=_empty(tables.PROFILE_COLUMNS), overpasses=ovp,
+                             tracks=_empty(TRACK_SUMMARY_COLUMNS))
+            if cache:
+                cache.put(key, hit)
+        frames.append(hit.overpasses)
+    return _sort(_concat(frames, tables.OVERPASS_COLUMNS), ["overpass_id"])
+
+
 def summarise_candidates(candidates: pd.DataFrame, overpasses: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
     """``candidates`` with emission_kg_s +- emission_unc_kg_s (builder.compare over every measured
     overpass), n_overpasses / n_measured / n_detected and the N_NEAREST nearest inventory sources

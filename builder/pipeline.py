@@ -355,7 +355,7 @@ def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_
              skipped: list[SkippedItem], *, scheduler: str | None = None, use_cache: bool = True,
              progress: bool | None = None) -> CoreRun:
     """Per-file work (cached, optionally on Dask) for ``files``, then the global stages."""
-    from builder.candidates import find_candidates, select_candidates, summarise_candidates
+    from builder.candidates import find_candidates, measure_candidates, select_candidates, summarise_candidates
     from builder.compare import compare
 
     t0 = time.perf_counter()
@@ -438,32 +438,6 @@ def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_
     n_cached = sum(r.cached for r in ordered)
     return CoreRun(result=result, n_processed=len(ordered) - n_cached, n_cached=n_cached,
                    seconds={"files": t1 - t0, "global": t2 - t1, "candidates": t_c})
-
-
-def measure_candidates(candidates: pd.DataFrame, keys: dict[Path, str], sources: pd.DataFrame,
-                       emission_kg_s: Callable, cfg: Config, cache: ResultCache | None,
-                       progress: bool | None = None) -> pd.DataFrame:
-    """Second pass (builder.candidates): every overpass of every candidate, file by file,
-    cached per file under a key that adds the candidates to the file's detection key."""
-    from builder.candidates import measure_file, measurement_key, pseudo_emission, pseudo_sources
-
-    if candidates is None or len(candidates) == 0:
-        return _empty(tables.OVERPASS_COLUMNS)
-    pseudo = pseudo_sources(candidates, sources, cfg.attribute)
-    emission = pseudo_emission(pseudo, emission_kg_s)
-    frames = []
-    for path in progress_iter(sorted(keys, key=lambda p: p.name), "candidate overpasses", enabled=progress):
-        key = measurement_key(keys[path], pseudo)
-        hit = cache.get(key) if cache else None
-        if hit is None:
-            ovp = measure_file(path, cfg, pseudo, emission)
-            hit = FileResult(file=path.name, detections=_empty(tables.DETECTION_FIT_COLUMNS),
-                             profiles=_empty(tables.PROFILE_COLUMNS), overpasses=ovp,
-                             tracks=_empty(TRACK_SUMMARY_COLUMNS))
-            if cache:
-                cache.put(key, hit)
-        frames.append(hit.overpasses)
-    return _sort(_concat(frames, tables.OVERPASS_COLUMNS), ["overpass_id"])
 
 
 def _iso_date(v) -> str | None:
