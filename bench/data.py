@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from bench.common import ROOT, WORK
+from builder.withheld import SIMULATOR_TABLES
 
 log = logging.getLogger("bench")
 
@@ -65,7 +66,7 @@ def lite_files(folder: Path) -> list[Path]:
     """The Lite (.nc4/.nc) and CSV-archive input files of a folder (as the build finds them)."""
     from builder.soundings import find_input_files
 
-    return [f for f in find_input_files(folder) if f.name not in ("truth.csv", "tracks.csv")]
+    return [f for f in find_input_files(folder) if f.name not in SIMULATOR_TABLES]
 
 
 def load_truth(path) -> pd.DataFrame:

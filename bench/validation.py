@@ -24,6 +24,7 @@ RESULTS = ROOT / "bench" / "results-validation.json"
 DOC = ROOT / "docs" / "validation.md"
 ATLAS = [sys.executable, "-m", "builder"]
 TABLES = ("truth.csv", "tracks.csv", "detections.csv", "overpasses.csv", "sources_summary.csv")
+#: candidate figures (builder.validate_candidates) are pooled by summing the months' counts
 
 #: (label, path into the validate() result, format)
 ROWS = [
@@ -42,6 +43,14 @@ ROWS = [
     ("blind scan: false detections / 1000 km", ("fp_per_1000km",), "{:.3f}"),
     ("blind scan: share of anomalies that are plumes", ("_blind_precision",), "{:.0%}"),
     ("blind scan: headline recall", ("headline", "recall"), "{:.0%}"),
+    ("withheld sources >= 5 Mt/yr (not in the detector's inventory)", ("candidates", "n_ge5"), "{:d}"),
+    ("candidate recall of withheld >= 5 Mt/yr within 10 km", ("candidates", "recall_ge5"), "{:.0%}"),
+    ("  same, withheld >= 10 Mt/yr", ("candidates", "recall_ge10"), "{:.0%}"),
+    ("  same, >= 5 Mt/yr with a visible plume on >= 2 days", ("candidates", "recall_seen_ge5"), "{:.0%}"),
+    ("candidates", ("candidates", "n_candidates"), "{:d}"),
+    ("candidate precision (a simulated source within 10 km)", ("candidates", "precision"), "{:.0%}"),
+    ("  same, a withheld source within 10 km", ("candidates", "precision_new"), "{:.0%}"),
+    ("false candidates per million km2", ("candidates", "false_per_mkm2"), "{:.3f}"),
 ]
 
 
@@ -134,6 +143,9 @@ def main(seeds: list[int], days: int = 31) -> int:
         months = list(pool.map(lambda s: one_month(s, days, work), jobs))
     results = {m.name: json.loads((m / "validation.json").read_text()) for m in months}
     results["pooled"] = pooled(months, work)
+    from builder.validate_candidates import pool
+
+    results["pooled"]["candidates"] = pool([results[m.name].get("candidates") for m in months])
     null = null_month(days, work)
     lines = table(results) + ["", f"Plume-free world (default month without plumes): {null['n_false_targeted']} of "
                               f"{null['n_crossings']} crossings flagged as targeted detections "

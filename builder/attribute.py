@@ -1,5 +1,5 @@
-"""Attribution of detections to inventory sources, overpasses (detections and
-non-detections with upper limits) and candidate new sources.
+"""Attribution of detections to inventory sources (candidate new sources:
+builder.candidates; overpasses: builder.overpass).
 
 Geometry (all in a local east/north frame around each source,
 :func:`builder.physics.local_enu_km`): the plume axis is the half-line from the
@@ -208,8 +208,9 @@ class Sites:
         return out
 
 
-_STR_COLUMNS = {"overpass_id", "source_id", "instrument", "detection_id", "candidate_id", "detection_ids"}
-_INT_COLUMNS = {"orbit", "n_soundings", "n_detections", "n_orbits", "n_overpasses"}
+_STR_COLUMNS = {"overpass_id", "source_id", "instrument", "detection_id", "candidate_id", "detection_ids",
+                "nearest_source_ids", "nearest_source_km"}
+_INT_COLUMNS = {"orbit", "n_soundings", "n_detections", "n_orbits", "n_overpasses", "n_days"}
 
 
 def typed_empty(columns: list[str]) -> pd.DataFrame:
@@ -446,65 +447,3 @@ def prepared_sources(sources: pd.DataFrame, site_km: float) -> PreparedSources:
         return value
     _PREPARED[key] = (ref, site_km, sig, value)
     return value
-
-
-
-# --------------------------------------------------------------------------- candidates
-
-def candidate_id(lat: float, lon: float) -> str:
-    """Stable id from the rounded position, e.g. 'C+51.27+019.33'."""
-    return f"C{lat:+06.2f}{lon:+07.2f}"
-
-
-def find_candidates(detections_all: pd.DataFrame, cfg: Attribute) -> pd.DataFrame:
-    """Recurrent unattributed detections = candidate new (or mislocated) sources.
-
-    DBSCAN (haversine metric, eps = candidate_eps_km, min_samples = 2) on the
-    unattributed detections; clusters seen on >= candidate_min_orbits distinct
-    (instrument, orbit) pairs are kept. Position = normalised mean unit vector.
-    """
-    from sklearn.cluster import DBSCAN
-
-    empty = typed_empty(tables.CANDIDATE_COLUMNS)
-    if detections_all is None or len(detections_all) < 2:
-        return empty
-    d = detections_all
-    sid = clean_ids(d["source_id"]) if "source_id" in d.columns else pd.Series("", index=d.index)
-    lat, lon = column(d, "latitude"), column(d, "longitude")
-    d = d.loc[(sid == "").to_numpy() & np.isfinite(lat) & np.isfinite(lon)].copy()
-    if len(d) < 2:
-        return empty
-    lat, lon = column(d, "latitude"), column(d, "longitude")
-    labels = DBSCAN(eps=cfg.candidate_eps_km / physics.EARTH_RADIUS_KM, min_samples=2, metric="haversine",
-                    algorithm="ball_tree").fit_predict(np.radians(np.column_stack([lat, lon])))
-    d["_label"] = labels
-    d = d.loc[labels >= 0]
-    if d.empty:
-        return empty
-    inst = d["instrument"].astype(str) if "instrument" in d.columns else pd.Series("", index=d.index)
-    d["_orbit"] = inst + ":" + d["orbit"].astype(str) if "orbit" in d.columns else d.index.astype(str)
-    xyz = unit_xyz(column(d, "latitude"), column(d, "longitude"))
-    d["_x"], d["_y"], d["_z"] = xyz[:, 0], xyz[:, 1], xyz[:, 2]
-    d["_t"] = as_times(d["time_utc"]).to_numpy() if "time_utc" in d.columns else pd.NaT
-    d["_e"] = column(d, "emission_kg_s")
-    d["_id"] = d["detection_id"].astype(str) if "detection_id" in d.columns else d.index.astype(str)
-    g = d.sort_values("_t", kind="stable").groupby("_label")
-    agg = pd.DataFrame({
-        "n_detections": g.size(), "n_orbits": g["_orbit"].nunique(),
-        "detection_ids": g["_id"].agg("|".join), "mean_emission_kg_s": g["_e"].mean(),
-        "first_time_utc": g["_t"].min(), "last_time_utc": g["_t"].max(),
-        "_x": g["_x"].mean(), "_y": g["_y"].mean(), "_z": g["_z"].mean(),
-    })
-    agg = agg.loc[agg["n_orbits"] >= cfg.candidate_min_orbits]
-    if agg.empty:
-        return empty
-    clat, clon = latlon_of(agg[["_x", "_y", "_z"]].to_numpy())
-    agg["latitude"], agg["longitude"] = clat, clon
-    ids = pd.Series([candidate_id(a, b) for a, b in zip(clat, clon)], index=agg.index)
-    dup = ids.groupby(ids).cumcount()
-    agg["candidate_id"] = np.where(dup > 0, ids + "-" + (dup + 1).astype(str), ids)
-    agg["first_time_utc"] = pd.to_datetime(agg["first_time_utc"], utc=True)
-    agg["last_time_utc"] = pd.to_datetime(agg["last_time_utc"], utc=True)
-    out = agg[tables.CANDIDATE_COLUMNS].sort_values(["n_orbits", "n_detections", "candidate_id"],
-                                                   ascending=[False, False, True], kind="stable")
-    return out.reset_index(drop=True)

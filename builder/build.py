@@ -24,6 +24,7 @@ from builder.outdir import (MARKER, SIM_MARKER, OutputFolderError, check_site_fo
 from builder.pipeline import CoreRun, _atomic_write, inventory_fingerprint, run_core, write_tables
 from builder.results import BuildResult, SkippedItem
 from builder.soundings import find_input_files
+from builder.withheld import SIMULATOR_TABLES, detector_sources
 
 log = logging.getLogger("atlas")
 
@@ -94,7 +95,7 @@ def observation_files(cfg: Config, oco2_dir: Path | None, sources, profiles) -> 
     files = find_input_files(folder)
     if files:
         truth = folder if (folder / "truth.csv").exists() else None
-        files = [f for f in files if f.name not in ("truth.csv", "tracks.csv")]
+        files = [f for f in files if f.name not in SIMULATOR_TABLES]
         return files, False, truth  # simulated or observed: each file's own attribute (label_provenance)
     if oco2_dir:
         log.warning("no OCO Lite (.nc4) or CSV archive files under %s", folder)
@@ -199,6 +200,8 @@ def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = 
     times["inventory"] = time.perf_counter() - t
     t = time.perf_counter()
     files, simulated, truth_dir = observation_files(cfg, oco2_dir, sources, profiles)
+    # a simulated world may hold sources withheld from the detector (builder.withheld): drop them
+    sources, n_withheld = detector_sources(sources, truth_dir)
     times["observations"] = time.perf_counter() - t
     core = run_core(cfg, files, sources, profiles.emission_kg_s, skipped, scheduler=scheduler,
                     use_cache=use_cache, progress=progress)
@@ -213,6 +216,7 @@ def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = 
         "inventory_name": ", ".join(sorted({str(v).split(" (CO2 ")[0] for v in sources["inventory"].dropna()}))
         if len(sources) else "",
         "n_sources": int(len(sources)),
+        "n_withheld": int(n_withheld),     # simulated sources the detector's inventory does not list
         "data_version": _data_version(files),
         "validation": None,
     })
@@ -295,6 +299,11 @@ def label_provenance(result: BuildResult, default: bool = False) -> str:
     else:
         o_sim = np.zeros(0, bool)
     result.overpasses = o.assign(observations=label[o_sim.astype(int)])
+    co = getattr(result, "candidate_overpasses", None)
+    if co is not None:
+        key = pd.MultiIndex.from_arrays([co["instrument"].astype(str), pd.to_numeric(co["orbit"])])
+        co_sim = by_orbit.reindex(key).fillna(False).to_numpy(bool) if len(co) else np.zeros(0, bool)
+        result.candidate_overpasses = co.assign(observations=label[co_sim.astype(int)])
     if len(c) and "detection_ids" in c and len(d):
         member = c["detection_ids"].fillna("").astype(str).str.split("|").explode()
         sim = member.map(pd.Series(d_sim, index=d["detection_id"].astype(str))).fillna(False).astype(bool)

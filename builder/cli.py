@@ -77,18 +77,20 @@ def cmd_build(args, cfg) -> int:
 
 def cmd_detect(args, cfg) -> int:
     from builder.build import load_sources
+    from builder.withheld import SIMULATOR_TABLES, detector_sources
     from builder.pipeline import run_core, write_tables
     from builder.soundings import find_input_files
 
     from builder.outdir import check_table_folder
 
-    files = [f for f in find_input_files(args.oco2) if f.name not in ("truth.csv", "tracks.csv")]
+    files = [f for f in find_input_files(args.oco2) if f.name not in SIMULATOR_TABLES]
     if not files:
         print(f"error: no OCO Lite (.nc4) or CSV archive files under {args.oco2}", file=sys.stderr)
         return 2
     check_table_folder(args.out, inputs=[args.oco2], cache=cfg.path("cache"))
     skipped = []
     sources, profiles = load_sources(cfg, skipped)
+    sources, _ = detector_sources(sources, Path(args.oco2))   # simulated folders: withheld sources dropped
     core = run_core(cfg, files, sources, profiles.emission_kg_s, skipped, scheduler=args.scheduler,
                     use_cache=not args.no_cache)
     written = write_tables(core.result, args.out)
@@ -107,6 +109,30 @@ def cmd_validate(args, cfg) -> int:
     out = Path(args.json) if args.json else Path(args.detections) / "validation.json"
     out.write_text(json.dumps(res, indent=2, sort_keys=True, default=str))
     print(f"figures written to {out}")
+    return 0
+
+
+def cmd_train(args, cfg) -> int:
+    """atlas train: the anomaly classifier (builder.classifier) from simulated months."""
+    from builder.classifier import ModelError, load_model, save_model, train
+
+    months = []
+    for spec in args.month:
+        truth, _, det = spec.partition(":")
+        if not det:
+            print(f"error: --month {spec!r}: expected TRUTH_DIR:DETECTIONS_DIR", file=sys.stderr)
+            return 2
+        months.append((Path(truth), Path(det)))
+    model, card = train(months)
+    card["months"] = [f"{Path(t).name}:{Path(d).name}" for t, d in months]   # names only: no local paths
+    out = save_model(model, Path(args.out), card)
+    try:
+        load_model(out)
+    except ModelError as exc:   # pragma: no cover - a file we just wrote
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"model written to {out}: {card['n_anomalies']} anomalies ({card['n_plumes']} plumes) "
+          f"from {len(months)} months")
     return 0
 
 
@@ -210,6 +236,12 @@ def make_parser() -> argparse.ArgumentParser:
     v.add_argument("--detections", required=True, help="folder with detections.csv")
     v.add_argument("--json", help="where to write the figures (default: DETECTIONS/validation.json)")
     v.set_defaults(func=cmd_validate)
+
+    t = sub.add_parser("train", help="train the anomaly classifier on simulated months (builder.classifier)")
+    t.add_argument("--month", action="append", required=True, metavar="TRUTH_DIR:DETECTIONS_DIR",
+                   help="a simulated month: the simulator's folder and the `atlas detect` output (repeat)")
+    t.add_argument("--out", required=True, help="model file to write")
+    t.set_defaults(func=cmd_train)
 
     s = sub.add_parser("simulate", help="write simulated OCO-2 Lite files and a truth table")
     s.add_argument("--out", type=Path)

@@ -119,6 +119,7 @@ class Simulate:
     min_emission_t_yr: float = 1e5    #: sources below this emit no simulated plume (invisible anyway)
     lat_band: tuple[float, float] = (-60.0, 75.0)  #: latitudes with soundings
     lite_version: str = "11.1r"
+    withheld_share: float = 0.10      #: share of plants >= 1 Mt/yr emitted but withheld from the detector (builder.withheld)
 
 
 @dataclass(frozen=True)

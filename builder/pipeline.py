@@ -7,7 +7,8 @@ Per file (independent, cacheable, parallel)::
 
 Global (cheap, over all files)::
 
-    candidate new sources (clustering) -> compare per source -> validation (simulated truth)
+    candidate new sources (clustering) -> candidate overpasses (a second, cached per-file pass:
+    builder.candidates) -> compare per source -> validation (simulated truth)
 
 A bad file never stops the build: it becomes a :class:`SkippedItem` naming the
 file and the reason. Cache entries are keyed by the file's content hash, the
@@ -38,7 +39,7 @@ from builder.cachesign import cache_secret, sign, verify
 from builder.config import Config
 from builder.csvsafe import safe_text_columns
 from builder.dedupe import dedupe_files, drop_repeated_orbits, renumber_detections, unique_overpass_ids
-from builder.plausible import apply_bounds, plausible_only
+from builder.plausible import apply_bounds, flag_implausible, plausible_only
 from builder.published import classify_anomalies, published_detections
 from builder.results import BuildResult, SkippedItem
 from builder.soundings import InputError, Track, _exc_line, read_file
@@ -370,7 +371,7 @@ def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_
              skipped: list[SkippedItem], *, scheduler: str | None = None, use_cache: bool = True,
              progress: bool | None = None) -> CoreRun:
     """Per-file work (cached, optionally on Dask) for ``files``, then the global stages."""
-    from builder.attribute import find_candidates
+    from builder.candidates import find_candidates, measure_candidates, select_candidates, summarise_candidates
     from builder.compare import compare
 
     t0 = time.perf_counter()
@@ -378,9 +379,9 @@ def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_
     if cache:
         cache.clean_stale()
     inv_fp = inventory_fingerprint(sources)
-    todo, results = [], {}
+    todo, results, keys = [], {}, {}
     for path, h in dedupe_files(files, skipped, file_sha256):
-        key = cache_key(h, cfg, inv_fp)
+        key = keys[path] = cache_key(h, cfg, inv_fp)
         hit = cache.get(key) if cache else None
         if hit is not None:
             results[path] = hit
@@ -425,7 +426,15 @@ def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_
                        ["overpass_id"])
     tracks_df = _sort(_concat([r.tracks for r in ordered], TRACK_SUMMARY_COLUMNS), ["instrument", "orbit", "source_file"])
     detections, overpasses = apply_bounds(detections, overpasses, cfg.plausible)  # implausible: never a plume
-    candidates = find_candidates(detections.loc[~detections["flag_implausible"].to_numpy(bool)], cfg.attribute)
+    t_c = time.perf_counter()
+    plausible = detections.loc[~detections["flag_implausible"].to_numpy(bool)]
+    seeds = find_candidates(plausible, cfg.attribute, min_days=1)      # every unexplained anomaly
+    cand_cache = ResultCache(cfg.path("cache") / "candidates") if use_cache else None   # apart from file entries
+    seed_ovp = measure_candidates(seeds, keys, sources, emission_kg_s, cfg, cand_cache, progress)
+    seed_ovp = flag_implausible(seed_ovp, cfg.plausible) if seed_ovp is not None else None
+    candidates, cand_ovp = select_candidates(seeds, seed_ovp, plausible, cfg.attribute)
+    candidates = summarise_candidates(candidates, plausible_only(cand_ovp, cfg.plausible), sources)
+    t_c = time.perf_counter() - t_c
     detections = classify_anomalies(detections, candidates)
     summary_table = compare(plausible_only(overpasses, cfg.plausible))
     t2 = time.perf_counter()
@@ -448,9 +457,10 @@ def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_
     result = BuildResult(sources=sources, detections=detections, profiles=profiles, overpasses=overpasses,
                          candidates=candidates, source_summary=summary_table, summary=summary, skipped=skipped)
     result.tracks = tracks_df  # type: ignore[attr-defined]
+    result.candidate_overpasses = cand_ovp
     n_cached = sum(r.cached for r in ordered)
     return CoreRun(result=result, n_processed=len(ordered) - n_cached, n_cached=n_cached,
-                   seconds={"files": t1 - t0, "global": t2 - t1})
+                   seconds={"files": t1 - t0, "global": t2 - t1, "candidates": t_c})
 
 
 def _iso_date(v) -> str | None:
@@ -478,6 +488,8 @@ def write_tables(result: BuildResult, out_dir: Path) -> list[Path]:
         "detections.csv": published_detections(result.detections, result.overpasses, result.sources),
         "overpasses.csv": result.overpasses,
         "candidates.csv": result.candidates,
+        "candidate_overpasses.csv": result.candidate_overpasses if result.candidate_overpasses is not None
+        else _empty(tables.OVERPASS_COLUMNS),
         "sources_summary.csv": result.source_summary,
         "profiles.csv": result.profiles,
     }

@@ -8,7 +8,7 @@
   *unexplained anomaly*: on realistic data most of these are retrieval
   artefacts, so they are listed as anomalies, never as plumes.
 - ``candidate``: an unexplained anomaly that recurs at one place over several
-  orbits (builder.attribute.find_candidates): a candidate new source.
+  orbits (builder.candidates.find_candidates): a candidate new source.
 """
 
 from __future__ import annotations

@@ -31,6 +31,8 @@ class BuildResult:
     # track_km, n_detections, n_attributed, period_start, period_end, inventory_name,
     # validation (dict from builder.validate or None), data_version (str)
     skipped: list[SkippedItem] = field(default_factory=list)
+    #: tables.OVERPASS_COLUMNS rows of the candidate new sources (builder.candidates), or None
+    candidate_overpasses: pd.DataFrame | None = None
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")

@@ -3,7 +3,9 @@
 :func:`simulate` writes one OCO-2 L2 Lite-format NetCDF4 file per UTC day
 (:func:`builder.litefmt.write_lite`, readable by :func:`builder.soundings.read_lite`)
 plus ``truth.csv`` (every plume crossing), ``tracks.csv`` (good data per orbit
-and file, the noise-only search length) and ``simulation.json``.
+and file, the noise-only search length), ``withheld.csv`` (the plants that emit
+but are withheld from the detector's inventory, :mod:`builder.withheld`) and
+``simulation.json``.
 
 Physical choices (each documented where it is made):
 
@@ -55,9 +57,10 @@ from builder.simworld import ModeField, SurfaceFields, background_xco2_ppm
 from builder.config import Config
 from builder.litefmt import lite_filename, write_lite
 from builder.soundings import InputError
+from builder.withheld import WITHHELD_FILE, withheld_mask, withheld_table
 
 #: Bump when the simulated output changes (the build caches simulations by it).
-SIMULATOR_VERSION = "5"
+SIMULATOR_VERSION = "6"
 
 # --- orbit and instrument (OCO-2 DPUG; Crisp et al. 2017; science-notes 4.4) ---
 ORBITS_PER_DAY = 233.0 / 16.0          #: 16-day, 233-orbit repeat cycle
@@ -112,6 +115,7 @@ TRUTH_COLUMNS = [
     "crossing_id", "source_id", "instrument", "orbit", "time_utc", "emission_kg_s", "wind_u_m_s", "wind_v_m_s",
     "file_wind_u_m_s", "file_wind_v_m_s", "cross_latitude", "cross_longitude", "downwind_km", "peak_ppm",
     "area_ppm_km", "sigma_along_km", "n_soundings_20km", "isolated", "line_factor",
+    "withheld",   # the source is withheld from the detector's inventory (builder.withheld, withheld.csv)
 ]
 TRACKS_COLUMNS = ["instrument", "orbit", "source_file", "n_soundings", "track_km"]
 
@@ -624,6 +628,7 @@ def simulate(cfg: Config, sources: pd.DataFrame,
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     src, skipped = _valid_sources(sources, sc.min_emission_t_yr)
+    withheld = withheld_mask(src, seed, sc.withheld_share)
     src_xyz = _unit_xyz(src["latitude"].to_numpy(), src["longitude"].to_numpy())
     field_cache: dict[int, DayFields] = {}
     epoch_day = ORBIT_EPOCH.astype("datetime64[D]")
@@ -678,10 +683,12 @@ def simulate(cfg: Config, sources: pd.DataFrame,
             progress(d + 1, days)
     truth = pd.concat([t for t in truths if len(t)], ignore_index=True) if any(len(t) for t in truths) \
         else pd.DataFrame(columns=TRUTH_COLUMNS)
+    truth["withheld"] = truth["source_id"].astype(str).isin(set(src["source_id"].astype(str)[withheld]))
     truth = truth[TRUTH_COLUMNS].sort_values(["time_utc", "source_id"], kind="stable").reset_index(drop=True)
     truth["time_utc"] = pd.to_datetime(truth["time_utc"], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     truth_path = out_dir / "truth.csv"
     truth.to_csv(truth_path, index=False, float_format="%.6g")
+    withheld_table(src, withheld).to_csv(out_dir / WITHHELD_FILE, index=False, float_format="%.6g")
     tracks_path = out_dir / "tracks.csv"
     tracks = pd.DataFrame(track_rows, columns=TRACKS_COLUMNS)
     tracks.to_csv(tracks_path, index=False, float_format="%.3f")
@@ -694,14 +701,16 @@ def simulate(cfg: Config, sources: pd.DataFrame,
         "parameters": {
             "noise_ppm": list(sc.noise_ppm), "wind_error_rel": sc.wind_error_rel,
             "wind_dir_error_deg": sc.wind_dir_error_deg, "min_emission_t_yr": sc.min_emission_t_yr,
-            "lat_band": list(sc.lat_band), "orbits_per_day": ORBITS_PER_DAY, "inclination_deg": INCLINATION_DEG,
+            "lat_band": list(sc.lat_band), "withheld_share": sc.withheld_share,
+            "orbits_per_day": ORBITS_PER_DAY, "inclination_deg": INCLINATION_DEG,
             "ascending_node_local_h": ASCENDING_NODE_LOCAL_H, "max_sza_deg": MAX_SZA_DEG,
             "white_land_ppm": list(simworld.WHITE_LAND_PPM), "white_ocean_ppm": list(simworld.WHITE_OCEAN_PPM),
             "correlated_ppm_km": [simworld.CORR_SD_PPM, simworld.CORR_LENGTH_KM],
             "large_scale_ppm_km": [simworld.LARGE_SD_PPM, simworld.LARGE_LENGTH_KM],
             "footprint_bias_sd_ppm": simworld.FOOTPRINT_BIAS_SD_PPM,
         },
-        "n_sources": int(len(src)), "n_files": len(files), "n_soundings": int(n_sound),
+        "n_sources": int(len(src)), "n_withheld": int(withheld.sum()),
+        "n_files": len(files), "n_soundings": int(n_sound),
         "n_crossings": int(len(truth)), "files": [f.name for f in files], "skipped": skipped,
     }
     (out_dir / "simulation.json").write_text(json.dumps(meta, indent=2, sort_keys=True))

@@ -9,7 +9,7 @@ Stage flow::
     soundings.Track --detect--> DETECTION_FIT (+ PROFILE rows)
                     --quantify--> + QUANTIFY columns
                     --attribute--> + ATTRIBUTION columns; OVERPASS rows
-    all files       --attribute.candidates--> CANDIDATE rows
+    all files       --candidates--> CANDIDATE rows (+ candidate OVERPASS rows, second pass)
                     --compare--> SOURCE_SUMMARY rows
 """
 
@@ -83,10 +83,14 @@ OVERPASS_COLUMNS = [
     "flag_parallel_wind", "flag_water",   # wind within min_wind_track_angle_deg of the track; crossing over water
 ]
 
-#: Recurrent unattributed anomalies (builder.attribute.find_candidates).
+#: Recurrent unattributed anomalies (builder.candidates), measured at every overpass.
 CANDIDATE_COLUMNS = [
-    "candidate_id", "latitude", "longitude", "n_detections", "n_orbits", "detection_ids",
-    "mean_emission_kg_s", "first_time_utc", "last_time_utc",
+    "candidate_id", "latitude", "longitude", "n_detections", "n_orbits", "n_days", "detection_ids",
+    "mean_emission_kg_s",                   # mean of its anomalies' estimates (selection-biased: not the emission)
+    "first_time_utc", "last_time_utc",
+    "emission_kg_s", "emission_unc_kg_s",   # combined over every measured overpass (builder.compare), 1-sigma
+    "n_overpasses", "n_measured", "n_detected",  # its overpasses (builder.overpass rows), measured, targeted detections
+    "nearest_source_ids", "nearest_source_km",   # nearest inventory sources "id|id" and distances "km|km"
 ]
 
 #: Per-source comparison over every measured overpass (builder.compare).

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from builder import physics, tables
-from builder.attribute import attribute, candidate_id, find_candidates
+from builder.attribute import attribute
+from builder.candidates import candidate_id, find_candidates
 from builder.overpass import find_overpasses
 from builder.config import Attribute, Config
 from builder.soundings import TRACK_COLUMNS, InputError, Track
@@ -240,8 +241,9 @@ def test_overpasses_empty_inputs():
 # --------------------------------------------------------------------------- candidates
 
 def test_candidates_cluster_recurrent_unattributed_detections():
-    rows = [detection(10.00, 10.00, det_id="a", orbit=1), detection(10.05, 10.05, det_id="b", orbit=2),
-            detection(10.02, 10.00, det_id="c", orbit=2),
+    day2 = pd.Timestamp(T0) + pd.Timedelta(days=1)
+    rows = [detection(10.00, 10.00, det_id="a", orbit=1), detection(10.05, 10.05, det_id="b", orbit=2, time_utc=day2),
+            detection(10.02, 10.00, det_id="c", orbit=2, time_utc=day2),
             detection(30.0, 30.0, det_id="oneoff", orbit=3),
             detection(40.0, 40.0, det_id="same1", orbit=4), detection(40.05, 40.0, det_id="same2", orbit=4),
             detection(10.01, 10.01, det_id="attributed", orbit=5, source_id="S9")]
@@ -250,11 +252,18 @@ def test_candidates_cluster_recurrent_unattributed_detections():
     out = find_candidates(d, Attribute())
     assert list(out.columns) == tables.CANDIDATE_COLUMNS and len(out) == 1
     r = out.iloc[0]
-    assert r["n_detections"] == 3 and r["n_orbits"] == 2
+    assert r["n_detections"] == 3 and r["n_orbits"] == 2 and r["n_days"] == 2
     assert sorted(r["detection_ids"].split("|")) == ["a", "b", "c"]
-    assert r["latitude"] == pytest.approx(10.0233, abs=1e-3) and r["longitude"] == pytest.approx(10.0167, abs=1e-3)
-    assert r["candidate_id"] == "C+10.02+010.02"
+    # each anomaly is moved upwind (west: the wind blows east) by the distance its 5 km width implies,
+    # here beyond the 40 km cap (builder.candidates.upwind_shift_km)
+    shift_deg = 40.0 / (111.195 * np.cos(np.radians(10.0233)))
+    assert r["latitude"] == pytest.approx(10.0233, abs=1e-3)
+    assert r["longitude"] == pytest.approx(10.0167 - shift_deg, abs=1e-3)
+    assert r["candidate_id"] == "C+10.02+009.65"
     assert candidate_id(51.266, 19.326) == "C+51.27+019.33" and candidate_id(-5.1, -70.0) == "C-05.10-070.00"
+    # two orbits on the same day are not recurrence over days
+    same_day = d.assign(time_utc=T0)
+    assert len(find_candidates(same_day, Attribute())) == 0
     # requiring 3 orbits drops it
     assert len(find_candidates(d, Attribute(candidate_min_orbits=3))) == 0
     assert len(find_candidates(d.iloc[:0], Attribute())) == 0

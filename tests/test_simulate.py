@@ -369,3 +369,18 @@ def test_default_month_scale(tmp_path):
     assert cpu < 90.0, cpu
     tracks = pd.read_csv(res.tracks_path)
     assert 2.2e6 <= tracks.n_soundings.sum() <= 2.9e6
+
+
+def test_withheld_sources_emit_and_are_named_in_truth(small_run):
+    """builder.withheld: one plant in ten >= 1 Mt/yr (no 'kind' column: all rows are plants) is
+    withheld; it still emits, truth names it, withheld.csv lists it and simulation.json counts it."""
+    out = small_run.truth_path.parent
+    src = grid_sources()
+    held = pd.read_csv(out / "withheld.csv")
+    assert len(held) == len(src) // 10 > 0
+    assert set(held["source_id"]) <= set(src["source_id"])
+    truth = pd.read_csv(small_run.truth_path)
+    flagged = set(truth.loc[truth["withheld"].astype(bool), "source_id"])
+    assert flagged and flagged <= set(held["source_id"])          # withheld plants emit plumes
+    assert not set(truth.loc[~truth["withheld"].astype(bool), "source_id"]) & set(held["source_id"])
+    assert json.loads((out / "simulation.json").read_text())["n_withheld"] == len(held)

@@ -163,7 +163,16 @@ def demo_result() -> BuildResult:
         candidate_id="cand-0001", latitude=float(cand.latitude.mean()), longitude=float(cand.longitude.mean()),
         n_detections=len(cand), n_orbits=int(cand.orbit.nunique()), detection_ids="|".join(cand.detection_id),
         mean_emission_kg_s=float(cand.emission_kg_s.mean()), first_time_utc=cand.time_utc.min(),
-        last_time_utc=cand.time_utc.max())], columns=CANDIDATE_COLUMNS)
+        last_time_utc=cand.time_utc.max(), n_days=int(pd.to_datetime(cand.time_utc, utc=True).dt.floor("D").nunique()),
+        emission_kg_s=float(cand.emission_kg_s.mean()) * 0.6, emission_unc_kg_s=float(cand.emission_kg_s.mean()) * 0.3,
+        n_overpasses=3, n_measured=2, n_detected=1,
+        nearest_source_ids="|".join(sources.source_id.iloc[:2]), nearest_source_km="12.3|45.6")],
+        columns=CANDIDATE_COLUMNS)
+    # the candidate's overpasses: copies of two source overpasses renamed to the candidate
+    cand_ovp = overpasses.iloc[:2].copy()
+    cand_ovp["source_id"] = "cand-0001"
+    cand_ovp["overpass_id"] = [f"cand-0001-OCO-2-{o}" for o in cand_ovp["orbit"]]
+    cand_ovp["detection_id"] = ""
     summary = dict(
         simulated=True, instruments=["OCO-2"], n_files=31, n_orbits=452, n_soundings=2_345_678, track_km=1.23e6,
         n_detections=len(detections), n_attributed=int((detections.source_id != "").sum()),
@@ -171,13 +180,13 @@ def demo_result() -> BuildResult:
         period_start="2018-08-01", period_end="2018-08-31", inventory_name="CoCO2 global point sources v1.1",
         validation=dict(n_injected=12, n_detected=9, recall=0.75, false_positive_rate=0.1,
                         median_abs_rel_error=0.28, bias=-0.05, r2=0.61, within_1sigma=0.67),
-        data_version="demo-2018-08",
+        data_version="demo-2018-08", n_withheld=44,
     )
     skipped = [SkippedItem("oco2_LtCO2_180815_B11100Ar_corrupt.nc4", "not a valid netCDF4 file", "ingest"),
                SkippedItem("coco2_ps_catalogue_v1.1.csv:17", "latitude out of range (123.4)", "inventory")]
     return BuildResult(sources=sources, detections=detections, profiles=_profiles(detections), overpasses=overpasses,
                        candidates=candidates, source_summary=_source_summary(overpasses), summary=summary,
-                       skipped=skipped)
+                       skipped=skipped, candidate_overpasses=cand_ovp)
 
 
 def large_result(n_sources: int = 16000, n_observed: int = 1000, seed: int = 1) -> BuildResult:

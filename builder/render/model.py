@@ -133,7 +133,16 @@ def build_model(result: BuildResult) -> Model:
             profiles.setdefault(p["detection_id"], []).append(p)
     cands = records(result.candidates.sort_values("candidate_id", kind="stable"))
     cand_of = {}
+    cand_ovp: dict[str, list[dict]] = {}
+    co = getattr(result, "candidate_overpasses", None)
+    if co is not None and len(co):
+        for o in records(co.sort_values(["source_id", "time_utc"], kind="stable")):
+            cand_ovp.setdefault(o["source_id"], []).append(o)
     for c in cands:
+        c["overpasses"] = cand_ovp.get(c["candidate_id"], [])
+        ids = [x for x in str(c.get("nearest_source_ids") or "").split("|") if x]
+        kms = [x for x in str(c.get("nearest_source_km") or "").split("|") if x]
+        c["nearest"] = list(zip(ids, kms))
         c["members"] = [x for x in str(c.get("detection_ids") or "").split("|") if x]
         for did in c["members"]:
             cand_of[did] = c["candidate_id"]

@@ -157,8 +157,11 @@ DOWNLOADS = [  # file, description
     ("sources.geojson", "Sources as points (same columns)."),
     ("overpasses.csv", "Every overpass of a source, with its forced emission estimate ±1σ, detected or not."),
     ("overpasses.geojson", "Overpass track segments as lines (same columns)."),
-    ("candidates.csv", "Candidate new sources: recurrent unattributed detections."),
+    ("candidates.csv", "Candidate new sources: recurrent unexplained anomalies, with the emission ±1σ over "
+                       "all their overpasses and the nearest inventory sources."),
     ("candidates.geojson", "Candidate new sources as points."),
+    ("candidate_overpasses.csv", "Every overpass of a candidate new source, with its forced emission estimate "
+                                 "±1σ, detected or not (same columns as overpasses.csv)."),
     ("summary.json", "Run summary (counts, period, validation) and the list of files, machine-readable."),
 ]
 
@@ -176,6 +179,8 @@ def write_downloads(model: Model, writer: SiteWriter) -> list[dict]:
         writer.json(f"downloads/{name}.geojson", geojson(df))
     writer.csv("downloads/overpasses.csv", ovp)
     writer.json("downloads/overpasses.geojson", overpass_geojson(ovp))
+    co = r.candidate_overpasses if r.candidate_overpasses is not None else r.overpasses.iloc[:0]
+    writer.csv("downloads/candidate_overpasses.csv", iso_times(co.sort_values("overpass_id", kind="stable")))
     files = [dict(name=n, description=d) for n, d in DOWNLOADS]
     summary = dict(r.summary, skipped=[vars(s) for s in r.skipped], files=[f["name"] for f in files],
                    n_sources=len(r.sources), n_source_pages=len(model.page_sources))
@@ -444,11 +449,15 @@ def candidates_page(rd: Renderer, model: Model) -> None:
                   fill_opacity=0.35)
     ov.add_to(m)
     rows = [dict(c, anchor=urls.slugify(c["candidate_id"]),
-                 members=[(did, urls.detection_page(did)) for did in c["members"]]) for c in model.candidates]
+                 members=[(did, urls.detection_page(did)) for did in c["members"]],
+                 nearest=[(sid, km, model.source_href(sid) or "",
+                           (model.source_by_id.get(sid) or {}).get("name") or sid) for sid, km in c["nearest"]])
+            for c in model.candidates]
+    summ = model.result.summary
     rd.page("candidates/", "candidates.html", title="Candidate new sources", rows=rows,
             map_=maps.render_map(m, root, "Map of candidate new sources and their detections"),
             n_unattributed=n_unattributed, eps_km=rd.cfg.attribute.candidate_eps_km,
-            min_orbits=rd.cfg.attribute.candidate_min_orbits)
+            min_orbits=rd.cfg.attribute.candidate_min_orbits, n_withheld=int(summ.get("n_withheld") or 0))
 
 
 def content_pages(rd: Renderer, model: Model, pages) -> None:
