@@ -5,7 +5,7 @@ as if they were measurements. Bounds are in ``[plausible]`` of atlas.toml (build
   plant on Earth emits about 40 Mt/yr, the largest city in the embedded list about 83) are
   rejected, one skip line each (:func:`reject_implausible_sources`).
 * Detections and overpasses measured with a wind above ``max_wind_m_s`` (default 30 m/s), or
-  implying an emission above ``max_emission_t_yr`` (default 6e7 t/yr = 60 Mt/yr; or
+  implying an emission (less its 1-sigma) above ``max_emission_t_yr`` (default 6e7 t/yr = 60 Mt/yr; or
   ``max_inventory_multiple`` (4) times the source's inventory at that hour, if larger) get ``flag_implausible = True`` and a reason
   (:func:`flag_implausible`). They stay in the downloads with the flag, but are never targeted
   detections (plumes), nor candidate new sources. The per-source comparison drops only the
@@ -59,12 +59,19 @@ def flag_implausible(df: pd.DataFrame, cfg: Plausible) -> pd.DataFrame:
     limit = np.full(n, cfg.max_emission_t_yr / SECONDS_PER_YEAR * 1000.0)  # kg/s
     inv = _num(df, "inventory_kg_s")
     limit = np.where(np.isfinite(inv), np.maximum(limit, cfg.max_inventory_multiple * inv), limit)
-    q = np.fmax.reduce([_num(df, c) for c in EMISSION_COLUMNS]) if n else np.zeros(0)
+    # the estimate minus its 1-sigma: only an emission *clearly* above the bound is
+    # implausible (a noisy 4.5 +- 1.5 x inventory is an ordinary detection, not an impossible one)
+    unc = np.nan_to_num(np.fmax(_num(df, "emission_unc_kg_s"), 0.0), nan=0.0)
+    gp_unc = np.nan_to_num(np.fmax(_num(df, "gp_emission_unc_kg_s"), 0.0), nan=0.0)
+    q = np.fmax(_num(df, "emission_kg_s") - unc, _num(df, "gp_emission_kg_s") - gp_unc) if n \
+        else np.zeros(0)
     with np.errstate(invalid="ignore"):
         windy = np.isfinite(wind) & (wind > cfg.max_wind_m_s)
         huge = np.isfinite(q) & (q > limit)
     reason = np.where(windy, np.char.mod(f"wind %.0f m/s above {cfg.max_wind_m_s:g}", np.nan_to_num(wind)), "")
-    big = np.char.mod(f"implied emission %.3g Mt/yr above the plausible maximum", np.nan_to_num(q) * SECONDS_PER_YEAR / 1e9)
+    q_raw = np.fmax.reduce([_num(df, c) for c in EMISSION_COLUMNS]) if n else np.zeros(0)
+    big = np.char.mod(f"implied emission %.3g Mt/yr above the plausible maximum",
+                      np.nan_to_num(q_raw) * SECONDS_PER_YEAR / 1e9)
     reason = np.where(huge, np.where(windy, np.char.add(np.char.add(reason, "; "), big), big), reason)
     return df.assign(flag_implausible=windy | huge, implausible_reason=reason.astype(object))
 

@@ -1457,10 +1457,10 @@ def test_the_comparison_keeps_large_estimates_and_drops_only_implausible_winds()
     base = {"source_id": "S", "instrument": "OCO-2", "detected": False, "detection_id": "",
             "inventory_kg_s": 100.0, "emission_unc_kg_s": 150.0, "wind_v_m_s": 0.0}
     rows = pd.DataFrame([dict(base, orbit=1, emission_kg_s=-50.0, wind_u_m_s=5.0),
-                         dict(base, orbit=2, emission_kg_s=450.0, wind_u_m_s=5.0),     # 4.5 x inventory
+                         dict(base, orbit=2, emission_kg_s=600.0, wind_u_m_s=5.0),     # 6 x inventory, 4.5 less 1 sigma
                          dict(base, orbit=3, emission_kg_s=5000.0, wind_u_m_s=47.0)])  # faulty wind
     cfg = Plausible(max_emission_t_yr=1e6)       # so that orbit 2 counts as an implausible estimate
     flagged = flag_implausible(rows, cfg)
     assert flagged["flag_implausible"].tolist() == [False, True, True]
     s = compare(plausible_only(flagged, cfg)).iloc[0]
-    assert s["n_measured"] == 2 and s["ratio"] == pytest.approx(2.0)     # (-0.5 + 4.5) / 2
+    assert s["n_measured"] == 2 and s["ratio"] == pytest.approx(2.75)     # (-0.5 + 6) / 2

@@ -429,10 +429,11 @@ def anomaly_flags(d: dict) -> list[str]:
 
 def candidates_page(rd: Renderer, model: Model) -> None:
     n_unattributed = sum(1 for d in model.detections if not d["source_id"])
+    why = dict(n_unattributed=n_unattributed, eps_km=rd.cfg.attribute.candidate_eps_km,
+               min_orbits=rd.cfg.attribute.candidate_min_orbits,
+               n_withheld=int(model.result.summary.get("n_withheld") or 0))
     if not model.candidates:   # say why, and draw no empty map
-        rd.page("candidates/", "candidates.html", title="Candidate new sources", rows=[], map_=None,
-                n_unattributed=n_unattributed, eps_km=rd.cfg.attribute.candidate_eps_km,
-                min_orbits=rd.cfg.attribute.candidate_min_orbits)
+        rd.page("candidates/", "candidates.html", title="Candidate new sources", rows=[], map_=None, **why)
         return
     root = urls.root_prefix("candidates/")
     m = maps.new_map("map_candidates")
@@ -453,11 +454,8 @@ def candidates_page(rd: Renderer, model: Model) -> None:
                  nearest=[(sid, km, model.source_href(sid) or "",
                            (model.source_by_id.get(sid) or {}).get("name") or sid) for sid, km in c["nearest"]])
             for c in model.candidates]
-    summ = model.result.summary
     rd.page("candidates/", "candidates.html", title="Candidate new sources", rows=rows,
-            map_=maps.render_map(m, root, "Map of candidate new sources and their detections"),
-            n_unattributed=n_unattributed, eps_km=rd.cfg.attribute.candidate_eps_km,
-            min_orbits=rd.cfg.attribute.candidate_min_orbits, n_withheld=int(summ.get("n_withheld") or 0))
+            map_=maps.render_map(m, root, "Map of candidate new sources and their detections"), **why)
 
 
 def content_pages(rd: Renderer, model: Model, pages) -> None:
