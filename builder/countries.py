@@ -18,6 +18,14 @@ from functools import lru_cache
 OVERRIDES = {"PSE": "Palestine", "RUS": "Russia", "COD": "Democratic Republic of the Congo", "XKX": "Kosovo"}
 
 
+#: Other English names readers search for (the search index holds them; pages show country_name).
+ALIASES = {"TUR": ("Turkey",), "CZE": ("Czech Republic",), "CIV": ("Ivory Coast", "Cote d'Ivoire"),
+           "MMR": ("Burma",), "SWZ": ("Swaziland",), "CPV": ("Cape Verde",), "MKD": ("Macedonia",),
+           "KOR": ("South Korea",), "PRK": ("North Korea",), "VNM": ("Vietnam",),
+           "GBR": ("UK", "Britain", "Great Britain"), "USA": ("USA", "US", "America"),
+           "COD": ("DR Congo", "Congo-Kinshasa"), "COG": ("Congo-Brazzaville",), "NLD": ("Holland",)}
+
+
 def country_code(code) -> str:
     """The ISO3 country of an inventory code: "USA-AL" -> "USA", "pol" -> "POL", None -> ""."""
     return str(code or "").strip().upper().split("-")[0]
@@ -51,6 +59,23 @@ def region_name(code) -> str:
     c = pycountry.countries.get(alpha_3=iso3)
     s = pycountry.subdivisions.get(code=f"{c.alpha_2}-{sub}") if c is not None else None
     return s.name if s is not None else sub
+
+
+@lru_cache(maxsize=None)
+def country_aliases(code) -> tuple[str, ...]:
+    """Other names of the country of ``code`` for search: :data:`ALIASES` and pycountry's
+    official and ISO names ("Turkey" for Türkiye), without the shown :func:`country_name`."""
+    iso3 = country_code(code)
+    if not iso3:
+        return ()
+    import pycountry
+
+    c = pycountry.countries.get(alpha_3=iso3)
+    names = list(ALIASES.get(iso3, ()))
+    if c is not None:
+        names += [getattr(c, k, None) for k in ("name", "official_name", "common_name")]
+    shown = country_name(code)
+    return tuple(dict.fromkeys(n for n in names if n and n != shown))
 
 
 def place_name(code) -> str:

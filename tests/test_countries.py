@@ -13,3 +13,9 @@ def test_names_and_us_states_grouped():
     assert countries.country_name("RUS") == "Russia"          # override of the official name
     assert countries.country_name("BOL") == "Bolivia"         # pycountry's common name
     assert countries.country_name("QQQ") == "QQQ" and countries.country_name(None) == ""
+
+
+def test_aliases_are_other_names_not_the_shown_one():
+    assert "Turkey" in countries.country_aliases("TUR")
+    assert countries.country_name("TUR") not in countries.country_aliases("TUR")
+    assert "USA" in countries.country_aliases("USA-AL") and countries.country_aliases("") == ()

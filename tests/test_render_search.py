@@ -33,3 +33,10 @@ def test_stub_pages_carry_the_record_url_and_are_escaped(tmp_path):
     html = (tmp_path / "0.html").read_text()
     assert 'data-pagefind-meta="url[href]" href="../countries/x/#s-1"' in html
     assert "<script>" not in html and "&lt;b&gt;evil" in html and "data-pagefind-body" in html
+
+
+def test_records_hold_other_names_of_the_country():
+    """A reader typing "Turkey" finds a plant in Türkiye (pycountry's shown name)."""
+    recs = search.source_records([dict(source_id="coco2-1", name="Afsin-Elbistan — coal (TUR)", country="TUR")],
+                                 lambda sid: "sources/coco2-1/")
+    assert "Turkey" in recs[0]["content"] and "Türkiye" in recs[0]["content"]

@@ -48,6 +48,7 @@ def source_records(sources: list[dict], href_of) -> list[dict]:
         number = sid.split("-", 1)[1] if sid.startswith("coco2-") else ""
         ids = [sid] + ([number, f"CoCO2_{number}"] if number else [])
         words = [name, s.get("plant_name") or "", countries.country_name(s.get("country")),
+                 " ".join(countries.country_aliases(s.get("country"))),
                  countries.region_name(s.get("country")), s.get("country") or "", " ".join(ids),
                  s.get("fuel") or "", (s.get("kind") or "").replace("_", " "), s.get("inventory") or ""]
         text = " · ".join(w for w in words if w)
