@@ -44,16 +44,15 @@ import numpy as np
 import pandas as pd
 
 from builder import tables
-from builder.attribute import typed_empty
+from builder.attribute import column, typed_empty
 
 #: Relative wind-speed error that does not average down over overpasses.
 SYSTEMATIC_REL = 0.10
 
 
 def _num(df: pd.DataFrame, name: str) -> pd.Series:
-    if name in df.columns:
-        return pd.to_numeric(df[name], errors="coerce").astype(float)
-    return pd.Series(np.nan, index=df.index, dtype=float)
+    """builder.attribute.column as a Series on the table's index."""
+    return pd.Series(column(df, name), index=df.index)
 
 
 def compare(overpasses: pd.DataFrame) -> pd.DataFrame:

@@ -203,7 +203,7 @@ def find_overpasses(track: Track, detections: pd.DataFrame, sources: pd.DataFram
     with np.errstate(invalid="ignore", divide="ignore"):
         templates = PlumeTemplates(geo.lat, geo.lon, cache.rep_lat[site], cache.rep_lon[site],
                                    wu / np.hypot(wu, wv), wv / np.hypot(wu, wv),
-                                   np.array([physics.PG_SIGMA_Y_A[c] for c in stab]), cache.rep_sigma0_km[site],
+                                   physics.pg_coefficient_m(stab), cache.rep_sigma0_km[site],
                                    sin_t, qcfg.wind_dir_unc_deg)
     fit = forcedfit.forced_fit(geo.along, geo.xco2, noise, at, width, emp[k:], inv, templates=templates)
     z_scan, narrow = forcedfit.scan_significance(area[:k], emp[:k], white(sig_al), len(at))

@@ -61,9 +61,14 @@ def pg_stability_class(wind_speed_m_s, daytime: bool = True):
     return np.where(u < 3.0, "B", np.where(u < 6.0, "C", "D"))
 
 
+def pg_coefficient_m(stability) -> np.ndarray:
+    """a [m] of sigma_y = a * x[km]^0.894 for each Pasquill-Gifford class (Martin 1976)."""
+    return np.vectorize(PG_SIGMA_Y_A.__getitem__, otypes=[float])(np.asarray(stability))
+
+
 def sigma_y_m(downwind_km, stability="C"):
     """Horizontal plume spread sigma_y [m] = a * x[km]^0.894 (Martin 1976)."""
-    a = np.vectorize(PG_SIGMA_Y_A.__getitem__, otypes=[float])(np.asarray(stability))
+    a = pg_coefficient_m(stability)
     x = np.maximum(np.asarray(downwind_km, dtype=float), 1e-3)
     return a * x ** PG_EXPONENT
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from builder.attribute import column
 from builder.config import Plausible
 from builder.results import SkippedItem
 
@@ -26,17 +27,11 @@ SECONDS_PER_YEAR = 365.25 * 86400.0
 EMISSION_COLUMNS = ("emission_kg_s", "gp_emission_kg_s")
 
 
-def _num(df: pd.DataFrame, col: str) -> np.ndarray:
-    if col not in df:
-        return np.full(len(df), np.nan)
-    return pd.to_numeric(df[col], errors="coerce").to_numpy(float)
-
-
 def reject_implausible_sources(sources: pd.DataFrame, cfg: Plausible, skipped: list[SkippedItem]) -> pd.DataFrame:
     """``sources`` without rows whose emission exceeds ``cfg.max_inventory_t_yr`` (one skip line each)."""
     if sources is None or not len(sources):
         return sources
-    e = _num(sources, "emission_t_yr")
+    e = column(sources, "emission_t_yr")
     with np.errstate(invalid="ignore"):
         bad = np.isfinite(e) & (e > cfg.max_inventory_t_yr) | np.isinf(e)
     if not bad.any():
@@ -55,21 +50,21 @@ def flag_implausible(df: pd.DataFrame, cfg: Plausible) -> pd.DataFrame:
     if df is None:
         return df
     n = len(df)
-    wind = np.hypot(_num(df, "wind_u_m_s"), _num(df, "wind_v_m_s"))
+    wind = np.hypot(column(df, "wind_u_m_s"), column(df, "wind_v_m_s"))
     limit = np.full(n, cfg.max_emission_t_yr / SECONDS_PER_YEAR * 1000.0)  # kg/s
-    inv = _num(df, "inventory_kg_s")
+    inv = column(df, "inventory_kg_s")
     limit = np.where(np.isfinite(inv), np.maximum(limit, cfg.max_inventory_multiple * inv), limit)
     # the estimate minus its 1-sigma: only an emission *clearly* above the bound is
     # implausible (a noisy 4.5 +- 1.5 x inventory is an ordinary detection, not an impossible one)
-    unc = np.nan_to_num(np.fmax(_num(df, "emission_unc_kg_s"), 0.0), nan=0.0)
-    gp_unc = np.nan_to_num(np.fmax(_num(df, "gp_emission_unc_kg_s"), 0.0), nan=0.0)
-    q = np.fmax(_num(df, "emission_kg_s") - unc, _num(df, "gp_emission_kg_s") - gp_unc) if n \
+    unc = np.nan_to_num(np.fmax(column(df, "emission_unc_kg_s"), 0.0), nan=0.0)
+    gp_unc = np.nan_to_num(np.fmax(column(df, "gp_emission_unc_kg_s"), 0.0), nan=0.0)
+    q = np.fmax(column(df, "emission_kg_s") - unc, column(df, "gp_emission_kg_s") - gp_unc) if n \
         else np.zeros(0)
     with np.errstate(invalid="ignore"):
         windy = np.isfinite(wind) & (wind > cfg.max_wind_m_s)
         huge = np.isfinite(q) & (q > limit)
     reason = np.where(windy, np.char.mod(f"wind %.0f m/s above {cfg.max_wind_m_s:g}", np.nan_to_num(wind)), "")
-    q_raw = np.fmax.reduce([_num(df, c) for c in EMISSION_COLUMNS]) if n else np.zeros(0)
+    q_raw = np.fmax.reduce([column(df, c) for c in EMISSION_COLUMNS]) if n else np.zeros(0)
     big = np.char.mod(f"implied emission %.3g Mt/yr above the plausible maximum",
                       np.nan_to_num(q_raw) * SECONDS_PER_YEAR / 1e9)
     reason = np.where(huge, np.where(windy, np.char.add(np.char.add(reason, "; "), big), big), reason)
@@ -88,7 +83,7 @@ def plausible_only(overpasses: pd.DataFrame, cfg: Plausible) -> pd.DataFrame:
     their estimates hidden (a selection on the input, not on the estimate; module doc)."""
     if overpasses is None or not len(overpasses):
         return overpasses
-    wind = np.hypot(_num(overpasses, "wind_u_m_s"), _num(overpasses, "wind_v_m_s"))
+    wind = np.hypot(column(overpasses, "wind_u_m_s"), column(overpasses, "wind_v_m_s"))
     with np.errstate(invalid="ignore"):
         bad = np.isfinite(wind) & (wind > cfg.max_wind_m_s)
     if not bad.any():

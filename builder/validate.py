@@ -42,7 +42,8 @@ from builder import physics
 from builder.soundings import InputError
 from builder.validate_candidates import candidate_lines, validate_candidates
 from builder.validate_overpasses import meets as meets_overpasses
-from builder.validate_overpasses import num_column, truthy, validate_overpasses
+from builder.attribute import column
+from builder.validate_overpasses import truthy, validate_overpasses
 
 MATCH_KM = 15.0
 MIN_PEAK_PPM = 0.2
@@ -124,15 +125,15 @@ def match(truth: pd.DataFrame, detections: pd.DataFrame) -> pd.DataFrame:
         return out
     key_t, key_d = _orbit_keys(truth, detections)
     t = pd.DataFrame({"key": key_t.to_numpy(), "truth": np.arange(len(truth))})
-    t = t.loc[num_column(truth, "peak_ppm") >= MIN_PEAK_PPM]
+    t = t.loc[column(truth, "peak_ppm") >= MIN_PEAK_PPM]
     d = pd.DataFrame({"key": key_d.to_numpy(), "det": np.arange(n)})
     pairs = d.merge(t, on="key")
     if pairs.empty:
         return out
     i, j = pairs["det"].to_numpy(), pairs["truth"].to_numpy()
-    dist = physics.haversine_km(num_column(detections, "latitude")[i], num_column(detections, "longitude")[i],
-                                num_column(truth, "cross_latitude")[j], num_column(truth, "cross_longitude")[j])
-    radius = np.fmax(MATCH_KM, 2.0 * np.nan_to_num(num_column(truth, "sigma_along_km")[j]))
+    dist = physics.haversine_km(column(detections, "latitude")[i], column(detections, "longitude")[i],
+                                column(truth, "cross_latitude")[j], column(truth, "cross_longitude")[j])
+    radius = np.fmax(MATCH_KM, 2.0 * np.nan_to_num(column(truth, "sigma_along_km")[j]))
     pairs["distance_km"] = dist
     pairs = pairs.loc[dist <= radius].sort_values(["det", "distance_km"], kind="stable").drop_duplicates("det")
     out.loc[pairs["det"].to_numpy(), "truth"] = pairs["truth"].to_numpy()
@@ -158,20 +159,20 @@ def merge_sites(truth: pd.DataFrame, site_km: float) -> pd.DataFrame:
         from scipy.sparse.csgraph import connected_components
         from scipy.spatial import cKDTree
 
-        lat, lon = np.radians(num_column(t, "cross_latitude")), np.radians(num_column(t, "cross_longitude"))
+        lat, lon = np.radians(column(t, "cross_latitude")), np.radians(column(t, "cross_longitude"))
         xyz = np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
         ok = np.isfinite(xyz).all(axis=1)
         rows = np.flatnonzero(ok)
         pairs = cKDTree(xyz[ok]).query_pairs(2 * np.sin(site_km / (2 * physics.EARTH_RADIUS_KM)),
                                              output_type="ndarray") if len(rows) else np.zeros((0, 2), int)
         a, b = rows[pairs[:, 0]], rows[pairs[:, 1]]
-        down = num_column(t, "downwind_km")
+        down = column(t, "downwind_km")
         same = (key.to_numpy()[a] == key.to_numpy()[b]) & (np.abs(down[a] - down[b]) <= site_km)
         if same.any():
             g = coo_matrix((np.ones(int(same.sum())), (a[same], b[same])), shape=(n, n))
             labels = connected_components(g, directed=False)[1]
     t["_site"] = labels
-    t["_e"] = num_column(t, "emission_kg_s")
+    t["_e"] = column(t, "emission_kg_s")
     t["_iso"] = truthy(t["isolated"])
     lead = t.sort_values(["_site", "_e"], ascending=[True, False], kind="stable").drop_duplicates("_site")
     g = t.groupby("_site")
@@ -242,16 +243,16 @@ def validate(truth_dir: Path, detections_dir: Path, cfg=None) -> dict:
     n_truth = len(truth)
     detected = np.zeros(n_truth, bool)
     detected[m.loc[matched, "truth"].to_numpy()] = True
-    observed = num_column(truth, "n_soundings_20km") >= min_snd
-    emis_mt = num_column(truth, "emission_kg_s") / physics.KG_S_PER_MT_YR
-    down = num_column(truth, "downwind_km")
-    wind = np.hypot(num_column(truth, "wind_u_m_s"), num_column(truth, "wind_v_m_s"))
+    observed = column(truth, "n_soundings_20km") >= min_snd
+    emis_mt = column(truth, "emission_kg_s") / physics.KG_S_PER_MT_YR
+    down = column(truth, "downwind_km")
+    wind = np.hypot(column(truth, "wind_u_m_s"), column(truth, "wind_v_m_s"))
 
     obs_det = detected[observed]
     head = observed & (emis_mt >= HEADLINE["min_emission_mt_yr"]) & (down >= 0) \
         & (down <= HEADLINE["max_downwind_km"]) & (wind >= HEADLINE["min_wind_m_s"])
     n_fp = int((~matched).sum())
-    track_km = float(np.nansum(num_column(tracks, "track_km")))
+    track_km = float(np.nansum(column(tracks, "track_km")))
 
     # nearest matched detection per detected crossing
     best = m.loc[matched].sort_values(["truth", "distance_km"], kind="stable").drop_duplicates("truth")
@@ -261,8 +262,8 @@ def validate(truth_dir: Path, detections_dir: Path, cfg=None) -> dict:
     members = truth["source_ids"].to_numpy()
     right = np.array([bool(({det_sid[a]} | set(det_site[a].split("|"))) - {""} & members[b])
                       for a, b in zip(bi, bj)], dtype=bool)
-    det_e, det_u = num_column(dets, "emission_kg_s")[bi], num_column(dets, "emission_unc_kg_s")[bi]
-    true_e = num_column(truth, "emission_kg_s")[bj]
+    det_e, det_u = column(dets, "emission_kg_s")[bi], column(dets, "emission_unc_kg_s")[bi]
+    true_e = column(truth, "emission_kg_s")[bj]
     flagged = np.zeros(len(bi), bool)
     for flag in ("flag_parallel_wind", "flag_low_wind"):
         if flag in dets.columns:
@@ -323,14 +324,14 @@ def _upper_limit_check(path: Path, truth: pd.DataFrame) -> dict | None:
     if not path.exists():
         return None
     o = _read(path, ["source_id", "orbit", "detected", "upper_limit_kg_s"])
-    nd = o.loc[~truthy(o["detected"]) & np.isfinite(num_column(o, "upper_limit_kg_s"))]
+    nd = o.loc[~truthy(o["detected"]) & np.isfinite(column(o, "upper_limit_kg_s"))]
     key_t, key_o = _orbit_keys(truth, nd)
     members = pd.DataFrame({"key": key_t.to_numpy(), "site": np.arange(len(truth)),
                             "source_id": truth["source_ids"].map(sorted).to_numpy()}).explode("source_id")
     q = pd.DataFrame({"key": key_o.to_numpy(), "source_id": _ids(nd["source_id"]),
-                      "ul": num_column(nd, "upper_limit_kg_s")}).merge(members, on=["key", "source_id"])
+                      "ul": column(nd, "upper_limit_kg_s")}).merge(members, on=["key", "source_id"])
     q = q.drop_duplicates(["key", "source_id"])
-    true_e = num_column(truth, "emission_kg_s")[q["site"].to_numpy(int)]
+    true_e = column(truth, "emission_kg_s")[q["site"].to_numpy(int)]
     ok = np.isfinite(true_e) & (true_e > 0)
     ul = q["ul"].to_numpy(float)[ok]
     above = int((true_e[ok] > ul).sum())

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from builder import physics
+from builder.attribute import column
 
 RADIUS_KM = 10.0
 SIZE_CLASSES_MT_YR = (("all >= 1", 1.0), (">= 5", 5.0), (">= 10", 10.0))
@@ -38,16 +39,12 @@ MIN_PEAK_PPM = 0.2
 TARGETS = {"recall_ge5": 0.40, "precision": 0.90}
 
 
-def _num(df: pd.DataFrame, c: str) -> np.ndarray:
-    return pd.to_numeric(df[c], errors="coerce").to_numpy(float) if c in df.columns else np.full(len(df), np.nan)
-
-
 def true_source_positions(truth: pd.DataFrame) -> pd.DataFrame:
     """source_id, latitude, longitude of every source with a truth crossing (module rules)."""
     if truth.empty:
         return pd.DataFrame(columns=["source_id", "latitude", "longitude"])
-    lat, lon = _num(truth, "cross_latitude"), _num(truth, "cross_longitude")
-    u, v, x = _num(truth, "wind_u_m_s"), _num(truth, "wind_v_m_s"), _num(truth, "downwind_km")
+    lat, lon = column(truth, "cross_latitude"), column(truth, "cross_longitude")
+    u, v, x = column(truth, "wind_u_m_s"), column(truth, "wind_v_m_s"), column(truth, "downwind_km")
     sp = np.hypot(u, v)
     with np.errstate(invalid="ignore", divide="ignore"):
         de, dn = -x * u / sp, -x * v / sp                    # east/north km from crossing to source
@@ -108,15 +105,15 @@ def validate_candidates(truth_dir: Path, detections_dir: Path, min_soundings: in
     truth = pd.read_csv(truth_dir / "truth.csv", low_memory=False)
     meta_path = truth_dir / "simulation.json"
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-    clat, clon = _num(cands, "latitude"), _num(cands, "longitude")
-    wlat, wlon = _num(withheld, "latitude"), _num(withheld, "longitude")
+    clat, clon = column(cands, "latitude"), column(cands, "longitude")
+    wlat, wlon = column(withheld, "latitude"), column(withheld, "longitude")
     found = _within(wlat, wlon, clat, clon, RADIUS_KM)
     # seen: a visible plume on >= 2 different days
-    t = truth.loc[(_num(truth, "peak_ppm") >= MIN_PEAK_PPM) & (_num(truth, "n_soundings_20km") >= min_soundings)]
+    t = truth.loc[(column(truth, "peak_ppm") >= MIN_PEAK_PPM) & (column(truth, "n_soundings_20km") >= min_soundings)]
     days = pd.to_datetime(t["time_utc"], utc=True).dt.floor("D")
     n_days = days.groupby(t["source_id"].astype(str)).nunique()
     seen = withheld["source_id"].astype(str).map(n_days).fillna(0).to_numpy() >= 2
-    mt = _num(withheld, "emission_t_yr") / 1e6
+    mt = column(withheld, "emission_t_yr") / 1e6
     by_size = []
     for name, lo in SIZE_CLASSES_MT_YR:
         sel = mt >= lo
@@ -126,7 +123,7 @@ def validate_candidates(truth_dir: Path, detections_dir: Path, min_soundings: in
                         "n_seen": ns, "n_seen_found": ks, "recall_seen": ks / ns if ns else None})
     pos = true_source_positions(truth)
     right_new = _within(clat, clon, wlat, wlon, RADIUS_KM)
-    right = right_new | _within(clat, clon, _num(pos, "latitude"), _num(pos, "longitude"), RADIUS_KM)
+    right = right_new | _within(clat, clon, column(pos, "latitude"), column(pos, "longitude"), RADIUS_KM)
     n_c = len(cands)
     area = _area_mkm2(meta)
     n_false = int((~right).sum())

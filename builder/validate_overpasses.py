@@ -30,17 +30,12 @@ import numpy as np
 import pandas as pd
 
 from builder import physics
+from builder.attribute import column
 
 PER_SOURCE_MIN_MT_YR = 5.0
 TARGETS = {"ratio_median": (0.90, 1.10), "ratio_inside_1sigma": (0.60, 0.75), "pull_mean": (-0.10, 0.10),
            "pull_sd": (0.9, 1.2), "plume_precision": 0.90, "targeted_headline_recall": 0.40,
            "targeted_fp_per_1000km": 0.1}
-
-
-def num_column(df: pd.DataFrame, name: str) -> np.ndarray:
-    """Column ``name`` as floats (non-numbers NaN), all NaN when absent."""
-    return pd.to_numeric(df[name], errors="coerce").to_numpy(float) if name in df.columns \
-        else np.full(len(df), np.nan)
 
 
 def truthy(values) -> np.ndarray:
@@ -63,9 +58,9 @@ def overpass_truth(overpasses: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFram
                       "row": np.arange(len(overpasses))}).merge(members, on=["key", "source_id"], how="left")
     q = q.sort_values("row", kind="stable").drop_duplicates("row")
     site = q["site"].fillna(-1).astype(int).to_numpy()
-    e = num_column(sites, "emission_kg_s")
-    peak = num_column(sites, "peak_ppm")
-    truth = np.where(site >= 0, e[np.maximum(site, 0)], num_column(overpasses, "inventory_kg_s"))
+    e = column(sites, "emission_kg_s")
+    peak = column(sites, "peak_ppm")
+    truth = np.where(site >= 0, e[np.maximum(site, 0)], column(overpasses, "inventory_kg_s"))
     return overpasses.assign(truth_kg_s=truth, true_peak_ppm=np.where(site >= 0, peak[np.maximum(site, 0)], 0.0),
                              site=site)
 
@@ -77,13 +72,13 @@ def _near_withheld(o: pd.DataFrame, sites: pd.DataFrame, rows: np.ndarray, min_p
     out = np.zeros(len(rows), dtype=bool)
     if "withheld" not in sites.columns or not len(rows) or "cross_latitude" not in o.columns:
         return out
-    w = sites.loc[truthy(sites["withheld"]) & (num_column(sites, "peak_ppm") >= min_peak_ppm)]
+    w = sites.loc[truthy(sites["withheld"]) & (column(sites, "peak_ppm") >= min_peak_ppm)]
     if w.empty:
         return out
     wkey = w["orbit"].astype("int64").astype(str).to_numpy()
     okey = pd.to_numeric(o["orbit"], errors="coerce").fillna(-1).astype("int64").astype(str).to_numpy()[rows]
-    wlat, wlon = num_column(w, "cross_latitude"), num_column(w, "cross_longitude")
-    olat, olon = num_column(o, "cross_latitude")[rows], num_column(o, "cross_longitude")[rows]
+    wlat, wlon = column(w, "cross_latitude"), column(w, "cross_longitude")
+    olat, olon = column(o, "cross_latitude")[rows], column(o, "cross_longitude")[rows]
     for k in range(len(rows)):
         same = wkey == okey[k]
         if same.any():
@@ -96,7 +91,7 @@ def validate_overpasses(overpasses: pd.DataFrame, summary: pd.DataFrame, sites: 
                         match_km: float = 15.0) -> dict:
     """Figures of the module docstring; ``headline`` flags rows of ``sites``."""
     o = overpass_truth(overpasses, sites)
-    est, unc = num_column(o, "emission_kg_s"), num_column(o, "emission_unc_kg_s")
+    est, unc = column(o, "emission_kg_s"), column(o, "emission_unc_kg_s")
     meas = np.isfinite(est) & np.isfinite(unc) & (unc > 0) & np.isfinite(o["truth_kg_s"].to_numpy(float))
     pull = (est - o["truth_kg_s"].to_numpy(float))[meas] / unc[meas]
     det = truthy(o["detected"]) & meas
