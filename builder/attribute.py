@@ -57,7 +57,7 @@ from scipy.spatial import cKDTree
 
 from builder import physics, tables
 from builder.config import Attribute
-from builder.soundings import InputError
+from builder.errors import InputError
 
 #: Travel time [h] counted as one "sigma" in the score: wind fields decorrelate over hours.
 TRAVEL_SCALE_H = 3.0

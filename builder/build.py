@@ -342,27 +342,15 @@ def check_output(cfg: Config, out: Path, oco2_dir: Path | None, stamp: Path) -> 
 def content_problems(cfg: Config) -> list[SkippedItem]:
     """Malformed content/*.md pages (the renderer leaves them out) as skipped inputs, so they are
     listed on the data page, in summary.json and fail ``--strict`` like any other bad input."""
-    import re
-
-    from builder.render.content import load_pages
+    from builder.errors import ContentError
+    from builder.render.content import load_content
     from builder.render.pages import RESERVED, site_path
 
-    folder = site_path(cfg, cfg.site.content)
-    pages, errors = load_pages(folder)
-    errors = list(errors) + [f"{p.source}: the name {p.slug!r} is reserved for a generated section"
-                             for p in pages if p.slug in RESERVED]
-    files = sorted(folder.glob("*.md"), key=lambda f: -len(str(f))) if folder.is_dir() else []
-    out = []
-    for text in errors:
-        f = next((f for f in files if text.startswith(str(f))), None)
-        if f is None:
-            out.append(SkippedItem(item="content", reason=text, stage="content"))
-            continue
-        m = re.match(r":(\d+)?:?\s*(.*)", text[len(str(f)):], re.S)
-        line, reason = (m.group(1), m.group(2)) if m else (None, text)
-        out.append(SkippedItem(item=f.name + (f":line {line}" if line else ""), reason=" ".join(reason.split()),
-                               stage="content"))
-    return out
+    pages, errors = load_content(site_path(cfg, cfg.site.content))
+    errors += [ContentError(f"the name {p.slug!r} is reserved for a generated section", file=p.source)
+               for p in pages if p.slug in RESERVED]
+    return [SkippedItem(item=Path(e.file).name + (f":line {e.line}" if e.line else ""),
+                        reason=" ".join(e.reason.split()), stage="content") for e in errors]
 
 
 def site_fingerprint(cfg: Config, result: BuildResult, work: Path) -> str:

@@ -230,7 +230,8 @@ def measure_file(path: str | Path, cfg: Config, pseudo: pd.DataFrame, emission: 
     """tables.OVERPASS_COLUMNS rows of the candidates in one input file (a bad file gives none:
     the first pass already reported it)."""
     from builder.overpass import find_overpasses
-    from builder.soundings import InputError, read_file
+    from builder.errors import InputError
+    from builder.soundings import read_file
 
     empty = typed_empty(tables.OVERPASS_COLUMNS)
     try:

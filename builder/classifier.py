@@ -32,6 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from builder.errors import ModelError
+
 #: Bump when the features, labels or file layout change: older model files are refused.
 MODEL_FORMAT = "atlas-anomaly-classifier/1"
 FEATURES = [
@@ -40,10 +42,6 @@ FEATURES = [
     "wind_speed_m_s", "wind_track_angle_deg", "psurf_hpa", "tcwv_kg_m2", "abs_latitude",
     "has_source", "attribution_score", "source_distance_km", "n_candidates",
 ]
-
-
-class ModelError(ValueError):
-    """A model file that cannot be used (one line: which file, why)."""
 
 
 def features(detections: pd.DataFrame) -> np.ndarray:

@@ -1,7 +1,9 @@
-"""Command line: ``atlas build | serve | detect | validate | simulate | fetch``.
+"""Command line: ``atlas build | serve | detect | validate | train | simulate | fetch | check``.
 
 Every command reads one ``atlas.toml`` (``--config``), prints one clear line
-per problem, and exits non-zero on failure; bad inputs never show a traceback.
+per problem, and exits with a status that says which kind of problem it was
+(builder.errors.EXIT_CODES, listed in ``atlas --help``); bad inputs never show a
+traceback. Anything else is a bug: "internal error", exit 1.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from builder.config import Config, ConfigError, load_config
+from builder.config import Config, load_config
+from builder.errors import (EXIT_CODES, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_PROBLEMS, EXIT_SYSTEM,
+                            AtlasError, UsageError)
+from builder.fetch import configure_parser, main_fetch
 from builder.results import printable
-from builder.soundings import InputError
 
 log = logging.getLogger("atlas")
 
@@ -71,7 +75,7 @@ def cmd_build(args, cfg) -> int:
         print(format_validation(s["validation"]))
     if args.strict and report.result.skipped:
         print(f"--strict: {len(report.result.skipped)} inputs were skipped", file=sys.stderr)
-        return 3
+        return EXIT_PROBLEMS
     return 0
 
 
@@ -85,8 +89,7 @@ def cmd_detect(args, cfg) -> int:
 
     files = [f for f in find_input_files(args.oco2) if f.name not in SIMULATOR_TABLES]
     if not files:
-        print(f"error: no OCO Lite (.nc4) or CSV archive files under {args.oco2}", file=sys.stderr)
-        return 2
+        raise UsageError(f"no OCO Lite (.nc4) or CSV archive files under {args.oco2}")
     check_table_folder(args.out, inputs=[args.oco2], cache=cfg.path("cache"))
     skipped = []
     sources, profiles = load_sources(cfg, skipped)
@@ -98,7 +101,7 @@ def cmd_detect(args, cfg) -> int:
     s = core.result.summary
     print(f"{s['n_detections']} detections ({s['n_attributed']} attributed), {s['n_overpasses']} overpasses, "
           f"{s['n_candidates']} candidates from {len(files)} files -> {', '.join(str(w) for w in written[:3])} ...")
-    return 3 if (args.strict and core.result.skipped) else 0
+    return EXIT_PROBLEMS if (args.strict and core.result.skipped) else 0
 
 
 def cmd_validate(args, cfg) -> int:
@@ -114,23 +117,18 @@ def cmd_validate(args, cfg) -> int:
 
 def cmd_train(args, cfg) -> int:
     """atlas train: the anomaly classifier (builder.classifier) from simulated months."""
-    from builder.classifier import ModelError, load_model, save_model, train
+    from builder.classifier import load_model, save_model, train
 
     months = []
     for spec in args.month:
         truth, _, det = spec.partition(":")
         if not det:
-            print(f"error: --month {spec!r}: expected TRUTH_DIR:DETECTIONS_DIR", file=sys.stderr)
-            return 2
+            raise UsageError(f"--month {spec!r}: expected TRUTH_DIR:DETECTIONS_DIR")
         months.append((Path(truth), Path(det)))
     model, card = train(months)
     card["months"] = [f"{Path(t).name}:{Path(d).name}" for t, d in months]   # names only: no local paths
     out = save_model(model, Path(args.out), card)
-    try:
-        load_model(out)
-    except ModelError as exc:   # pragma: no cover - a file we just wrote
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    load_model(out)   # the file just written must load (a ModelError here is reported like any other)
     print(f"model written to {out}: {card['n_anomalies']} anomalies ({card['n_plumes']} plumes) "
           f"from {len(months)} months")
     return 0
@@ -175,9 +173,17 @@ def cmd_serve(args, cfg) -> int:
 
 
 def cmd_fetch(args, cfg) -> int:
-    from builder.fetch import main_fetch
-
     return main_fetch(args, cfg)
+
+
+def cmd_check(args, cfg) -> int:
+    """atlas check SITE: builder.linkcheck over a built site; exit 3 if anything is broken or external."""
+    from builder.linkcheck import check_site, print_report
+
+    base_url = args.base_url if args.base_url is not None else cfg.site.base_url
+    report = check_site(args.site, base_url=base_url, fragments=not args.no_fragments)
+    print_report(report, as_json=args.json)
+    return 0 if report.ok else EXIT_PROBLEMS
 
 
 def _inventory_options(p: argparse.ArgumentParser) -> None:
@@ -193,7 +199,7 @@ def with_inventories(cfg: Config, args) -> Config:
     given = tuple(_absolute_entry(g) for g in (getattr(args, "inventory", None) or ()))
     if getattr(args, "only_inventories", False):
         if not given:
-            raise ConfigError("--only-inventories needs at least one --inventory KIND:PATH")
+            raise UsageError("--only-inventories needs at least one --inventory KIND:PATH")
         paths = dataclasses.replace(cfg.paths, coco2=Path(""), extra_inventories=given)
     elif given:
         paths = dataclasses.replace(cfg.paths, extra_inventories=tuple(cfg.paths.extra_inventories) + given)
@@ -208,7 +214,8 @@ def _absolute_entry(entry: str) -> str:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="atlas", description="CO2 emissions atlas from OCO-2/OCO-3 observations")
+    p = argparse.ArgumentParser(prog="atlas", description="CO2 emissions atlas from OCO-2/OCO-3 observations",
+                                epilog=exit_status_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", default="atlas.toml", help="configuration file (default: atlas.toml)")
     p.add_argument("-v", "--verbose", action="store_true")
     sub = p.add_subparsers(dest="command", required=True)
@@ -261,47 +268,58 @@ def make_parser() -> argparse.ArgumentParser:
     sv.set_defaults(func=cmd_serve)
 
     f = sub.add_parser("fetch", help="download OCO-2/OCO-3 Lite files (NASA Earthdata) or public inventories")
-    try:
-        from builder.fetch import configure_parser
-
-        configure_parser(f)
-    except ImportError:  # pragma: no cover - fetch module optional during development
-        pass
+    configure_parser(f)
     f.set_defaults(func=cmd_fetch)
+
+    c = sub.add_parser("check", help="check a built site: every local link and asset resolves, nothing external")
+    c.add_argument("site", type=Path, help="the site folder (e.g. site/)")
+    c.add_argument("--base-url", default=None, help="the URL path the site is served under (default: [site] base_url)")
+    c.add_argument("--no-fragments", action="store_true", help="do not check #fragments against page ids")
+    c.add_argument("--json", action="store_true", help="print the report as JSON")
+    c.set_defaults(func=cmd_check)
     return p
 
 
+def exit_status_help() -> str:
+    """The exit statuses of ``atlas`` (builder.errors.EXIT_CODES) as a --help epilog."""
+    return "exit status:\n" + "\n".join(f"  {code:>3}  {what}" for code, what in EXIT_CODES.items())
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; one line per problem and the exit status of its kind (exit_status_help)."""
     parser = make_parser()
     args = parser.parse_args(argv)
     _setup_logging(args.verbose)
     try:
-        cfg = load_config(args.config)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        cfg = with_inventories(cfg, args)
+        cfg = with_inventories(load_config(args.config), args)
         return int(args.func(args, cfg) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
-    except (ConfigError, InputError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
+        return EXIT_INTERRUPTED
+    except AtlasError as exc:
         print(printable(f"error: {exc}"), file=sys.stderr)
-        return 2
+        return exc.exit_code
+    except (FileNotFoundError, NotADirectoryError, PermissionError) as exc:
+        print(printable(f"error: {exc}"), file=sys.stderr)
+        return EXIT_INPUT
     except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            print(f"error: port {getattr(args, 'port', '')} is already in use (another atlas serve?); stop it or "
-                  "choose another with --port", file=sys.stderr)
-            return 2
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            where = f" while writing {Path(exc.filename).name}" if exc.filename else ""
-            print(printable(f"error: disk full{where}: free some space and run again (the previous site is kept)"),
-                  file=sys.stderr)
-            return 2
-        return _internal_error(exc, args)
+        return _system_error(exc, args)
     except Exception as exc:  # noqa: BLE001
         return _internal_error(exc, args)
+
+
+def _system_error(exc: OSError, args) -> int:
+    """A full disk or a busy port: one line saying what to do; any other OS error is a bug."""
+    if exc.errno == errno.EADDRINUSE:
+        print(f"error: port {getattr(args, 'port', '')} is already in use (another atlas serve?); stop it or "
+              "choose another with --port", file=sys.stderr)
+        return EXIT_SYSTEM
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        where = f" while writing {Path(exc.filename).name}" if exc.filename else ""
+        print(printable(f"error: disk full{where}: free some space and run again (the previous site is kept)"),
+              file=sys.stderr)
+        return EXIT_SYSTEM
+    return _internal_error(exc, args)
 
 
 def _internal_error(exc: BaseException, args) -> int:
@@ -310,7 +328,7 @@ def _internal_error(exc: BaseException, args) -> int:
         log.exception("internal error")
     print(printable(f"error: internal error in atlas {args.command}: {type(exc).__name__}: {exc} "
                     f"(the previous site is kept; run with -v for the traceback)"), file=sys.stderr)
-    return 1
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

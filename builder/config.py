@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
-class ConfigError(ValueError):
-    """atlas.toml is unreadable or holds an unknown key or a bad value."""
+from builder.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,8 @@ from builder import tables
 from builder.config import Detect
 from builder.dedupe import unique_ids
 from builder.physics import EARTH_RADIUS_KM
-from builder.soundings import TRACK_COLUMNS, InputError, Track
+from builder.errors import InputError
+from builder.soundings import TRACK_COLUMNS, Track
 
 SQRT_2PI = np.sqrt(2.0 * np.pi)
 #: Order of the Taylor expansion of the kernels around bin centres in the scan.

@@ -40,12 +40,12 @@ def preflight_lite(path: Path, max_soundings: int) -> tuple[int, bool]:
     """Header checks of a Lite file; returns (declared soundings, simulated). Raises InputError."""
     import netCDF4
 
-    from builder.soundings import InputError, _exc_line
+    from builder.errors import InputError, exc_line
 
     try:
         ds = netCDF4.Dataset(path, "r")
     except (OSError, ValueError, RuntimeError) as exc:
-        raise InputError(path, f"not a readable NetCDF4/HDF5 file ({_exc_line(exc, path)})") from None
+        raise InputError(path, f"not a readable NetCDF4/HDF5 file ({exc_line(exc, path)})") from None
     try:
         ds.set_auto_maskandscale(False)
         if "sounding_id" not in ds.variables:
@@ -77,7 +77,7 @@ def preflight_lite(path: Path, max_soundings: int) -> tuple[int, bool]:
     except InputError:
         raise
     except (OSError, ValueError, RuntimeError, KeyError, TypeError) as exc:
-        raise InputError(path, f"header unreadable, file corrupt? ({_exc_line(exc, path)})") from None
+        raise InputError(path, f"header unreadable, file corrupt? ({exc_line(exc, path)})") from None
     finally:
         ds.close()
 

@@ -48,7 +48,7 @@ from builder.config import Config
 from builder import cityids, names, physics
 from builder.physics import SECONDS_PER_YEAR
 from builder.results import SkippedItem
-from builder.soundings import InputError
+from builder.errors import InputError, one_line
 from builder.tables import SOURCE_COLUMNS
 
 STAGE = "inventory"
@@ -246,7 +246,7 @@ def _unzipped(path: Path, suffixes: tuple[str, ...]):
                         dst.write(chunk)
                 yield out
     except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(path.name, f"not a readable zip file: {_one_line(exc)}") from None
+        raise InputError(path.name, f"not a readable zip file: {one_line(exc)}") from None
 
 
 def _read_csv(path: Path, **kw) -> pd.DataFrame:
@@ -262,15 +262,8 @@ def _read_csv(path: Path, **kw) -> pd.DataFrame:
         except UnicodeDecodeError:
             continue
         except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError, EOFError) as exc:
-            raise InputError(path.name, f"not a readable CSV file: {_one_line(exc)}") from None
+            raise InputError(path.name, f"not a readable CSV file: {one_line(exc)}") from None
     raise InputError(path.name, "not UTF-8 or Latin-1 text")
-
-
-def _one_line(exc: Exception) -> str:
-    """The reason of an exception on one line, without build-machine paths."""
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
 def _num(values) -> np.ndarray:
@@ -569,7 +562,7 @@ def _read_table(path: Path, sheet_hint: str) -> pd.DataFrame:
         except InputError:
             raise
         except Exception as exc:  # zipfile / openpyxl errors vary by version
-            raise InputError(path.name, f"not a readable xlsx file: {_one_line(exc)}") from None
+            raise InputError(path.name, f"not a readable xlsx file: {one_line(exc)}") from None
     return _read_csv(path)
 
 
@@ -637,7 +630,7 @@ def _edgar_grid(xr, nc_path: Path, name: str):
     try:
         ds = xr.open_dataset(nc_path)
     except Exception as exc:  # engines raise different types
-        raise InputError(name, f"not a readable NetCDF file: {_one_line(exc)}") from None
+        raise InputError(name, f"not a readable NetCDF file: {one_line(exc)}") from None
     with ds:
         if "emissions" not in ds.variables:
             raise InputError(name, f"no variable 'emissions' (have: {', '.join(map(str, ds.data_vars))}); "
@@ -837,7 +830,7 @@ def load_inventory(cfg: Config, skipped: list) -> tuple[pd.DataFrame, TemporalPr
             skipped.append(SkippedItem(exc.item, exc.reason, STAGE))
             continue
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            skipped.append(SkippedItem(path.name, f"unreadable {kind} inventory: {_one_line(exc)}", STAGE))
+            skipped.append(SkippedItem(path.name, f"unreadable {kind} inventory: {one_line(exc)}", STAGE))
             continue
         frames.append(df)
         if prof is not None:

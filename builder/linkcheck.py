@@ -20,11 +20,11 @@ Links carried in JSON data for the site's scripts (``"href"`` keys, or an
 ``href`` column of ``{"columns": [...], "rows": [...]}`` tables) are checked
 too, resolved against the site root as the scripts do.
 
-Command line::
+Command line (builder/cli.py)::
 
-    python -m builder.linkcheck SITE_DIR [--base-url /co2-atlas/] [--no-fragments] [--json]
+    atlas check SITE_DIR [--base-url /co2-atlas/] [--no-fragments] [--json]
 
-prints one line per problem and exits 1 when there is any, 2 when SITE_DIR is
+prints one line per problem and exits 3 when there is any, 2 when SITE_DIR is
 not a folder, 0 when the site is clean.
 
 Absolute-path links (``/x/y``) are resolved against ``--base-url`` (default
@@ -33,11 +33,9 @@ Absolute-path links (``/x/y``) are resolved against ``--base-url`` (default
 
 from __future__ import annotations
 
-import argparse
 import json
 import posixpath
 import re
-import sys
 from dataclasses import asdict, dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -391,29 +389,13 @@ def _json_hrefs(data) -> list[str]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m builder.linkcheck",
-                                description="check a built site: broken internal links, external assets")
-    p.add_argument("site_dir", type=Path)
-    p.add_argument("--base-url", default="/", help="URL path the site is served under (for /absolute links)")
-    p.add_argument("--no-fragments", action="store_true", help="do not check #fragments against page ids")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
-    args = p.parse_args(argv)
-    try:
-        report = check_site(args.site_dir, base_url=args.base_url, fragments=not args.no_fragments)
-    except NotADirectoryError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if args.json:
+def print_report(report: "LinkReport", as_json: bool = False) -> None:
+    """Print ``report`` for ``atlas check``: one line per problem and a summary, or JSON."""
+    if as_json:
         d = asdict(report)
         d["ok"] = report.ok
         print(json.dumps(d, indent=2))
-    else:
-        for prob in report.problems:
-            print(prob.line())
-        print(report.summary())
-    return 0 if report.ok else 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+        return
+    for prob in report.problems:
+        print(prob.line())
+    print(report.summary())

@@ -181,7 +181,7 @@ def apply_names(sources: pd.DataFrame, coco2_folder: Path, extra_inventories, ro
     unreadable GPPD file is reported once, by the inventory loader that reads it
     too; an unreadable crosswalk is reported in ``skipped``."""
     from builder.results import SkippedItem
-    from builder.soundings import InputError
+    from builder.errors import InputError
 
     parts = []
     for raw in gppd_entries(extra_inventories):

@@ -63,7 +63,7 @@ import pandas as pd
 
 from builder.physics import EARTH_RADIUS_KM, SECONDS_PER_YEAR
 from builder.results import SkippedItem
-from builder.soundings import InputError
+from builder.errors import InputError, one_line
 
 STAGE = "inventory"
 KIND = "odiac_cluster"
@@ -98,10 +98,6 @@ class OdiacGrid:
     #: degrees north / east (decimated GeoTIFF reads; None = at the centre)
     dlat: np.ndarray | None = None
     dlon: np.ndarray | None = None
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
 def cell_area_km2(lat_south: np.ndarray, lat_north: np.ndarray, dlon_deg: float) -> np.ndarray:
@@ -160,7 +156,7 @@ def _gdal_cache_mb(source: str, name: str) -> int:
             block_h = ds.block_shapes[0][0]
             row_bytes = ds.width * np.dtype(ds.dtypes[0]).itemsize
     except Exception as exc:  # rasterio raises its own error types
-        raise InputError(name, f"not a readable GeoTIFF: {_one_line(exc)}") from None
+        raise InputError(name, f"not a readable GeoTIFF: {one_line(exc)}") from None
     return int(np.clip(2 * block_h * row_bytes / 2 ** 20, 64, 512))
 
 
@@ -183,7 +179,7 @@ def _read_tif_strips(path: Path, source: str, bbox, max_cells: int) -> OdiacGrid
     try:
         da = rioxarray.open_rasterio(source, masked=True, cache=False)
     except Exception as exc:  # rasterio raises its own error types
-        raise InputError(path.name, f"not a readable GeoTIFF: {_one_line(exc)}") from None
+        raise InputError(path.name, f"not a readable GeoTIFF: {one_line(exc)}") from None
     try:
         crs = da.rio.crs
         if crs is None or crs.to_epsg() != 4326:
@@ -226,7 +222,7 @@ def _read_tif_strips(path: Path, source: str, bbox, max_cells: int) -> OdiacGrid
     except InputError:
         raise
     except Exception as exc:  # a truncated or corrupt file fails on the read, not the open
-        raise InputError(path.name, f"unreadable GeoTIFF data: {_one_line(exc)}") from None
+        raise InputError(path.name, f"unreadable GeoTIFF data: {one_line(exc)}") from None
     finally:
         da.close()
     step_y = float(y[1] - y[0]) if len(y) > 1 else -dy   # negative: rows run north to south
@@ -259,7 +255,7 @@ def _read_nc(path: Path, bbox, month: int | None) -> OdiacGrid:
     try:
         ds = xr.open_dataset(path)
     except Exception as exc:  # engines raise different types
-        raise InputError(path.name, f"not a readable NetCDF file: {_one_line(exc)}") from None
+        raise InputError(path.name, f"not a readable NetCDF file: {one_line(exc)}") from None
     with ds:
         if "land" not in ds.variables:
             raise InputError(path.name, f"no variable 'land' (have: {', '.join(map(str, ds.data_vars))})")

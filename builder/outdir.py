@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 from typing import Iterable
 
-from builder.soundings import InputError
+from builder.errors import InputError
 
 #: File in every folder atlas creates for a site: a JSON manifest of the published files.
 MARKER = ".atlas-site.json"

@@ -42,7 +42,8 @@ from builder.dedupe import dedupe_files, drop_repeated_orbits, renumber_detectio
 from builder.plausible import apply_bounds, flag_implausible, plausible_only
 from builder.published import classify_anomalies, published_detections
 from builder.results import BuildResult, SkippedItem
-from builder.soundings import InputError, Track, _exc_line, read_file
+from builder.errors import InputError, exc_line as _exc_line
+from builder.soundings import Track, read_file
 
 log = logging.getLogger("atlas")
 

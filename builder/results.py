@@ -8,14 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-
-@dataclass
-class SkippedItem:
-    """An input that was skipped: which one and why (shown on the data page)."""
-
-    item: str      # file name or "file:row"
-    reason: str
-    stage: str     # "ingest", "inventory", "content", ...
+from builder.errors import SkippedItem  # noqa: F401  (results name it; defined with Problems)
 
 
 @dataclass
@@ -30,7 +23,7 @@ class BuildResult:
     # summary keys: simulated (bool), instruments (list), n_files, n_orbits, n_soundings,
     # track_km, n_detections, n_attributed, period_start, period_end, inventory_name,
     # validation (dict from builder.validate or None), data_version (str)
-    skipped: list[SkippedItem] = field(default_factory=list)
+    skipped: list[SkippedItem] = field(default_factory=list)   # a builder.errors.Problems
     #: tables.OVERPASS_COLUMNS rows of the candidate new sources (builder.candidates), or None
     candidate_overpasses: pd.DataFrame | None = None
 

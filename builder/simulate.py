@@ -56,7 +56,7 @@ from builder.simplume import PlumeStructure, plume_ppm, width_km
 from builder.simworld import ModeField, SurfaceFields, background_xco2_ppm
 from builder.config import Config
 from builder.litefmt import lite_filename, write_lite
-from builder.soundings import InputError
+from builder.errors import InputError
 from builder.withheld import WITHHELD_FILE, withheld_mask, withheld_table
 
 #: Bump when the simulated output changes (the build caches simulations by it).

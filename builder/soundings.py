@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from builder.config import Ingest
+from builder.errors import InputError, exc_line
 from builder.ingestcheck import dedupe_soundings, file_day, outside_day, preflight_lite
 from builder.litefmt import PSURF_APRIORI_NAMES
 
@@ -43,21 +44,6 @@ SEED_CSV_COLUMNS = [
     "surface_pressure_apriori", "surface_pressure", "altitude", "land_water_indicator", "land_fraction",
     "tcwv", "tcwv_apriori", "tcwv_uncertainty",
 ]
-
-
-def _exc_line(exc: BaseException, path: Path) -> str:
-    """``Type: message`` on one line, without the folder of ``path`` (reasons are published on the site)."""
-    text = " ".join(str(exc).replace(str(path), path.name).split())
-    return f"{type(exc).__name__}: {text[:120]}" if text else type(exc).__name__
-
-
-class InputError(Exception):
-    """A bad input file or row. ``str()`` is one line: which item and why."""
-
-    def __init__(self, item: str | Path, reason: str):
-        self.item = str(item)
-        self.reason = reason
-        super().__init__(f"{item}: {reason}")
 
 
 @dataclass
@@ -204,7 +190,7 @@ def _read_var(ds, name: str, n: int, required: bool, path: Path, group: str) -> 
         v = ds[name].values
     except (OSError, RuntimeError, ValueError, KeyError) as exc:  # values are read lazily: corrupt chunks fail here
         raise InputError(path, f"variable {group + '/' if group else ''}{name} unreadable, file corrupt? "
-                               f"({_exc_line(exc, path)})") from None
+                               f"({exc_line(exc, path)})") from None
     if v.shape != (n,):
         raise InputError(path, f"variable {group + '/' if group else ''}{name} has shape {v.shape}, expected ({n},)")
     return v
@@ -233,7 +219,7 @@ def read_lite(path: str | Path, cfg: Ingest | None = None, notes: list[str] | No
             if group and not required:
                 return None
             what = f"group {group!r} missing or unreadable" if group else "not a readable NetCDF4/HDF5 file"
-            raise InputError(path, f"{what} ({_exc_line(exc, path)})") from None
+            raise InputError(path, f"{what} ({exc_line(exc, path)})") from None
         opened.append(ds)
         return ds
 
@@ -327,7 +313,7 @@ def read_seed_csv(path: str | Path, cfg: Ingest | None = None, notes: list[str] 
     try:
         raw = pd.read_csv(path, sep=";", low_memory=False, nrows=cfg.max_soundings_per_file + 1)
     except (OSError, EOFError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InputError(path, f"not a readable ';'-separated CSV ({_exc_line(exc, path)})") from None
+        raise InputError(path, f"not a readable ';'-separated CSV ({exc_line(exc, path)})") from None
     missing = [c for c in ("sounding_id", "latitude", "longitude", "xco2", "xco2_uncert", "orbit",
                            "windspeed_u", "windspeed_v") if c not in raw.columns]
     if missing:

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from builder import physics
-from builder.soundings import InputError
+from builder.errors import InputError
 from builder.validate_candidates import candidate_lines, validate_candidates
 from builder.validate_overpasses import meets as meets_overpasses
 from builder.attribute import column

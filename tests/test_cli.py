@@ -7,6 +7,7 @@ import pytest
 
 from builder import tables
 from builder.cli import main
+from builder.errors import EXIT_CONFIG
 
 # Central Europe around Belchatow (51.27 N, 19.33 E), the catalogue's largest emitter.
 REGION = ["10", "47", "26", "55"]
@@ -59,7 +60,7 @@ def test_detect_on_empty_folder_is_clear(tmp_path, capsys):
 def test_bad_config_is_one_line(tmp_path, capsys):
     cfg = tmp_path / "atlas.toml"
     cfg.write_text("[detect]\nwindow_km = 'x'\n")
-    assert main(["--config", str(cfg), "detect", "--oco2", str(tmp_path), "--out", str(tmp_path)]) == 2
+    assert main(["--config", str(cfg), "detect", "--oco2", str(tmp_path), "--out", str(tmp_path)]) == EXIT_CONFIG
     err = capsys.readouterr().err
     assert err.startswith("error: [detect] window_km must be a number") and "Traceback" not in err
 

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from builder.errors import EXIT_CONFIG, EXIT_SYSTEM
 from builder.litefmt import write_lite
 from tests.factories import lite_columns, seed_csv_frame, write_lite_file
 
@@ -578,10 +579,10 @@ def test_missing_folders_give_one_line_not_traceback(tmp_path, argv, msg):
 def test_bad_config_is_one_line(tmp_path):
     (tmp_path / "atlas.toml").write_text("[paths]\nsite = 3\nnot valid toml [[[\n", encoding="utf-8")
     code, out, err = run_cli(["--config", str(tmp_path / "atlas.toml"), "build"])
-    assert code == 2 and "Traceback" not in err and err.strip().count("\n") == 0
+    assert code == EXIT_CONFIG and "Traceback" not in err and err.strip().count("\n") == 0
     (tmp_path / "atlas.toml").write_text("[nosuchsection]\nx = 1\n", encoding="utf-8")
     code, out, err = run_cli(["--config", str(tmp_path / "atlas.toml"), "build"])
-    assert code == 2 and "nosuchsection" in err
+    assert code == EXIT_CONFIG and "nosuchsection" in err
 
 
 # ----------------------------------------------------------------------------- readable but absurd values
@@ -1331,7 +1332,7 @@ def test_port_in_use_is_its_own_clear_line(tmp_path):
         s.listen(1)
         port = s.getsockname()[1]
         code, out, err = run_cli(["--config", str(cfg), "serve", "--port", str(port)])
-    assert code == 2 and f"port {port} is already in use" in err and "internal error" not in err, err
+    assert code == EXIT_SYSTEM and f"port {port} is already in use" in err and "internal error" not in err, err
 
 
 def test_disk_full_is_its_own_clear_line(tmp_path, monkeypatch):
@@ -1346,7 +1347,7 @@ def test_disk_full_is_its_own_clear_line(tmp_path, monkeypatch):
 
     monkeypatch.setattr("builder.build.publish_site", full)
     code, out, err = run_cli(["--config", str(cfg), "build"])
-    assert code == 2 and "disk full while writing index.html" in err and "internal error" not in err, err
+    assert code == EXIT_SYSTEM and "disk full while writing index.html" in err and "internal error" not in err, err
     assert str(tmp_path) not in err
 
 

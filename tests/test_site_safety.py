@@ -13,8 +13,6 @@ import hashlib
 import html
 import json
 import re
-import subprocess
-import sys
 import threading
 from functools import partial
 from html.parser import HTMLParser
@@ -25,8 +23,7 @@ import pandas as pd
 import pytest
 
 from builder.linkcheck import check_site
-from tests.test_faults import (HOSTILE_NAMES, PLUMES, ROOT, plume_source, run_cli, write_config,
-                               write_plume_files)
+from tests.test_faults import HOSTILE_NAMES, PLUMES, plume_source, run_cli, write_config, write_plume_files
 
 #: GPPD payloads (id, name, country) beside the city names.
 GPPD_PAYLOADS = ["<img src=x onerror=alert(2)>", "<script>alert(2)</script>", "<b onclick=alert(3)>NZL</b>"]
@@ -128,19 +125,22 @@ def test_linkcheck_base_url(tmp_path):
     assert not check_site(site, base_url="/").ok
 
 
-def test_linkcheck_cli(tmp_path):
+def test_atlas_check_command(tmp_path, capsys):
+    """`atlas check SITE` (builder.linkcheck): 0 for a clean site, 3 with broken/external references
+    (one line each, or JSON), 2 and one line for a folder that is not there."""
+    from builder.cli import main
+
     site = _site(tmp_path / "ok", GOOD_SITE)
-    run = lambda *a: subprocess.run([sys.executable, "-m", "builder.linkcheck", *a], cwd=str(ROOT),  # noqa: E731
-                                    capture_output=True, text=True, timeout=60)
-    r = run(str(site))
-    assert r.returncode == 0 and "0 broken, 0 external" in r.stdout, r.stdout + r.stderr
+    assert main(["check", str(site)]) == 0
+    assert "0 broken, 0 external" in capsys.readouterr().out
     bad = _site(tmp_path / "bad", dict(GOOD_SITE, **{"x.html": '<script src="https://cdn.example.com/a.js"></script>'}))
-    r = run(str(bad))
-    assert r.returncode == 1 and "x.html: external" in r.stdout
-    r = run(str(bad), "--json")
-    assert r.returncode == 1 and json.loads(r.stdout)["ok"] is False
-    r = run(str(tmp_path / "missing"))
-    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert main(["check", str(bad)]) == 3
+    assert "x.html: external" in capsys.readouterr().out
+    assert main(["check", str(bad), "--json"]) == 3
+    assert json.loads(capsys.readouterr().out)["ok"] is False
+    assert main(["check", str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 1 and "missing" in err
 
 
 # ----------------------------------------------------------------------------- the hostile build

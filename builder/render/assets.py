@@ -11,6 +11,8 @@ import json
 import shutil
 from pathlib import Path
 
+from builder.errors import AssetError
+
 #: npm package -> files copied into assets/vendor/<package>/ (paths inside the package).
 VENDOR = {
     "leaflet": ["dist/leaflet.js", "dist/leaflet.css", "dist/images/layers.png", "dist/images/layers-2x.png",
@@ -21,10 +23,6 @@ VENDOR = {
     "leaflet.fullscreen": ["Control.FullScreen.js", "Control.FullScreen.css", "icon-fullscreen.svg", "LICENSE"],
 }
 STATIC_DIR = Path(__file__).parent / "static"
-
-
-class AssetError(RuntimeError):
-    """A vendored asset is missing (npm ci was not run)."""
 
 
 def _dest_name(rel: str) -> str:

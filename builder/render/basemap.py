@@ -79,7 +79,7 @@ def cell_texts(path: str, mtime: float) -> dict[str, str]:
 
 def write_basemap(node_modules: Path, out_dir: Path) -> None:
     """Write world.geojson and cells/ under ``out_dir``/assets/basemap/."""
-    from builder.render.assets import AssetError
+    from builder.errors import AssetError
 
     world, fine = (node_modules / pkg / name for pkg, name in (WORLD_SOURCE, FINE_SOURCE))
     for src in (world, fine):

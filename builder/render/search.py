@@ -21,6 +21,7 @@ from pathlib import Path
 from markupsafe import escape
 
 from builder import countries
+from builder.errors import AssetError
 
 #: Letters that Unicode does not decompose into a base letter + accent.
 _FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss", "æ": "ae",
@@ -28,7 +29,7 @@ _FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "�
                        "ħ": "h", "Ħ": "H"})
 
 
-class SearchIndexError(RuntimeError):
+class SearchIndexError(AssetError):
     """Pagefind failed."""
 
 
