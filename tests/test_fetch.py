@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 
 from builder import fetch
+from builder.errors import EXIT_CREDENTIALS, EXIT_FETCH, EXIT_INPUT, UsageError
 from builder.config import load_config
 from builder.litefmt import lite_filename, write_lite
 from builder.soundings import read_lite
@@ -259,7 +260,7 @@ def test_checksum_mismatch_and_404_fail_alone_and_exit_nonzero(server, earthdata
     out = tmp_path / "oco2"
     code = fetch.main_fetch(_args("oco2", "--start", DAYS[0], "--end", DAYS[2], "--out", str(out)), _cfg(server))
     err = capsys.readouterr().err
-    assert code == 1
+    assert code == EXIT_FETCH
     assert f"FAILED {names[0]}: MD5 checksum mismatch" in err and f"FAILED {names[1]}: HTTP 404" in err
     assert not (out / names[0]).exists() and not (out / (names[0] + ".part")).exists()
     assert (out / names[2]).read_bytes() == files[names[2]]
@@ -272,7 +273,7 @@ def test_rejected_token_gives_a_clear_credentials_error(server, earthdata, tmp_p
     code = fetch.main_fetch(_args("oco2", "--start", DAYS[0], "--end", DAYS[2], "--out", str(tmp_path / "o"),
                                   "--threads", "1"), _cfg(server, retries=3))
     out, err = capsys.readouterr()
-    assert code == 1 and "HTTP 401" in err and "NASA GESDISC DATA ARCHIVE" in err
+    assert code == EXIT_CREDENTIALS and "HTTP 401" in err and "NASA GESDISC DATA ARCHIVE" in err
     assert err.count("FAILED") == 1 and "0 downloaded, 0 already present, 3 failed" in out
     assert len(_file_requests(server)) == 1             # not retried, and the other files not attempted
 
@@ -283,7 +284,7 @@ def test_missing_credentials_stop_before_any_request(server, earthdata, tmp_path
     earthdata.setenv("NETRC", str(tmp_path / "netrc"))   # a netrc without urs.earthdata.nasa.gov
     code = fetch.main_fetch(_args("oco3", "--start", "2021-12"), _cfg(server))
     err = capsys.readouterr().err
-    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert code == EXIT_CREDENTIALS and len(err.strip().splitlines()) == 1
     assert "no Earthdata credentials" in err and "EARTHDATA_USERNAME" in err and "Traceback" not in err
     assert server["log"] == []
 
@@ -293,11 +294,11 @@ def test_no_granules_is_not_an_error_and_bad_arguments_are_one_line_errors(serve
     cfg = _cfg(server)
     assert fetch.main_fetch(_args("oco2", "--start", "2018-08-01", "--out", str(tmp_path)), cfg) == 0
     assert "no OCO2_L2_Lite_FP v11.1r granules from 2018-08-01 to 2018-08-01" in capsys.readouterr().err
-    assert fetch.main_fetch(_args("oco2"), cfg) == 2
-    assert fetch.main_fetch(_args("oco2", "--start", "2018-13-01"), cfg) == 2
-    assert fetch.main_fetch(_args("oco2", "--start", "2018-08-05", "--end", "2018-08-01"), cfg) == 2
-    assert fetch.main_fetch(_args("inventories", "--only", "odiac"), cfg) == 2
-    assert fetch.main_fetch(_args("oco2", "--start", "2018-08", "--threads", "0"), cfg) == 2
+    assert fetch.main_fetch(_args("oco2"), cfg) == EXIT_INPUT
+    assert fetch.main_fetch(_args("oco2", "--start", "2018-13-01"), cfg) == EXIT_INPUT
+    assert fetch.main_fetch(_args("oco2", "--start", "2018-08-05", "--end", "2018-08-01"), cfg) == EXIT_INPUT
+    assert fetch.main_fetch(_args("inventories", "--only", "odiac"), cfg) == EXIT_INPUT
+    assert fetch.main_fetch(_args("oco2", "--start", "2018-08", "--threads", "0"), cfg) == EXIT_INPUT
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 5 and all(line.startswith("atlas fetch: ") for line in lines)
     assert "--start" in lines[0] and "bad date" in lines[1] and "before --start" in lines[2]
@@ -308,7 +309,7 @@ def test_date_range_and_collections():
     assert fetch.date_range("2018-08") == ("2018-08-01", "2018-08-31")
     assert fetch.date_range("2020-02-03", "2020-03") == ("2020-02-03", "2020-03-31")
     assert fetch.collection("OCO-3", load_config(None).fetch) == ("OCO3_L2_Lite_FP", "11r")
-    with pytest.raises(fetch.FetchError):
+    with pytest.raises(UsageError):
         fetch.collection("GOSAT", load_config(None).fetch)
 
 
@@ -432,7 +433,7 @@ def test_rejected_password_is_a_one_line_credentials_error(server, earthdata, tm
     earthdata.setenv("EARTHDATA_PASSWORD", "wrong")
     code = fetch.main_fetch(_args("oco2", "--start", "2018-08"), _cfg(server))
     err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1 and "rejected the credentials from environment" in err
+    assert code == EXIT_CREDENTIALS and err.count("\n") == 1 and "rejected the credentials from environment" in err
     assert server["log"] == []
 
 
@@ -507,7 +508,7 @@ def test_atlas_fetch_command_line(server, tmp_path, capsys):
 
 def test_half_set_environment_is_named(server, earthdata, capsys):
     earthdata.setenv("EARTHDATA_USERNAME", "alice")
-    assert fetch.main_fetch(_args("oco2", "--start", "2018-08"), _cfg(server)) == 2
+    assert fetch.main_fetch(_args("oco2", "--start", "2018-08"), _cfg(server)) == EXIT_CREDENTIALS
     assert "EARTHDATA_PASSWORD is not set" in capsys.readouterr().err and server["log"] == []
 
 

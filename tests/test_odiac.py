@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from builder import fetch, odiac, odiac_fetch
+from builder import fetch, odiac
+from builder.errors import EXIT_FETCH, EXIT_INPUT
 from builder.config import load_config
 from builder.inventory import load_inventory
 from builder.soundings import InputError
@@ -260,7 +261,7 @@ def test_fetch_odiac_month_is_verified_decompressed_recorded_and_readable(server
     assert "Oda" in prov["attribution"] and prov["source_url"].endswith("/odiac2023/1km_tiff/2019/" + gz.name)
     assert len(odiac.read_odiac(out / "odiac2023_1km_excl_intl_1902.tif")) == 2
     n_file_requests = sum(p.endswith(".tif.gz") for p, _, _ in server["log"])
-    again = odiac_fetch.fetch_odiac(cfg, "2019-02", out, progress=False)
+    again = fetch.fetch_odiac(cfg, "2019-02", out, progress=False)
     assert again.ok and again.count("present") == 1
     assert sum(p.endswith(".tif.gz") for p, _, _ in server["log"]) == n_file_requests
 
@@ -269,9 +270,9 @@ def test_fetch_odiac_resumes_an_interrupted_download(server, tmp_path):  # noqa:
     cfg, bodies = _odiac_server(server, tmp_path)
     server["routes"]["/odiac2023/1km_tiff/2019/odiac2023_1km_excl_intl_1902.tif.gz"].cut = 1
     out = tmp_path / "inv"
-    first = odiac_fetch.fetch_odiac(cfg, "2019-02", out, progress=False)          # retries = 0: fails, .part kept
+    first = fetch.fetch_odiac(cfg, "2019-02", out, progress=False)          # retries = 0: fails, .part kept
     assert not first.ok and (out / "odiac2023_1km_excl_intl_1902.tif.gz.part").exists()
-    second = odiac_fetch.fetch_odiac(cfg, "2019-02", out, progress=False)
+    second = fetch.fetch_odiac(cfg, "2019-02", out, progress=False)
     assert second.ok and second.count("downloaded") == 1
     ranges = [h.get("Range") for p, h, _ in server["log"] if p.endswith(".tif.gz")]
     assert ranges[0] is None and ranges[-1] and ranges[-1].startswith("bytes=")
@@ -281,7 +282,7 @@ def test_fetch_odiac_resumes_an_interrupted_download(server, tmp_path):  # noqa:
 def test_fetch_odiac_md5_mismatch_is_not_kept(server, tmp_path):  # noqa: F811
     cfg, _ = _odiac_server(server, tmp_path, md5_override={"odiac2023_1km_excl_intl_1902.tif.gz": "0" * 32})
     out = tmp_path / "inv"
-    report = odiac_fetch.fetch_odiac(cfg, "2019-02", out, progress=False)
+    report = fetch.fetch_odiac(cfg, "2019-02", out, progress=False)
     assert not report.ok and "md5 checksum mismatch" in report.failed[0].error
     assert not list(out.glob("odiac2023_1km_excl_intl_1902.tif*"))
 
@@ -294,17 +295,17 @@ def test_fetch_odiac_404_is_one_clear_line(server, tmp_path, capsys, monkeypatch
     monkeypatch.setattr(socketserver.BaseServer, "handle_error", lambda self, request, address: None)
     cfg, _ = _odiac_server(server, tmp_path)
     out = tmp_path / "inv"
-    assert fetch.main_fetch(_args("inventories", "--odiac", "2019-03", "--out", str(out)), cfg) == 1
+    assert fetch.main_fetch(_args("inventories", "--odiac", "2019-03", "--out", str(out)), cfg) == EXIT_FETCH
     err = [line for line in capsys.readouterr().err.splitlines() if "404" in line]
     assert err == [f"odiac: FAILED odiac2023_1km_excl_intl_1903.tif.gz: HTTP 404 Not Found for "
                    f"{server['base']}/odiac2023/1km_tiff/2019/odiac2023_1km_excl_intl_1903.tif.gz"]
     # a year the release does not cover: its md5 list is missing -> one line, nothing fetched
-    assert fetch.main_fetch(_args("inventories", "--odiac", "2031", "--out", str(out)), cfg) == 2
+    assert fetch.main_fetch(_args("inventories", "--odiac", "2031", "--out", str(out)), cfg) == EXIT_FETCH
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("atlas fetch: no ODIAC odiac2023 1 km files for 2031") and "404" in err[0]
-    assert fetch.main_fetch(_args("inventories", "--odiac", "2019-13"), cfg) == 2
+    assert fetch.main_fetch(_args("inventories", "--odiac", "2019-13"), cfg) == EXIT_INPUT
     assert "use YEAR or YEAR-MONTH" in capsys.readouterr().err
-    assert fetch.main_fetch(_args("oco2", "--odiac", "2019"), cfg) == 2
+    assert fetch.main_fetch(_args("oco2", "--odiac", "2019"), cfg) == EXIT_INPUT
     assert capsys.readouterr().err.strip() == "atlas fetch: --odiac goes with 'atlas fetch inventories'"
 
 
@@ -396,16 +397,16 @@ def test_fetch_without_md5_list_records_sha256_and_a_bad_gzip_is_one_failed_file
     cfg, bodies = _odiac_server(server, tmp_path)
     server["routes"]["/odiac2023/1km_tiff/2019/odiac2023_1km_checksum_2019.md5.txt"] = Route(b"", content_type="text/plain")
     out = tmp_path / "inv"
-    report = odiac_fetch.fetch_odiac(cfg, "2019-02", out, progress=False)
+    report = fetch.fetch_odiac(cfg, "2019-02", out, progress=False)
     assert report.ok and "0 files" in report.notes[-1]
     prov = json.loads((out / "odiac2023_1km_excl_intl_1902.tif.gz.provenance.json").read_text())
     assert prov["md5_verified"] is False and prov["sha256"] == hashlib.sha256(bodies[prov["file"]][0]).hexdigest()
     n_requests = len(server["log"])           # a rerun verifies against the recorded sha256: no download
-    again = odiac_fetch.fetch_odiac(cfg, "2019-02", out, progress=False)
+    again = fetch.fetch_odiac(cfg, "2019-02", out, progress=False)
     assert again.count("present") == 1 and [p for p, _, _ in server["log"][n_requests:]] == [
         "/odiac2023/1km_tiff/2019/odiac2023_1km_checksum_2019.md5.txt"]
     server["routes"]["/odiac2023/1km_tiff/2019/odiac2023_1km_excl_intl_1904.tif.gz"] = Route(b"not gzip at all")
-    bad = odiac_fetch.fetch_odiac(cfg, "2019-04", out, progress=False)
+    bad = fetch.fetch_odiac(cfg, "2019-04", out, progress=False)
     assert [r.status for r in bad.results] == ["failed"] and "not a complete gzip file" in bad.failed[0].error
     assert not list(out.glob("odiac2023_1km_excl_intl_1904.tif*"))
 

@@ -1,5 +1,5 @@
 """``atlas fetch inventories --odiac YEAR[-MONTH]``: ODIAC 1 km monthly GeoTIFFs from
-the NIES CGER server, through builder.fetch's resumable, verified downloader.
+the NIES CGER server, through builder.fetch.http's resumable, verified downloader.
 
 Layout on the server (seen in public download scripts for ODIAC2020b-ODIAC2025, e.g.
 ``.../20170411.001/odiac2025/1km_tiff/2024/odiac2025_1km_excl_intl_2401.tif.gz``):
@@ -16,7 +16,9 @@ import re
 import shutil
 from pathlib import Path
 
-from builder.odiac import ATTRIBUTION, _one_line
+from builder.errors import FetchError, UsageError, one_line
+from builder.fetch.http import DownloadResult, RemoteFile, download_files, file_digest, provenance_path, write_json
+from builder.odiac import ATTRIBUTION
 
 
 def gunzip_atomic(src: Path, dest: Path) -> Path:
@@ -27,7 +29,7 @@ def gunzip_atomic(src: Path, dest: Path) -> Path:
             shutil.copyfileobj(fin, fout, 1 << 20)
     except (OSError, EOFError) as exc:
         part.unlink(missing_ok=True)
-        raise OSError(f"{src.name}: not a complete gzip file ({_one_line(exc)})") from None
+        raise OSError(f"{src.name}: not a complete gzip file ({one_line(exc)})") from None
     part.replace(dest)
     return dest
 
@@ -36,8 +38,7 @@ def parse_period(spec: str) -> tuple[int, list[int]]:
     """``YYYY`` (all twelve months) or ``YYYY-MM`` -> (year, months)."""
     m = re.fullmatch(r"\s*(\d{4})(?:-(\d{1,2}))?\s*", str(spec))
     if not m or (m.group(2) and not 1 <= int(m.group(2)) <= 12):
-        from builder.fetch import FetchError
-        raise FetchError(f"--odiac {spec!r}: use YEAR or YEAR-MONTH, e.g. 2019 or 2019-08")
+        raise UsageError(f"--odiac {spec!r}: use YEAR or YEAR-MONTH, e.g. 2019 or 2019-08")
     year = int(m.group(1))
     return year, [int(m.group(2))] if m.group(2) else list(range(1, 13))
 
@@ -50,13 +51,12 @@ def _md5_list(cfg_fetch, year: int) -> tuple[dict[str, str], str]:
     """ODIAC's per-year md5 list (``md5  file.tif.gz`` lines) -> ({file: md5}, note)."""
     import requests
 
-    from builder.fetch import FetchError
 
     url = _fill(cfg_fetch.odiac_md5_url, cfg_fetch.odiac_version, year)
     try:
         r = requests.get(url, timeout=cfg_fetch.timeout_s)
     except requests.RequestException as exc:
-        return {}, f"md5 list not reachable ({_one_line(exc)}); files are not verified, their sha256 is recorded"
+        return {}, f"md5 list not reachable ({one_line(exc)}); files are not verified, their sha256 is recorded"
     if r.status_code == 404:
         raise FetchError(f"no ODIAC {cfg_fetch.odiac_version} 1 km files for {year} ({url} gives HTTP 404); "
                          "set [fetch] odiac_version to a release that covers that year")
@@ -88,8 +88,6 @@ def fetch_odiac(cfg, spec: str, out_dir: str | Path | None = None, *, threads: i
     downloader, each .tif.gz verified against ODIAC's md5 list, then decompressed to
     .tif beside it (kept, so a rerun finds it verified). Writes ``<file>.provenance.json``.
     Returns a builder.fetch.FetchReport."""
-    from builder import fetch as F
-
     settings = cfg.fetch
     year, months = parse_period(spec)
     if out_dir is None:
@@ -103,9 +101,9 @@ def fetch_odiac(cfg, spec: str, out_dir: str | Path | None = None, *, threads: i
         name = Path(url.split("?")[0]).name
         checksum, algorithm = md5s.get(name, ""), "md5"
         if not checksum:  # no md5 from ODIAC: the sha256 recorded at the first download, so a rerun verifies
-            checksum, algorithm = _recorded_sha256(F._provenance_path(out_dir / name), url), "sha256"
-        remotes.append(F.RemoteFile(url, name, None, checksum, algorithm))
-    report = F.download_files(remotes, out_dir, settings, threads=threads, progress=progress, label="odiac")
+            checksum, algorithm = _recorded_sha256(provenance_path(out_dir / name), url), "sha256"
+        remotes.append(RemoteFile(url, name, None, checksum, algorithm))
+    report = download_files(remotes, out_dir, settings, threads=threads, progress=progress, label="odiac")
     report.notes.append(note)
     for i, (remote, result) in enumerate(zip(remotes, report.results)):
         if result.status == "failed":
@@ -116,16 +114,16 @@ def fetch_odiac(cfg, spec: str, out_dir: str | Path | None = None, *, threads: i
                 gunzip_atomic(result.path, tif)
         except OSError as exc:
             result.path.unlink(missing_ok=True)
-            report.results[i] = F.FileResult(result.name, "failed", error=f"{_one_line(exc)}; file not kept")
+            report.results[i] = DownloadResult(result.name, "failed", error=f"{one_line(exc)}; file not kept")
             continue
-        record = F._provenance_path(result.path)
+        record = provenance_path(result.path)
         if result.status == "downloaded" or not record.exists():
-            F._write_json(record, {
+            write_json(record, {
                 "inventory": "odiac", "title": f"ODIAC {settings.odiac_version} 1 km monthly fossil CO2 "
                 f"(t C per cell per month), {tif.name}", "file": result.name, "decompressed": tif.name,
                 "source_url": remote.url, "licence": "CC BY 4.0", "attribution": ATTRIBUTION,
-                "md5": F.file_digest(result.path, "md5"), "md5_verified": bool(remote.checksum),
-                "sha256": F.file_digest(result.path, "sha256"), "size_bytes": result.path.stat().st_size,
+                "md5": file_digest(result.path, "md5"), "md5_verified": bool(remote.checksum),
+                "sha256": file_digest(result.path, "sha256"), "size_bytes": result.path.stat().st_size,
                 "http_last_modified": result.last_modified or None,
             })
     return report
