@@ -106,6 +106,33 @@ def local_enu_km(lat, lon, lat0, lon0):
     return east, north
 
 
+
+def unit_xyz(lat, lon) -> np.ndarray:
+    """Unit vectors on the sphere of (lat, lon) [deg], shape (..., 3): the coordinates of the
+    KD-trees that find sources near tracks (a chord distance is monotonic in great-circle distance)."""
+    la, lo = np.radians(np.asarray(lat, dtype=float)), np.radians(np.asarray(lon, dtype=float))
+    return np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], axis=-1)
+
+
+def chord(km: float) -> float:
+    """Chord length on the unit sphere of a great-circle distance [km] (capped at half the globe)."""
+    return 2.0 * np.sin(min(km, np.pi * EARTH_RADIUS_KM) / (2.0 * EARTH_RADIUS_KM))
+
+
+def covered_track_km(along: np.ndarray, gap_km: float = 10.0, cell_km: float = 0.0,
+                     km_per_unit: float = 1.0) -> float:
+    """Track length covered by good data [km]: the steps between consecutive along-track
+    positions (``along`` in km, or in another unit such as seconds with ``km_per_unit`` the
+    ground speed) that are <= ``gap_km`` (longer gaps are not searched track), plus
+    ``cell_km`` for each run of data (the along-track size of one sounding or frame, so an
+    isolated sounding counts its own footprint). The denominator of false detections per 1000 km."""
+    along = np.asarray(along, dtype=float)
+    if len(along) == 0:
+        return 0.0
+    steps = np.diff(np.sort(along)) * km_per_unit
+    runs = 1 + int((steps > gap_km).sum())
+    return float(steps[steps <= gap_km].sum() + runs * cell_km)
+
 # --------------------------------------------------------------------------- cities (a model)
 
 #: City emission from population (a model, labelled as an estimate wherever shown):

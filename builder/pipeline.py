@@ -90,7 +90,7 @@ def inventory_fingerprint(sources: pd.DataFrame) -> str:
 #: so changing the algorithm can never serve stale results.
 _CORE_MODULES = ("soundings", "ingestcheck", "dedupe", "detect", "quantify", "attribute", "overpass", "forcedfit",
                  "trackgeom", "plumetemplate", "physics",
-                 "litefmt", "tables", "pipeline")
+                 "litefmt", "tables", "errors", "pipeline")
 
 
 def code_fingerprint() -> str:

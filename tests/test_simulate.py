@@ -264,7 +264,7 @@ def test_written_wind_error(clean_run):
     rng = np.random.default_rng(0)
     lat = np.degrees(np.arcsin(rng.uniform(-0.8, 0.9, 4000)))
     lon = rng.uniform(-180, 180, 4000)
-    xyz = sim._unit_xyz(lat, lon)
+    xyz = physics.unit_xyz(lat, lon)
     u, v = fields.wind(lat, xyz)
     fu, fv = fields.file_wind(lat, xyz)
     speed, fspeed = np.hypot(u, v), np.hypot(fu, fv)
@@ -276,8 +276,8 @@ def test_written_wind_error(clean_run):
     assert 0.6 * d < ang.std() < 1.4 * d and abs(ang.mean()) < 5
     # the error is smooth: nearly the same 20 km away
     lat2 = lat + 20 / 111.2
-    fu2, fv2 = fields.file_wind(lat2, sim._unit_xyz(lat2, lon))
-    u2, v2 = fields.wind(lat2, sim._unit_xyz(lat2, lon))
+    fu2, fv2 = fields.file_wind(lat2, physics.unit_xyz(lat2, lon))
+    u2, v2 = fields.wind(lat2, physics.unit_xyz(lat2, lon))
     rel2 = np.hypot(fu2, fv2) / np.hypot(u2, v2) - 1
     assert np.corrcoef(rel, rel2)[0, 1] > 0.9
     # and in the truth table: file wind != true wind, by roughly that much
