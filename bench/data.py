@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from bench.common import ROOT, WORK
+from builder.errors import Problems
 from builder.withheld import SIMULATOR_TABLES
 
 log = logging.getLogger("bench")
@@ -35,7 +36,7 @@ def bench_config(work: Path | None = None, **sections):
 def inventory(cfg):
     from builder.inventory import load_inventory
 
-    skipped: list = []
+    skipped = Problems()
     t = time.perf_counter()
     sources, profiles = load_inventory(cfg, skipped)
     return sources, profiles, time.perf_counter() - t

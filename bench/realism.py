@@ -238,11 +238,12 @@ def default_input(cfg=None) -> Path:
     """The build's simulated month (``[paths] simulated``), simulated as the build does if absent."""
     from builder.build import ensure_simulation, load_sources
     from builder.config import load_config
+    from builder.errors import Problems
 
     cfg = cfg or load_config(ROOT / "atlas.toml")
     folder = cfg.path("simulated")
     if not any(folder.glob("*.nc4")):
-        sources, profiles = load_sources(cfg, [])
+        sources, profiles = load_sources(cfg, Problems())
         ensure_simulation(cfg, sources, profiles)
     return folder
 

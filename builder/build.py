@@ -22,6 +22,7 @@ from builder.config import Config
 from builder.outdir import (MARKER, SIM_MARKER, OutputFolderError, check_site_folder, claim, owned_siblings,
                             sibling_name, site_intact, write_manifest)
 from builder.pipeline import CoreRun, _atomic_write, inventory_fingerprint, run_core, write_tables
+from builder.errors import Problems
 from builder.results import BuildResult, SkippedItem
 from builder.soundings import find_input_files
 from builder.withheld import SIMULATOR_TABLES, detector_sources
@@ -38,7 +39,7 @@ class BuildReport:
     render_stats: dict = field(default_factory=dict)
 
 
-def load_sources(cfg: Config, skipped: list[SkippedItem]):
+def load_sources(cfg: Config, skipped: Problems):
     from builder.inventory import load_inventory
     from builder.plausible import reject_implausible_sources
 
@@ -195,7 +196,7 @@ def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = 
     if render:  # before anything is read or written: never replace what atlas did not write
         check_output(cfg, out, oco2_dir, stamp)
     t = time.perf_counter()
-    skipped: list[SkippedItem] = []
+    skipped = Problems()
     sources, profiles = load_sources(cfg, skipped)
     times["inventory"] = time.perf_counter() - t
     t = time.perf_counter()

@@ -21,7 +21,7 @@ import numpy as np
 
 from builder.config import Config, load_config
 from builder.errors import (EXIT_CODES, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_PROBLEMS, EXIT_SYSTEM,
-                            AtlasError, UsageError)
+                            AtlasError, Problems, UsageError)
 from builder.fetch import configure_parser, main_fetch
 from builder.results import printable
 
@@ -91,7 +91,7 @@ def cmd_detect(args, cfg) -> int:
     if not files:
         raise UsageError(f"no OCO Lite (.nc4) or CSV archive files under {args.oco2}")
     check_table_folder(args.out, inputs=[args.oco2], cache=cfg.path("cache"))
-    skipped = []
+    skipped = Problems()
     sources, profiles = load_sources(cfg, skipped)
     sources, _ = detector_sources(sources, Path(args.oco2))   # simulated folders: withheld sources dropped
     core = run_core(cfg, files, sources, profiles.emission_kg_s, skipped, scheduler=args.scheduler,
@@ -138,8 +138,7 @@ def cmd_simulate(args, cfg) -> int:
     from builder.build import load_sources
     from builder.simulate import simulate
 
-    skipped = []
-    sources, profiles = load_sources(cfg, skipped)
+    sources, profiles = load_sources(cfg, Problems())   # the simulator reports the sources it cannot use
     out = Path(args.out) if args.out else cfg.path("simulated")
     out.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()

@@ -147,6 +147,16 @@ class Problems(list):
     readers (``problems.add(item, reason, stage)``). It is a list so that code that extends,
     iterates or counts the skipped items keeps working."""
 
+    @staticmethod
+    def of(problems: "Problems | None") -> "Problems":
+        """``problems`` itself, or a new report for a reader called without one (a plain list
+        is refused: its items would not be reported)."""
+        if problems is None:
+            return Problems()
+        if not isinstance(problems, Problems):
+            raise TypeError(f"expected a builder.errors.Problems, got {type(problems).__name__}")
+        return problems
+
     def add(self, item: str | Path, reason: str, stage: str) -> None:
         """Record one skipped input."""
         self.append(SkippedItem(item=str(item), reason=reason, stage=stage))

@@ -26,6 +26,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from builder.errors import InputError, Problems
+from builder.physics import EARTH_RADIUS_KM, unit_xyz
+
 #: Largest distance [km] between a CoCO2 unit and a GPPD plant of the same fuel family.
 MAX_KM = 1.0
 #: Largest distance [km] for a plant whose GPPD primary fuel differs.
@@ -46,13 +49,7 @@ CROSSWALK_FILE = "plant_names.csv"
 CROSSWALK_COLUMNS = ["source_id", "gppd_idnr", "name", "capacity_mw", "primary_fuel", "match_km", "fuel_agrees"]
 #: Columns :func:`name_units` adds to the Source table.
 NAME_COLUMNS = ["plant_name", "plant_capacity_mw", "plant_fuel", "name_source", "name_match_km"]
-EARTH_RADIUS_KM = 6371.0088
 _K = 8  # plants examined per unit
-
-
-def _xyz(lat, lon) -> np.ndarray:
-    la, lo = np.radians(np.asarray(lat, dtype=float)), np.radians(np.asarray(lon, dtype=float))
-    return np.c_[np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)]
 
 
 def read_plants(path: str | Path) -> pd.DataFrame:
@@ -60,9 +57,9 @@ def read_plants(path: str | Path) -> pd.DataFrame:
     fossil plants (:data:`FOSSIL_FUELS`): gppd_idnr ("" when the file has none), name,
     primary_fuel (lower case), capacity_mw, latitude, longitude. Rows without a name
     or position are dropped."""
-    from builder.inventory import _read_csv, clean_text  # reuse the tolerant CSV / zip reader
+    from builder.inventory.common import clean_text, read_csv  # reuse the tolerant CSV / zip reader
 
-    raw = _read_csv(Path(path))
+    raw = read_csv(Path(path))
     raw.columns = [str(c).strip().lower() for c in raw.columns]
     out = pd.DataFrame({
         "gppd_idnr": clean_text(raw["gppd_idnr"]) if "gppd_idnr" in raw else "",
@@ -85,9 +82,9 @@ def match(units: pd.DataFrame, plants: pd.DataFrame, max_km: float = MAX_KM,
 
     if len(units) == 0 or len(plants) == 0:
         return pd.DataFrame(columns=CROSSWALK_COLUMNS)
-    tree = cKDTree(_xyz(plants["latitude"], plants["longitude"]))
+    tree = cKDTree(unit_xyz(plants["latitude"], plants["longitude"]))
     k = min(_K, len(plants))
-    chord, idx = tree.query(_xyz(units["latitude"], units["longitude"]), k=k)
+    chord, idx = tree.query(unit_xyz(units["latitude"], units["longitude"]), k=k)
     chord, idx = chord.reshape(len(units), k), idx.reshape(len(units), k)
     km = 2 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2, 0, 1))
     pfuel = plants["primary_fuel"].to_numpy(dtype=object)
@@ -174,14 +171,12 @@ def gppd_entries(extra_inventories) -> list[str]:
 
 
 def apply_names(sources: pd.DataFrame, coco2_folder: Path, extra_inventories, root: Path,
-                skipped: list) -> pd.DataFrame:
+                problems: Problems) -> pd.DataFrame:
     """Name the CoCO2 units: matched now against each configured GPPD file (a full
     GPPD, as ``atlas fetch inventories`` downloads it), then, for units still
     unnamed, from the crosswalk shipped beside the catalogue. Never fatal: an
     unreadable GPPD file is reported once, by the inventory loader that reads it
-    too; an unreadable crosswalk is reported in ``skipped``."""
-    from builder.results import SkippedItem
-    from builder.errors import InputError
+    too; an unreadable crosswalk is reported in ``problems``."""
 
     parts = []
     for raw in gppd_entries(extra_inventories):
@@ -193,7 +188,7 @@ def apply_names(sources: pd.DataFrame, coco2_folder: Path, extra_inventories, ro
     try:
         parts.append(read_crosswalk(Path(coco2_folder) / CROSSWALK_FILE).assign(credit="GPPD v1.2.0"))
     except (OSError, ValueError, KeyError, pd.errors.ParserError) as exc:
-        skipped.append(SkippedItem(CROSSWALK_FILE, f"plant names not used: {exc}", "inventory"))
+        problems.add(CROSSWALK_FILE, f"plant names not used: {exc}", "inventory")
     parts = [p for p in parts if len(p)]
     cw = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=CROSSWALK_COLUMNS)
     return name_units(sources, cw)  # first match of a unit wins (drop_duplicates keeps the first)

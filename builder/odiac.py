@@ -47,7 +47,7 @@ that plant twice.
 Rule: the cluster's emission is reduced by the catalogued plants inside it - per
 catalogue the sum of its plants there, and the largest of those sums (two catalogues
 listing the same plant are not subtracted twice); a cluster left with less than
-``min_t_yr`` is dropped. One summary line in the skipped list gives the effect.
+``min_t_yr`` is dropped. One summary line in the Problems report gives the effect.
 """
 
 from __future__ import annotations
@@ -61,9 +61,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from builder import physics
+from builder.errors import InputError, Problems, one_line
 from builder.physics import EARTH_RADIUS_KM, SECONDS_PER_YEAR
-from builder.results import SkippedItem
-from builder.errors import InputError, one_line
 
 STAGE = "inventory"
 KIND = "odiac_cluster"
@@ -336,27 +336,27 @@ def grid_sources(grid: OdiacGrid, *, min_density_t_km2_yr: float = MIN_DENSITY_T
     })
 
 
-def read_odiac(path: str | Path, skipped: list | None = None, *, bbox=None, month: int | None = None,
+def read_odiac(path: str | Path, problems: Problems | None = None, *, bbox=None, month: int | None = None,
                min_t_yr: float = MIN_T_YR, min_density_t_km2_yr: float = MIN_DENSITY_T_KM2_YR,
                max_cells: int = MAX_CELLS) -> pd.DataFrame:
     """An ODIAC GeoTIFF or NetCDF -> ``odiac_cluster`` sources (the Source table's
     columns plus ``sigma_km``, ``radius_km``). Catalogued plants are subtracted later,
     when all inventories are loaded (:func:`deduplicate`)."""
-    from builder.inventory import _finish, _validate
+    from builder.inventory.common import finish, validate_rows
 
     path = Path(path)
-    skipped = [] if skipped is None else skipped
+    problems = Problems.of(problems)
     grid = read_odiac_grid(path, bbox=bbox, month=month, max_cells=max_cells)
     if grid.n_negative:
-        skipped.append(SkippedItem(path.name, f"{grid.n_negative} cells with negative emissions counted as 0", STAGE))
+        problems.add(path.name, f"{grid.n_negative} cells with negative emissions counted as 0", STAGE)
     clusters = grid_sources(grid, min_density_t_km2_yr=min_density_t_km2_yr, min_t_yr=min_t_yr)
     # two clusters rounding to one id: keep both, the second with a suffix
     dup = clusters["source_id"].duplicated()
     clusters.loc[dup, "source_id"] += "-" + pd.Series(np.arange(int(dup.sum())) + 2, index=clusters.index[dup]).astype(str)
-    kept = _validate(clusters, path.name, np.arange(len(clusters)) + 1, skipped)
+    kept = validate_rows(clusters, path.name, np.arange(len(clusters)) + 1, problems)
     res_km = grid.resolution_deg * math.pi / 180.0 * EARTH_RADIUS_KM
-    out = _finish(kept, kind=KIND, fuel="fossil CO2",
-                  inventory=f"{grid.version} {grid.period} ({res_km:.0f} km cells)", inventory_year=grid.year)
+    out = finish(kept, kind=KIND, fuel="fossil CO2",
+                 inventory=f"{grid.version} {grid.period} ({res_km:.0f} km cells)", inventory_year=grid.year)
     out["sigma_km"] = kept["sigma_km"].to_numpy(dtype=float)
     out["radius_km"] = kept["radius_km"].to_numpy(dtype=float)
     return out
@@ -366,25 +366,23 @@ def _inside(sources: pd.DataFrame, ci: np.ndarray, rows: np.ndarray, match_km: f
     """(k, row) pairs: ``rows`` within radius_km + match_km of cluster ``ci[k]``."""
     from scipy.spatial import cKDTree
 
-    from builder.attribute import unit_xyz
-
     if not len(ci) or not len(rows):
         return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
     lat, lon = sources["latitude"].to_numpy(dtype=float), sources["longitude"].to_numpy(dtype=float)
     radius = np.nan_to_num(sources["radius_km"].to_numpy(dtype=float)[ci]) + match_km
-    chord = 2.0 * np.sin(np.minimum(radius / EARTH_RADIUS_KM, math.pi) / 2.0)
-    hits = cKDTree(unit_xyz(lat[rows], lon[rows])).query_ball_point(unit_xyz(lat[ci], lon[ci]), chord)
+    hits = cKDTree(physics.unit_xyz(lat[rows], lon[rows])).query_ball_point(physics.unit_xyz(lat[ci], lon[ci]),
+                                                                             physics.chord(radius))
     counts = np.array([len(h) for h in hits], dtype=int)
     if not counts.any():
         return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
     return np.repeat(np.arange(len(ci)), counts), rows[np.concatenate([np.asarray(h, dtype=int) for h in hits])]
 
 
-def deduplicate(sources: pd.DataFrame, skipped: list, min_t_yr: float = MIN_T_YR,
+def deduplicate(sources: pd.DataFrame, problems: Problems, min_t_yr: float = MIN_T_YR,
                 match_km: float = MATCH_KM) -> pd.DataFrame:
     """Subtract catalogued plants from the ODIAC clusters that hold them (rule in the
     module docstring); drop clusters left below ``min_t_yr``. One summary line in
-    ``skipped`` states the effect; another counts clusters that also hold a city of a
+    ``problems`` states the effect; another counts clusters that also hold a city of a
     cities inventory (both kept: two estimates of one emission, see dataset/README.md).
     Other rows are returned unchanged."""
     kind = sources["kind"].astype(str).to_numpy() if "kind" in sources else np.zeros(0, dtype=object)
@@ -404,14 +402,14 @@ def deduplicate(sources: pd.DataFrame, skipped: list, min_t_yr: float = MIN_T_YR
     held = minus > 0
     drop = held & (after < min_t_yr)
     if held.any():
-        skipped.append(SkippedItem(
+        problems.add(
             "ODIAC clusters", f"{int(held.sum())} of {len(ci)} clusters held catalogued power plants: "
             f"{(before - after)[held].sum() / 1e6:.3g} Mt CO2/yr of plant emission subtracted, {int(drop.sum())} "
-            f"clusters dropped (remainder below {min_t_yr / 1e6:g} Mt/yr)", STAGE))
+            f"clusters dropped (remainder below {min_t_yr / 1e6:g} Mt/yr)", STAGE)
     kc, _ = _inside(sources, ci[~drop], np.flatnonzero(kind == "city"), match_km)
     if len(kc):
-        skipped.append(SkippedItem(
+        problems.add(
             "ODIAC clusters", f"{len(np.unique(kc))} clusters also hold a city of a cities inventory: both kept, "
             "two estimates of the same urban emission (summed where closer than [attribute] site_km); "
-            "list one of them to compare with the other alone", STAGE))
+            "list one of them to compare with the other alone", STAGE)
     return out.drop(index=out.index[ci[drop]]).reset_index(drop=True)

@@ -115,8 +115,9 @@ def unit_xyz(lat, lon) -> np.ndarray:
 
 
 def chord(km: float) -> float:
-    """Chord length on the unit sphere of a great-circle distance [km] (capped at half the globe)."""
-    return 2.0 * np.sin(min(km, np.pi * EARTH_RADIUS_KM) / (2.0 * EARTH_RADIUS_KM))
+    """Chord length on the unit sphere of a great-circle distance [km] (capped at half the globe;
+    scalar or array)."""
+    return 2.0 * np.sin(np.minimum(km, np.pi * EARTH_RADIUS_KM) / (2.0 * EARTH_RADIUS_KM))
 
 
 def covered_track_km(along: np.ndarray, gap_km: float = 10.0, cell_km: float = 0.0,

@@ -21,13 +21,13 @@ import pandas as pd
 
 from builder.attribute import column
 from builder.config import Plausible
-from builder.results import SkippedItem
+from builder.errors import Problems
 
 SECONDS_PER_YEAR = 365.25 * 86400.0
 EMISSION_COLUMNS = ("emission_kg_s", "gp_emission_kg_s")
 
 
-def reject_implausible_sources(sources: pd.DataFrame, cfg: Plausible, skipped: list[SkippedItem]) -> pd.DataFrame:
+def reject_implausible_sources(sources: pd.DataFrame, cfg: Plausible, problems: Problems) -> pd.DataFrame:
     """``sources`` without rows whose emission exceeds ``cfg.max_inventory_t_yr`` (one skip line each)."""
     if sources is None or not len(sources):
         return sources
@@ -39,9 +39,9 @@ def reject_implausible_sources(sources: pd.DataFrame, cfg: Plausible, skipped: l
     inv = sources["inventory"].astype(str).str.split(" (CO2 ", regex=False).str[0].to_numpy() if "inventory" in sources \
         else np.full(len(sources), "inventory")
     sid = sources["source_id"].astype(str).to_numpy()
-    skipped.extend(SkippedItem(f"{inv[i]}:{sid[i]}", f"emission {e[i]:.3g} t/yr is above the plausible maximum "
-                               f"([plausible] max_inventory_t_yr = {cfg.max_inventory_t_yr:.3g}); row rejected",
-                               "inventory") for i in np.flatnonzero(bad))
+    for i in np.flatnonzero(bad):
+        problems.add(f"{inv[i]}:{sid[i]}", f"emission {e[i]:.3g} t/yr is above the plausible maximum "
+                     f"([plausible] max_inventory_t_yr = {cfg.max_inventory_t_yr:.3g}); row rejected", "inventory")
     return sources.loc[~bad].reset_index(drop=True)
 
 

@@ -242,9 +242,10 @@ def test_kill_during_simulation(tmp_path):
     assert not (tmp_path / "site").exists()
     from builder.build import ensure_simulation, load_sources
     from builder.config import load_config
+    from builder.errors import Problems
 
     c = load_config(cfg)
-    sources, profiles = load_sources(c, [])
+    sources, profiles = load_sources(c, Problems())
     for left in sim_tmp():  # an old leftover (untouched for an hour) ...
         os.utime(left, (time.time() - 3600, time.time() - 3600))
     live = tmp_path / ".simulated.tmp-live0000"  # ... and another build's simulation in progress

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from builder.errors import EXIT_CONFIG, EXIT_SYSTEM
+from builder.errors import EXIT_CONFIG, EXIT_SYSTEM, Problems
 from builder.litefmt import write_lite
 from tests.factories import lite_columns, seed_csv_frame, write_lite_file
 
@@ -136,7 +136,7 @@ def make_small_inputs(folder: Path, days: int = 2) -> Path:
 
     folder = Path(folder)
     cfg = load_config(None, paths={"coco2": str(ROOT / "dataset" / "coco2")})
-    sources, profiles = load_sources(cfg, [])
+    sources, profiles = load_sources(cfg, Problems())
     simulate(cfg, sources, profiles.emission_kg_s, folder, days=days, region=SIM_REGION)
     write_plume_files(folder)
     return folder
@@ -488,7 +488,7 @@ def test_header_only_inventory_is_not_an_error(tmp_path):
 
     (tmp_path / "cities.csv").write_text("name,lat,lon,co2_t_yr\n", encoding="utf-8")
     cfg = load_config(write_config(tmp_path, extra_inventories=[f"cities:{tmp_path / 'cities.csv'}"]))
-    skipped = []
+    skipped = Problems()
     load_sources(cfg, skipped)
     assert not [s for s in skipped if any(w in s.reason for w in INTERNALS)], skipped
 
@@ -596,7 +596,7 @@ def plume_world(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("absurd")
     write_cities(tmp / "cities.csv", with_bad=False)
     cfg = load_config(write_config(tmp, extra_inventories=[f"cities:{tmp / 'cities.csv'}"]))
-    sources, profiles = load_sources(cfg, [])
+    sources, profiles = load_sources(cfg, Problems())
     return tmp, cfg, sources, profiles
 
 
@@ -776,7 +776,7 @@ def plume_env(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("issue13")
     write_cities(tmp / "cities.csv", with_bad=False)
     cfg = load_config(write_config(tmp, extra_inventories=[f"cities:{tmp / 'cities.csv'}"]))
-    sources, profiles = load_sources(cfg, [])
+    sources, profiles = load_sources(cfg, Problems())
     return tmp, cfg, sources, profiles
 
 
@@ -840,7 +840,7 @@ def test_any_failure_in_one_file_is_a_skip_and_the_rest_goes_on(plume_env, tmp_p
         return real(track, c)
 
     monkeypatch.setattr(det_mod, "detect_track", flaky)
-    skipped = []
+    skipped = Problems()
     core = run_core(cfg, files, sources, profiles.emission_kg_s, skipped, use_cache=False)
     assert [s.item for s in skipped] == [files[1].name], skipped
     assert "could not be processed" in skipped[0].reason
@@ -897,7 +897,7 @@ def _core(plume_env, files):
     from builder.pipeline import run_core
 
     _, cfg, sources, profiles = plume_env
-    skipped = []
+    skipped = Problems()
     core = run_core(cfg, files, sources, profiles.emission_kg_s, skipped, use_cache=False)
     return core.result, skipped
 
@@ -1054,7 +1054,7 @@ def test_inventory_row_above_100_mt_is_rejected_with_one_line(tmp_path):
     df.loc[len(df)] = ["Absurd City", 1.0, 1.0, 1e30, "XX"]
     df.to_csv(tmp_path / "cities.csv", index=False)
     cfg = load_config(write_config(tmp_path, extra_inventories=[f"cities:{tmp_path / 'cities.csv'}"]))
-    skipped = []
+    skipped = Problems()
     sources, _ = load_sources(cfg, skipped)
     hits = [s for s in skipped if "absurd-city" in s.item]
     assert len(hits) == 1 and "plausible maximum" in hits[0].reason and hits[0].stage == "inventory", skipped
@@ -1266,7 +1266,7 @@ def test_same_named_cities_in_one_country_coexist_by_region(tmp_path):
     from builder.inventory import read_cities
 
     SAME_NAMED.to_csv(tmp_path / "cities.csv", index=False)
-    skipped = []
+    skipped = Problems()
     ids = read_cities(tmp_path / "cities.csv", skipped)["source_id"].tolist()
     assert skipped == []
     assert sorted(ids) == ["city-portland-usa-maine", "city-portland-usa-oregon", "city-springfield-usa-illinois",
@@ -1277,7 +1277,7 @@ def test_same_named_cities_without_region_use_the_position(tmp_path):
     from builder.inventory import read_cities
 
     SAME_NAMED.drop(columns="admin_name").to_csv(tmp_path / "cities.csv", index=False)
-    skipped = []
+    skipped = Problems()
     ids = read_cities(tmp_path / "cities.csv", skipped)["source_id"].tolist()
     assert skipped == [] and len(set(ids)) == 5
     assert "city-springfield-usa-39.80n89.64w" in ids and "city-portland-usa-43.66n70.26w" in ids
@@ -1287,7 +1287,7 @@ def test_the_same_city_twice_is_still_one_duplicate_line(tmp_path):
     from builder.inventory import read_cities
 
     pd.concat([SAME_NAMED, SAME_NAMED.iloc[[0]]]).to_csv(tmp_path / "cities.csv", index=False)
-    skipped = []
+    skipped = Problems()
     ids = read_cities(tmp_path / "cities.csv", skipped)["source_id"].tolist()
     assert len(ids) == 5 and [s.item for s in skipped] == ["cities.csv:row 7"], skipped
     assert "duplicate id" in skipped[0].reason
@@ -1296,7 +1296,7 @@ def test_the_same_city_twice_is_still_one_duplicate_line(tmp_path):
 def test_embedded_city_ids_are_unchanged():
     from builder.inventory import read_cities
 
-    df = read_cities(ROOT / "dataset" / "cities" / "worldcities_basic_300k.csv", [])
+    df = read_cities(ROOT / "dataset" / "cities" / "worldcities_basic_300k.csv", Problems())
     assert {"city-tokyo-jpn", "city-new-york-usa", "city-sao-paulo-bra"} <= set(df["source_id"])
     assert df["source_id"].is_unique
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from builder.errors import Problems
 from builder import inventory as inv
 from builder.config import load_config
 from builder.physics import SECONDS_PER_YEAR
@@ -53,7 +54,7 @@ def _cat_row(pid, iso, fuel, lon, lat, co2, fm="FM_001", fw="FW_001", fh="FH_001
 
 # ----------------------------------------------------------------- emission at time
 
-def test_emission_at_local_time_across_date_boundary(tmp_path):
+def test_emission_kg_s_local_time_across_date_boundary(tmp_path):
     # Jan 0.5, Feb 1.5 (sum 12); Mon 1.4, Tue 1.2, Sun 0.4 (sum 7); H0 0.5, H1 0.5, H23 2 (sum 24)
     month = {"FM_T": [0.5, 1.5] + [1.0] * 10}
     week = {"FW_T": [1.4, 1.2, 1.0, 1.0, 1.0, 1.0, 0.4]}
@@ -64,14 +65,14 @@ def test_emission_at_local_time_across_date_boundary(tmp_path):
         _cat_row("CoCO2_00002", "USA", "coal", -150.0, 60.0, 3.15576e6, "FM_T", "FW_T", "FH_T"),
         _cat_row("CoCO2_00003", "GBR", "natural gas", 0.0, 51.0, 3.15576e6, "FM_001", "FW_001", "FH_001"),
     ])
-    skipped = []
+    skipped = Problems()
     sources, profiles = inv.read_coco2(tmp_path, skipped)
     assert skipped == []
     annual_kg_s = 3.15576e6 * 1000.0 / SECONDS_PER_YEAR  # = 100 kg/s
     # Monday 2018-12-31 14:30 UTC. +150 deg = +10 h -> Tue 2019-01-01 00:30 local: Jan, Tue, H0.
     # -150 deg = -10 h -> Mon 2018-12-31 04:30 local: Dec, Mon, H4.
     t = pd.Timestamp("2018-12-31T14:30:00Z")
-    got = inv.emission_at(sources, profiles, t)
+    got = profiles.emission_kg_s(sources, t)
     expected = annual_kg_s * np.array([0.5 * 1.2 * 0.5, 1.0 * 1.4 * 1.0, 1.0])
     np.testing.assert_allclose(got, expected, rtol=1e-9)
     # A time array aligned with the sources (naive = UTC), and the bound method used by other stages.
@@ -102,7 +103,7 @@ def test_coco2_invalid_rows_are_reported(tmp_path):
         _cat_row("CoCO2_00001", "POL", "oil", 18.0, 50.0, 2.0e6),        # row 7: duplicate
         _cat_row("CoCO2_00007", "DEU", "natural gas", 8.0, 50.0, 3.0e5, fm="FM_BAD"),  # row 8: flat month
     ])
-    skipped = []
+    skipped = Problems()
     sources, profiles = inv.read_coco2(tmp_path, skipped)
     assert list(sources.columns) == SOURCE_COLUMNS
     assert sources["source_id"].tolist() == ["coco2-00001", "coco2-00007"]
@@ -132,7 +133,7 @@ def test_coco2_missing_folder_or_columns(tmp_path):
 
 
 def test_embedded_catalogue():
-    skipped = []
+    skipped = Problems()
     t0 = time.perf_counter()
     sources, profiles = inv.read_coco2(EMBEDDED, skipped, with_height=True)
     elapsed = time.perf_counter() - t0
@@ -205,7 +206,7 @@ def test_read_gppd(tmp_path):
         _gppd_row("WRI6", "No capacity", "Coal", 50.0, 20.0, "n/a"),
         _gppd_row("WRI1", "Dup id", "Coal", 50.0, 20.0, 300, gen={2019: 900}),
     ])
-    skipped = []
+    skipped = Problems()
     df = inv.read_gppd(path, skipped)
     assert list(df.columns) == SOURCE_COLUMNS
     assert df["source_id"].tolist() == ["gppd-WRI1", "gppd-WRI2", "gppd-WRI3"]
@@ -255,7 +256,7 @@ def _check_gcpt(df, skipped, fname):
 
 def test_read_gcpt_csv(tmp_path):
     path = _csv(tmp_path / "gcpt.csv", GCPT_HEADER, GCPT_ROWS)
-    skipped = []
+    skipped = Problems()
     _check_gcpt(inv.read_gcpt(path, skipped), skipped, "gcpt.csv")
 
 
@@ -265,7 +266,7 @@ def test_read_gcpt_xlsx(tmp_path):
     with pd.ExcelWriter(path) as xw:
         pd.DataFrame({"About": ["GEM Global Coal Plant Tracker"]}).to_excel(xw, sheet_name="About", index=False)
         pd.DataFrame(GCPT_ROWS, columns=GCPT_HEADER).to_excel(xw, sheet_name="Units", index=False)
-    skipped = []
+    skipped = Problems()
     _check_gcpt(inv.read_gcpt(path, skipped), skipped, path.name)
 
 
@@ -294,8 +295,8 @@ def test_read_edgar(tmp_path):
     grid[0, 0] = -7.0
     grid[2, 2] = np.nan
     path = _edgar(tmp_path / "v8.0_FT2022_GHG_CO2_2022_ENE_emi.nc", grid)
-    skipped = []
-    df = inv.read_edgar(path, min_t_yr=1.0e6, skipped=skipped)
+    skipped = Problems()
+    df = inv.read_edgar(path, skipped, min_t_yr=1.0e6)
     assert list(df.columns) == SOURCE_COLUMNS
     assert len(df) == 2
     df = df.sort_values("emission_t_yr", ascending=False)
@@ -330,7 +331,7 @@ def test_read_cities(tmp_path):
         ["Bad lat", "", -91, 10.0, 1000, ""],
         ["Neg", "", 1, 1, 1000, -3],
     ])
-    skipped = []
+    skipped = Problems()
     df = inv.read_cities(path, skipped)
     assert list(df.columns) == SOURCE_COLUMNS
     assert df["source_id"].tolist() == ["city-riyadh-sau", "city-lagos-nga"]
@@ -346,7 +347,7 @@ def test_read_cities(tmp_path):
 def test_read_cities_short_names_and_slugs(tmp_path):
     path = _csv(tmp_path / "c.csv", ["name", "lat", "lon", "population"], [
         ["A\u202eB", 1.0, 2.0, 10], ["São Paulo", -23.55, -46.63, 1], ["東京", 35.68, 139.69, 1], ["", 0, 0, 1]])
-    skipped = []
+    skipped = Problems()
     df = inv.read_cities(path, skipped)
     assert df["name"].tolist() == ["A B", "São Paulo", "東京"]   # bidi override stripped, non-ASCII kept
     assert df["source_id"].tolist() == ["city-a-b", "city-sao-paulo", "city-35.68_139.69"]
@@ -364,7 +365,7 @@ def test_load_inventory_with_extras(tmp_path):
     extras = ["gppd:gppd.csv", "edgar:edgar_emi.nc", "cities:missing.csv", "foo:bar.csv", "gppd:broken.csv",
               "gppd:" + str(tmp_path / "gppd.csv")]
     cfg = load_config(None, paths={"root": str(tmp_path), "coco2": str(EMBEDDED), "extra_inventories": extras})
-    skipped = []
+    skipped = Problems()
     sources, profiles = inv.load_inventory(cfg, skipped)
     assert list(sources.columns) == SOURCE_COLUMNS + NAME_COLUMNS
     assert sources["source_id"].is_unique
@@ -427,7 +428,7 @@ def test_generic_csv_inventory_with_hostile_rows(tmp_path):
         ["P5", "<script>alert(1)</script>", 50.2, 19.1, 3e6, "steelworks", "POL"],   # unknown kind -> other
         ["P6", "Negative", 50.2, 19.1, -5, "city", ""],             # row 8: negative
     ])
-    skipped = []
+    skipped = Problems()
     df = inv.read_generic_csv(path, skipped)
     assert list(df.columns) == SOURCE_COLUMNS
     assert df["source_id"].tolist() == ["P1", "P5"]
@@ -440,4 +441,4 @@ def test_generic_csv_inventory_with_hostile_rows(tmp_path):
     assert "negative" in reasons["mine.csv:row 8"]
     bad = _csv(tmp_path / "bad.csv", ["id", "name"], [["a", "b"]])
     with pytest.raises(InputError, match="missing column"):
-        inv.read_generic_csv(bad, [])
+        inv.read_generic_csv(bad, Problems())

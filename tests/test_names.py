@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from builder.errors import Problems
 from builder import inventory as inv
 from builder import names
 
@@ -85,7 +86,7 @@ def test_apply_names_falls_back_to_the_shipped_crosswalk(tmp_path):
     """A bad GPPD file is reported once, by the inventory loader (test_faults), not here too."""
     (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
     units, _ = inv.read_coco2(EMBEDDED)
-    skipped = []
+    skipped = Problems()
     out = names.apply_names(units.head(50), EMBEDDED, ["cities:x.csv", "gppd:bad.csv"], tmp_path, skipped)
     assert skipped == []
     assert (out["name_source"].isin(["GPPD v1.2.0", ""])).all() and (out["plant_name"] != "").any()

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from builder import fetch, odiac
-from builder.errors import EXIT_FETCH, EXIT_INPUT
+from builder.errors import EXIT_FETCH, EXIT_INPUT, Problems
 from builder.config import load_config
 from builder.inventory import load_inventory
 from builder.soundings import InputError
@@ -193,7 +193,7 @@ def test_catalogued_plant_is_subtracted_or_the_cluster_dropped(tmp_path):
     plants = _plants_csv(tmp_path / "coco2like.csv", [("p-bel", "Belchatow", *PLANT, 8.0e6),
                                                        ("p-far", "Far away", 10.0, 10.0, 5.0e6)])
     cfg = load_config(None, paths={"coco2": "", "extra_inventories": [f"csv:{plants}", f"odiac:{tif}"]})
-    skipped: list = []
+    skipped = Problems()
     src, _ = load_inventory(cfg, skipped)
     clusters = src[src["kind"] == "odiac_cluster"].set_index("name")
     near = clusters.loc[clusters["latitude"].sub(PLANT[0]).abs().idxmin()]
@@ -207,12 +207,12 @@ def test_catalogued_plant_is_subtracted_or_the_cluster_dropped(tmp_path):
     # (not 8 + 9), leaving 0.56 Mt < 1 Mt: the cluster is dropped
     gppd = _plants_csv(tmp_path / "gppdlike.csv", [("g-bel", "Belchatow", PLANT[0] + 0.001, PLANT[1], 9.0e6)])
     cfg2 = load_config(None, paths={"coco2": "", "extra_inventories": [f"csv:{plants}", f"csv:{gppd}", f"odiac:{tif}"]})
-    skipped2: list = []
+    skipped2 = Problems()
     src2, _ = load_inventory(cfg2, skipped2)
     assert (src2["kind"] == "odiac_cluster").sum() == 1
     assert any("9 Mt CO2/yr of plant emission subtracted, 1 clusters dropped" in s.reason for s in skipped2)
     # without any catalogue both clusters keep their full emission
-    src3, _ = load_inventory(load_config(None, paths={"coco2": "", "extra_inventories": [f"odiac:{tif}"]}), [])
+    src3, _ = load_inventory(load_config(None, paths={"coco2": "", "extra_inventories": [f"odiac:{tif}"]}), Problems())
     assert src3["emission_t_yr"].max() == pytest.approx(9_559_483, rel=1e-5)
 
 
@@ -220,7 +220,7 @@ def test_unreadable_odiac_entry_is_one_skipped_line_and_the_build_goes_on(tmp_pa
     plants = _plants_csv(tmp_path / "p.csv", [("p1", "P", 1.0, 1.0, 2.0e6)])
     cfg = load_config(None, paths={"coco2": "", "extra_inventories": [
         f"csv:{plants}", f"odiac:{tmp_path / 'odiac2023_1km_excl_intl_1913.tif'}"]})
-    skipped: list = []
+    skipped = Problems()
     src, _ = load_inventory(cfg, skipped)
     assert list(src["source_id"]) == ["p1"]
     assert [s.reason for s in skipped] == ["file not found"]
@@ -415,7 +415,7 @@ def test_a_city_inside_a_hot_spot_is_reported_not_subtracted(tmp_path):
     tif = write_odiac_tif(tmp_path / "odiac2023_1km_excl_intl_1902.tif")
     cities = tmp_path / "cities.csv"
     cities.write_text("name,lat,lon,population,country\nLodz,51.771,19.459,670000,POL\nQuito,-0.22,-78.51,2000000,ECU\n")
-    skipped: list = []
+    skipped = Problems()
     src, _ = load_inventory(load_config(None, paths={"coco2": "", "extra_inventories": [
         f"cities:{cities}", f"odiac:{tif}"]}), skipped)
     hot = src[src["kind"] == "odiac_cluster"]
