@@ -31,7 +31,6 @@ Matching rules (documented, used by every figure):
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -450,10 +449,3 @@ def _overpass_lines(v: dict | None) -> list[str]:
         f"{mark('targeted_fp_per_1000km')}",
         "",
     ]
-
-
-def write_validation(result: dict, path: Path) -> Path:
-    """Write the result as JSON (NaN already mapped to null)."""
-    path = Path(path)
-    path.write_text(json.dumps(result, indent=2, sort_keys=True), encoding="utf-8")
-    return path

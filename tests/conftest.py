@@ -1,11 +1,19 @@
+"""Shared fixtures: the local HTTP server (fetch tests), headless Chromium (browser tests) and a
+small simulated month around Belchatow (CLI tests). Plain builders live in tests/factories.py."""
+
 import os
 import sys
+import threading
+from http.server import ThreadingHTTPServer
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 os.environ.setdefault("CI", os.environ.get("CI", ""))
+
 
 # The cache key (builder/cachesign.py) lives in the user's config folder; tests use their own,
 # so running the suite never writes into the real home folder.
@@ -13,3 +21,72 @@ if "XDG_CONFIG_HOME" not in os.environ:
     import tempfile
 
     os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="atlas-test-config-")
+
+from builder.cli import main  # noqa: E402  (after sys.path and the config folder are set)
+from tests.factories import RouteHandler, Watch  # noqa: E402
+
+
+# --------------------------------------------------------------------------- from test_fetch.py
+
+@pytest.fixture
+def server(monkeypatch):
+    """A threaded HTTP server on 127.0.0.1: ``state`` holds routes, CMR granules and the request log."""
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), RouteHandler)
+    httpd.daemon_threads = True
+    httpd.state = {"routes": {}, "granules": [], "log": [], "lock": threading.Lock(),
+                   "base": f"http://127.0.0.1:{httpd.server_address[1]}"}
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield httpd.state
+    httpd.shutdown()
+    httpd.server_close()
+
+
+# --------------------------------------------------------------------------- from test_browser.py
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1200, "height": 900})
+    pg = ctx.new_page()
+    pg.set_default_timeout(15000)
+    watch = Watch(pg)
+    yield pg, watch
+    ctx.close()
+
+
+# --------------------------------------------------------------------------- from test_cli.py
+
+# Central Europe around Belchatow (51.27 N, 19.33 E), the catalogue's largest emitter.
+BELCHATOW_REGION = ["10", "47", "26", "55"]
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    cfg = root / "atlas.toml"
+    cfg.write_text(f'[paths]\ncache = "{root / "cache"}"\nwork = "{root / "work"}"\n'
+                   f'coco2 = "{(__import__("pathlib").Path(__file__).parents[1] / "dataset" / "coco2")}"\n')
+    sim = root / "sim"
+    assert main(["--config", str(cfg), "simulate", "--out", str(sim), "--days", "3", "--region", *BELCHATOW_REGION]) == 0
+    return root, cfg, sim

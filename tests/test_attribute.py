@@ -12,6 +12,7 @@ from builder.candidates import candidate_id, find_candidates
 from builder.overpass import find_overpasses
 from builder.config import Attribute, Config
 from builder.soundings import TRACK_COLUMNS, InputError, Track
+from tests.factories import meridian_track
 
 T0 = pd.Timestamp("2018-08-05 12:30", tz="UTC")
 MT = physics.KG_S_PER_MT_YR
@@ -122,40 +123,20 @@ def test_empty_inputs_and_bad_columns():
         attribute(dets(detection(51.0, 20.0)).drop(columns="wind_u_m_s"), sources_table([]), inv_const, Attribute())
 
 
-def test_many_sources_fast():
+def test_many_sources_one_row_per_detection():
+    """20,000 sources, 300 detections: one attribution row each (the speed of this is measured by
+    bench/, not asserted here)."""
     rng = np.random.default_rng(1)
     n = 20000
     src = sources_table([(f"S{i}", la, lo, 2.0) for i, (la, lo) in
                          enumerate(zip(rng.uniform(-60, 70, n), rng.uniform(-180, 180, n)))])
     d = dets(*[detection(la, lo, det_id=f"d{i}") for i, (la, lo) in
                enumerate(zip(rng.uniform(-60, 70, 300), rng.uniform(-180, 180, 300)))])
-    import time
-    t = time.perf_counter()
     out = attribute(d, src, inv_const, Attribute())
-    assert time.perf_counter() - t < 5.0
-    assert len(out) == 300
+    assert len(out) == 300 and out["detection_id"].tolist() == d["detection_id"].tolist()
 
 
 # --------------------------------------------------------------------------- overpasses
-
-def make_track(noise_ppm=0.8, orbit=100, seed=3, correlated_ppm=0.0):
-    """A north-bound track along 20 E from 50 N to 52 N, 2 soundings/km, wind from the west;
-    ``correlated_ppm``: add smooth errors with a ~5 km correlation length (like real XCO2)."""
-    rng = np.random.default_rng(seed)
-    along = np.arange(0, 222.0, 0.5)
-    n = len(along)
-    smooth = np.convolve(rng.standard_normal(n + 40), np.exp(-0.5 * (np.arange(-20, 21) / 10.0) ** 2), "same")[20:-20]
-    noise_ppm_i = noise_ppm * rng.standard_normal(n) + correlated_ppm * smooth / smooth.std()
-    s = pd.DataFrame({
-        "sounding_id": np.arange(n, dtype=np.int64),
-        "time_utc": T0 + pd.to_timedelta(along / 6.76, unit="s"),
-        "latitude": 50.0 + along / 111.195, "longitude": np.full(n, 20.0),
-        "xco2_ppm": 405.0 + noise_ppm_i, "xco2_unc_ppm": np.full(n, 0.5),
-        "footprint": np.ones(n, int), "operation_mode": np.zeros(n, int), "land_water": np.zeros(n, int),
-        "altitude_m": np.zeros(n), "wind_u_m_s": np.full(n, 5.0), "wind_v_m_s": np.zeros(n),
-        "psurf_hpa": np.full(n, 1000.0), "tcwv_kg_m2": np.full(n, 20.0), "along_km": along,
-    })[TRACK_COLUMNS]
-    return Track(orbit=orbit, instrument="OCO-2", source_file="f.nc4", soundings=s)
 
 
 def overpass_sources():
@@ -180,7 +161,7 @@ def test_overpasses_forced_measurement_and_targeted_detection():
     src = overpass_sources()
     l1 = physics.line_density_kg_m(1.0, 1000.0, 20.0)
     plume_kg_s = 30.0 * MT                                  # what the injected plume carries at 5 m/s
-    track = add_plume(make_track(noise_ppm=0.3), 51.0, plume_kg_s / (l1 * 5.0), 10.0)
+    track = add_plume(meridian_track(noise_ppm=0.3), 51.0, plume_kg_s / (l1 * 5.0), 10.0)
     d = attribute(dets(detection(51.0, 20.0, emission_mt=16.0)), src, inv_const, Attribute())
     ovp = find_overpasses(track, d, src, inv_const, Config())
     assert list(ovp.columns) == tables.OVERPASS_COLUMNS
@@ -212,18 +193,18 @@ def test_overpasses_forced_measurement_and_targeted_detection():
 
 def test_upper_limit_scales_with_noise_and_needs_soundings():
     src = overpass_sources()
-    quiet = find_overpasses(make_track(0.5), dets(), src, inv_const, Config())
-    loud = find_overpasses(make_track(1.0), dets(), src, inv_const, Config())
+    quiet = find_overpasses(meridian_track(0.5), dets(), src, inv_const, Config())
+    loud = find_overpasses(meridian_track(1.0), dets(), src, inv_const, Config())
     ratio = loud.set_index("source_id")["upper_limit_kg_s"] / quiet.set_index("source_id")["upper_limit_kg_s"]
     assert ratio.loc["S2"] == pytest.approx(2.0, rel=0.1)
     # errors correlated over ~5 km hardly change the sounding-to-sounding noise but
     # raise the matched-filter error: the upper limit follows
-    corr = find_overpasses(make_track(0.5, correlated_ppm=0.5), dets(), src, inv_const, Config()).set_index("source_id")
+    corr = find_overpasses(meridian_track(0.5, correlated_ppm=0.5), dets(), src, inv_const, Config()).set_index("source_id")
     q = quiet.set_index("source_id")
     assert corr.loc["S2", "noise_ppm"] < 1.3 * q.loc["S2", "noise_ppm"]
     assert corr.loc["S2", "upper_limit_kg_s"] > 2.0 * q.loc["S2", "upper_limit_kg_s"]
     # a track with a cloud gap around 50.5 N: S2's crossing has no soundings -> no overpass
-    t = make_track()
+    t = meridian_track()
     lat = t.soundings["latitude"]
     t.soundings = t.soundings.loc[(lat - 50.5).abs() > 0.3].reset_index(drop=True)
     gap = find_overpasses(t, dets(), src, inv_const, Config())
@@ -233,7 +214,7 @@ def test_upper_limit_scales_with_noise_and_needs_soundings():
 def test_overpasses_empty_inputs():
     empty_track = Track(orbit=1, instrument="OCO-2", source_file="x", soundings=pd.DataFrame(columns=TRACK_COLUMNS))
     for out in (find_overpasses(empty_track, dets(), overpass_sources(), inv_const, Config()),
-                find_overpasses(make_track(), dets(), sources_table([]), inv_const, Config())):
+                find_overpasses(meridian_track(), dets(), sources_table([]), inv_const, Config())):
         assert len(out) == 0 and list(out.columns) == tables.OVERPASS_COLUMNS
         assert out["upper_limit_kg_s"].dtype == float and out["detected"].dtype == bool
 
@@ -294,7 +275,7 @@ def test_colocated_units_form_one_site():
     assert single.iloc[0]["inventory_kg_s"] in (pytest.approx(6.0 * MT), pytest.approx(10.0 * MT))
     assert single.iloc[0]["n_candidates"] == 3
     # overpasses list the site once, with the summed inventory, detected via its representative
-    plume = add_plume(make_track(noise_ppm=0.3), 51.0, 30 * MT / (physics.line_density_kg_m(1.0, 1000.0, 20.0) * 5), 10)
+    plume = add_plume(meridian_track(noise_ppm=0.3), 51.0, 30 * MT / (physics.line_density_kg_m(1.0, 1000.0, 20.0) * 5), 10)
     ovp = find_overpasses(plume, out, src, inv_const, Config())
     row = ovp.set_index("source_id").loc["U2"]
     assert "U1" not in set(ovp["source_id"]) and bool(row["detected"])
@@ -347,13 +328,13 @@ def test_dateline():
     d = attribute(dets(detection(51.0, 179.95, u=-5.0)), src, inv_const, Attribute())
     assert d.iloc[0]["source_id"] == "DL"
     assert d.iloc[0]["source_downwind_km"] == pytest.approx(0.45 * 111.195 * np.cos(np.radians(51.0)), rel=0.02)
-    t = add_plume(make_track(noise_ppm=0.3), 51.0, 30 * MT / (physics.line_density_kg_m(1.0, 1000.0, 20.0) * 5), 10)
+    t = add_plume(meridian_track(noise_ppm=0.3), 51.0, 30 * MT / (physics.line_density_kg_m(1.0, 1000.0, 20.0) * 5), 10)
     t.soundings["longitude"] = 179.95
     t.soundings["wind_u_m_s"] = -5.0
     ovp = find_overpasses(t, d, src, inv_const, Config())
     assert list(ovp["source_id"]) == ["DL"] and bool(ovp.iloc[0]["detected"])
     assert ovp.iloc[0]["track_lon0"] == pytest.approx(179.95, abs=0.01)
-    t0 = make_track(noise_ppm=0.3)                     # no plume: measured, not detected
+    t0 = meridian_track(noise_ppm=0.3)                     # no plume: measured, not detected
     t0.soundings["longitude"] = 179.95
     t0.soundings["wind_u_m_s"] = -5.0
     nd = find_overpasses(t0, dets(), src, inv_const, Config())
@@ -365,25 +346,25 @@ def test_dateline():
 
 def test_overpass_source_cache_follows_in_place_edits():
     src = overpass_sources()
-    first = find_overpasses(make_track(), dets(), src, inv_const, Config())
+    first = find_overpasses(meridian_track(), dets(), src, inv_const, Config())
     assert "S2" in set(first["source_id"])
-    again = find_overpasses(make_track(), dets(), src, inv_const, Config())
+    again = find_overpasses(meridian_track(), dets(), src, inv_const, Config())
     pd.testing.assert_frame_equal(first, again)
     src.loc[src["source_id"] == "S2", "emission_t_yr"] = 0.5e6      # now below the 1 Mt/yr floor
-    edited = find_overpasses(make_track(), dets(), src, inv_const, Config())
+    edited = find_overpasses(meridian_track(), dets(), src, inv_const, Config())
     assert "S2" not in set(edited["source_id"]) and "S1" in set(edited["source_id"])
     src.loc[src["source_id"] == "S5", ["latitude", "longitude"]] = [50.25, 19.6]   # moved within reach, upwind
-    moved = find_overpasses(make_track(), dets(), src, inv_const, Config())
+    moved = find_overpasses(meridian_track(), dets(), src, inv_const, Config())
     assert "S5" in set(moved["source_id"])
     # an equal copy (another object) gives the same table
-    pd.testing.assert_frame_equal(moved, find_overpasses(make_track(), dets(), src.copy(), inv_const, Config()))
+    pd.testing.assert_frame_equal(moved, find_overpasses(meridian_track(), dets(), src.copy(), inv_const, Config()))
 
 
 def test_null_area_sigma_at_needed_centres_equals_whole_track():
     from builder.trackgeom import TrackGeometry as _TrackGeometry
 
     rng = np.random.default_rng(5)
-    t = make_track(correlated_ppm=0.5)
+    t = meridian_track(correlated_ppm=0.5)
     s = t.soundings
     n_rep = 12                        # ~2660 km: longer than the +-400 km the medians depend on
     parts = []

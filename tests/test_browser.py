@@ -7,21 +7,18 @@ Screenshots go to test-artifacts/ (git-ignored).
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
 from builder.config import load_config
 from builder.render import render_site, urls
-from builder.render.fixture import demo_result
+from tests.site_fixture import demo_result
 from builder.render.serve import start
+from tests.factories import Watch
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -33,45 +30,6 @@ def base_url(tmp_path_factory):
     stop.set()
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-class Watch:
-    """Records console errors, page errors, failed requests and requested hosts."""
-
-    def __init__(self, page):
-        self.errors: list[str] = []
-        self.failed: list[str] = []
-        self.hosts: set[str] = set()
-        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("requestfailed", lambda r: self.failed.append(r.url))
-        page.on("request", lambda r: self.hosts.add(urlparse(r.url).hostname or r.url.split(":", 1)[0]))
-
-    def check(self):
-        assert self.errors == []
-        assert self.failed == []
-        assert self.hosts <= {"127.0.0.1", "data"}, self.hosts
-
-
-@pytest.fixture
-def page(browser):
-    ctx = browser.new_context(viewport={"width": 1200, "height": 900})
-    pg = ctx.new_page()
-    pg.set_default_timeout(15000)
-    watch = Watch(pg)
-    yield pg, watch
-    ctx.close()
 
 
 def shot(pg, name: str) -> None:

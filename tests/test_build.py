@@ -6,7 +6,7 @@ from pathlib import Path
 
 from builder.build import build
 from builder.config import load_config
-from tests.test_pipeline import _plume_file
+from tests.factories import plume_file
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -28,7 +28,7 @@ def test_incremental_rebuilds(tmp_path):
     data = tmp_path / "oco2"
     data.mkdir()
     for i, day in enumerate(["2018-08-01", "2018-08-02"]):
-        _plume_file(data, day, seed=i, orbit=21500 + 15 * i)
+        plume_file(data, day, seed=i, orbit=21500 + 15 * i)
     cfg = _config(tmp_path)
 
     first = build(cfg, oco2_dir=data)
@@ -48,7 +48,7 @@ def test_incremental_rebuilds(tmp_path):
     assert not edited.render_stats.get("skipped_render") and edited.render_stats["n_pages"] > 0
     assert b"template edit" in (cfg.path("site") / "index.html").read_bytes()
 
-    _plume_file(data, "2018-08-03", seed=7, orbit=21530)
+    plume_file(data, "2018-08-03", seed=7, orbit=21530)
     more = build(cfg, oco2_dir=data)
     assert more.core.n_processed == 1 and more.core.n_cached == 2
     assert not more.render_stats.get("skipped_render")

@@ -11,7 +11,7 @@ import pytest
 
 from builder import classifier
 from builder.cli import main
-from tests.test_validate import det_row, truth_row
+from tests.factories import det_row, truth_row
 
 
 def month(tmp_path, name, seed):

@@ -3,25 +3,10 @@
 import json
 
 import pandas as pd
-import pytest
 
 from builder import tables
 from builder.cli import main
 from builder.errors import EXIT_CONFIG
-
-# Central Europe around Belchatow (51.27 N, 19.33 E), the catalogue's largest emitter.
-REGION = ["10", "47", "26", "55"]
-
-
-@pytest.fixture(scope="module")
-def simulated(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cli")
-    cfg = root / "atlas.toml"
-    cfg.write_text(f'[paths]\ncache = "{root / "cache"}"\nwork = "{root / "work"}"\n'
-                   f'coco2 = "{(__import__("pathlib").Path(__file__).parents[1] / "dataset" / "coco2")}"\n')
-    sim = root / "sim"
-    assert main(["--config", str(cfg), "simulate", "--out", str(sim), "--days", "3", "--region", *REGION]) == 0
-    return root, cfg, sim
 
 
 def test_simulate_writes_lite_files_and_truth(simulated):

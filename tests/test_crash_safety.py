@@ -28,7 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_faults import ROOT, make_small_inputs, run_cli, tree_diff, write_cities, write_config
+from tests.factories import (PLUMES, ROOT, make_content, make_small_inputs, run_cli, tree_diff, write_cities,
+                             write_config, write_plume_files)
 
 PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 
@@ -407,7 +408,6 @@ def _tree_hash(folder: Path) -> dict[str, str]:
 
 def _project(tmp: Path) -> Path:
     """A project folder: atlas.toml, one observation file, a cities list, content pages, a .git."""
-    from tests.test_faults import PLUMES, make_content, write_plume_files
 
     write_plume_files(tmp / "oco2", PLUMES[:1])
     write_cities(tmp / "cities.csv", with_bad=False)

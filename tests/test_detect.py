@@ -11,54 +11,11 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.signal import lfilter
 
 from builder import detect, tables
 from builder.config import Detect
-from builder.soundings import TRACK_COLUMNS, Track
-
-GOOD_FRACTION = 0.8
-SPEED_KM_S = 6.76
-
-
-def make_track(length_km: float = 600.0, *, noise_ppm: float = 0.0, corr_ppm: float = 0.0, corr_km: float = 20.0,
-               plumes=(), slope_ppm_km: float = 0.0, seed: int = 0, orbit: int = 21500,
-               heading_deg: float = -10.0, wind=(3.0, -1.0), psurf_hpa: float = 1000.0, tcwv_kg_m2: float = 20.0,
-               fp_bias_ppm: float = 0.0, lat0: float = 10.0, lon0: float = 5.0, unc_ppm: float = 0.6) -> Track:
-    """A synthetic along-track Track. ``plumes`` = [(centre_km, area_ppm_km, sigma_km), ...]."""
-    rng = np.random.default_rng(seed)
-    n_frames = int(length_km / SPEED_KM_S * 3) + 1
-    frame = np.repeat(np.arange(n_frames), 8)
-    fp = np.tile(np.arange(1, 9), n_frames)
-    t = frame / 3.0
-    along = t * SPEED_KM_S
-    keep = rng.random(len(frame)) < GOOD_FRACTION
-    ts = pd.Timestamp("2018-08-01T12:00:00", tz="UTC") + pd.to_timedelta(t, unit="s")
-    stamp = ts.strftime("%Y%m%d%H%M%S").astype(np.int64).to_numpy()
-    sid = stamp * 100 + (ts.microsecond.to_numpy() // 100000) * 10 + fp
-    h = np.radians(heading_deg)
-    cross = (fp - 4.5) * 1.25
-    north = along * np.cos(h) - cross * np.sin(h)
-    east = along * np.sin(h) + cross * np.cos(h)
-    lat = lat0 + north / 111.195
-    lon = lon0 + east / (111.195 * np.cos(np.radians(lat)))
-    y = 405.0 + slope_ppm_km * (along - length_km / 2)
-    for c, area, s in plumes:
-        y = y + area / (s * np.sqrt(2 * np.pi)) * np.exp(-0.5 * ((along - c) / s) ** 2)
-    y = y + noise_ppm * rng.standard_normal(len(y))
-    if corr_ppm:
-        rho = np.exp(-SPEED_KM_S / 3 / corr_km)
-        e = lfilter([np.sqrt(1 - rho ** 2)], [1, -rho], rng.standard_normal(n_frames))
-        y = y + corr_ppm * e[frame]
-    if fp_bias_ppm:
-        y = y + fp_bias_ppm * rng.standard_normal(8)[fp - 1]
-    n = len(y)
-    df = pd.DataFrame(dict(sounding_id=sid, time_utc=ts, latitude=lat, longitude=lon, xco2_ppm=y,
-                           xco2_unc_ppm=np.full(n, unc_ppm), footprint=fp, operation_mode=0, land_water=0,
-                           altitude_m=100.0, wind_u_m_s=float(wind[0]), wind_v_m_s=float(wind[1]),
-                           psurf_hpa=psurf_hpa, tcwv_kg_m2=tcwv_kg_m2, along_km=along))
-    df = df.loc[keep].reset_index(drop=True)[TRACK_COLUMNS]
-    return Track(orbit=orbit, instrument="OCO-2", source_file="oco2_LtCO2_180801_B11210Ar_test.nc4", soundings=df)
+from builder.soundings import Track
+from tests.factories import make_track
 
 
 def _lstsq(x, y, w, c, sigma, half):

@@ -10,9 +10,7 @@ shared with test_crash_safety, test_reproducible and test_site_safety.
 
 from __future__ import annotations
 
-import contextlib
 import html
-import io
 import json
 import shutil
 from pathlib import Path
@@ -24,150 +22,10 @@ import pytest
 
 from builder.errors import EXIT_CONFIG, EXIT_SYSTEM, Problems
 from builder.litefmt import write_lite
-from tests.factories import lite_columns, seed_csv_frame, write_lite_file
+from tests.factories import HOSTILE_NAMES, PLUMES, ROOT, cities_frame, lite_columns, make_content, plume_city_id, plume_columns, run_cli, seed_csv_frame, write_cities, write_config, write_plume_files
 
-ROOT = Path(__file__).resolve().parents[1]
 
 # ----------------------------------------------------------------------------- shared helpers
-
-#: Hostile / odd source names (cities CSV): they are valid rows and must be published escaped.
-HOSTILE_NAMES = [
-    "<script>alert(1)</script>",
-    '"onmouseover=alert(1) x="',
-    "<img src=x onerror=alert(1)>",
-    "</textarea></title><svg/onload=alert(1)>",
-    "'; alert(1); var x='",
-    "L" * 3000,
-    "北京 Zürich Łódź",
-]
-
-
-def toml_value(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(toml_value(x) for x in v) + "]"
-    return json.dumps(str(v))  # a JSON string is a valid TOML basic string
-
-
-def write_config(tmp: Path, *, extra_inventories=(), content: Path | None = None, search: bool = False,
-                 name: str = "atlas.toml", **sections) -> Path:
-    """An atlas.toml in ``tmp`` whose caches and outputs all live in ``tmp``; the embedded CoCO2
-    catalogue, templates and npm assets come from the repository."""
-    tmp = Path(tmp)
-    cfg = {
-        "paths": {"dataset": str(ROOT / "dataset"), "coco2": str(ROOT / "dataset" / "coco2"),
-                  "oco2": str(tmp / "oco2"), "simulated": str(tmp / "simulated"), "site": str(tmp / "site"),
-                  "cache": str(tmp / "cache"), "work": str(tmp / "work"),
-                  "extra_inventories": [str(e) for e in extra_inventories]},
-        "site": {"templates": str(ROOT / "templates"), "content": str(content or ROOT / "content"),
-                 "node_modules": str(ROOT / "node_modules"), "search": search},
-    }
-    for sec, values in sections.items():
-        cfg.setdefault(sec, {}).update(values)
-    text = "".join(f"[{sec}]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in vals.items()) + "\n"
-                   for sec, vals in cfg.items())
-    path = tmp / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-#: Plume files: (day, instrument, orbit, lat0, lon0, seed). Track runs north from (lat0, lon0);
-#: the plume sits 1014 km along track, its source 33 km upwind (wind u=3, v=-1 m/s).
-PLUMES = [
-    ("2018-08-01", "OCO-2", 21500, 10.0, 5.0, 1),
-    ("2018-08-02", "OCO-2", 21515, -20.0, 30.0, 2),
-    ("2018-08-03", "OCO-3", 3500, 25.0, -60.0, 3),
-]
-PLUME_ALONG_KM = 1014.0
-
-
-def plume_columns(day: str, orbit: int, lat0: float, lon0: float, seed: int, n_frames: int = 900) -> dict:
-    cols = lite_columns(n_frames=n_frames, start=f"{day}T12:00:00", orbit=orbit, lat0=lat0, lon0=lon0,
-                        noise_ppm=0.5, seed=seed)
-    along = np.repeat(np.arange(n_frames), 8) / 3.0 * 6.76
-    area, sigma = 40.0, 5.0
-    cols["xco2"] = cols["xco2"] + area / (sigma * np.sqrt(2 * np.pi)) * np.exp(-0.5 * ((along - PLUME_ALONG_KM) / sigma) ** 2)
-    return cols
-
-
-def plume_source(lat0: float, lon0: float) -> tuple[float, float]:
-    """Where the source of the plume of a track starting at (lat0, lon0) lies (33 km upwind)."""
-    return lat0 + PLUME_ALONG_KM / 111.195 + 0.1, lon0 - 0.3 / np.cos(np.radians(lat0 + 9.1))
-
-
-def write_plume_files(folder: Path, plumes=PLUMES) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    out = []
-    for day, inst, orbit, lat0, lon0, seed in plumes:
-        out.append(write_lite_file(folder, day=day, instrument=inst,
-                                   columns=plume_columns(day, orbit, lat0, lon0, seed)))
-    return out
-
-
-def cities_frame(plumes=PLUMES, hostile: bool = True) -> pd.DataFrame:
-    """One city upwind of each plume (named 'Plume N'), plus the hostile names elsewhere."""
-    rows = []
-    for i, (_, _, _, lat0, lon0, _) in enumerate(plumes):
-        lat, lon = plume_source(lat0, lon0)
-        rows.append((f"Plume {i}", lat, lon, 3e7, "XX"))
-    if hostile:
-        for i, name in enumerate(HOSTILE_NAMES):
-            rows.append((name, -40.0 + i, 150.0 + i, 2e6, "YY"))
-    return pd.DataFrame(rows, columns=["name", "latitude", "longitude", "co2_t_yr", "country"])
-
-
-def plume_city_id(i: int) -> str:
-    return f"city-plume-{i}-xx"
-
-
-#: Small simulated set: 2 days of OCO-2 over eastern China (CoCO2 sources, ~200 truth crossings/day, a few
-#: thousand soundings) plus the plume files; truth.csv makes the build validate itself.
-SIM_REGION = (108.0, 28.0, 122.0, 42.0)
-
-
-def make_small_inputs(folder: Path, days: int = 2) -> Path:
-    """Simulated Lite files + truth.csv + the plume files in ``folder``; returns ``folder``."""
-    from builder.build import load_sources
-    from builder.config import load_config
-    from builder.simulate import simulate
-
-    folder = Path(folder)
-    cfg = load_config(None, paths={"coco2": str(ROOT / "dataset" / "coco2")})
-    sources, profiles = load_sources(cfg, Problems())
-    simulate(cfg, sources, profiles.emission_kg_s, folder, days=days, region=SIM_REGION)
-    write_plume_files(folder)
-    return folder
-
-
-def tree_diff(a: Path, b: Path, limit: int = 20) -> list[str]:
-    """Files only in one tree or differing (with the first differing line), as readable lines."""
-    fa = {p.relative_to(a).as_posix() for p in Path(a).rglob("*") if p.is_file()}
-    fb = {p.relative_to(b).as_posix() for p in Path(b).rglob("*") if p.is_file()}
-    out = [f"only in {a.name}: {x}" for x in sorted(fa - fb)] + [f"only in {b.name}: {x}" for x in sorted(fb - fa)]
-    for rel in sorted(fa & fb):
-        x, y = (Path(a) / rel).read_bytes(), (Path(b) / rel).read_bytes()
-        if x == y:
-            continue
-        lx, ly = x.splitlines(), y.splitlines()
-        i = next((i for i, (p, q) in enumerate(zip(lx, ly)) if p != q), min(len(lx), len(ly)))
-        p = lx[i] if i < len(lx) else b"<EOF>"
-        q = ly[i] if i < len(ly) else b"<EOF>"
-        j = next((j for j, (u, v) in enumerate(zip(p, q)) if u != v), min(len(p), len(q)))
-        out.append(f"differs: {rel} line {i + 1} col {j + 1}: {p[max(0, j - 60):j + 60]!r} != {q[max(0, j - 60):j + 60]!r}")
-    return out[:limit] + ([f"... {len(out) - limit} more"] if len(out) > limit else [])
-
-
-def run_cli(argv: list[str]) -> tuple[int, str, str]:
-    """builder.cli.main in-process; (exit code, stdout, stderr). Any exception escaping main fails the test."""
-    from builder import cli
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main(argv)
-    return code, out.getvalue(), err.getvalue()
 
 
 # ----------------------------------------------------------------------------- bad inputs
@@ -272,35 +130,6 @@ def make_partly_bad_observations(folder: Path) -> list[str]:
     return names + ["archive_mixed.csv"]
 
 
-#: cities.csv rows: (name, lat, lon, co2_t_yr) -> expected reason words (None = valid row)
-BAD_CITY_ROWS = [
-    (("No Lat", "", 4.0, 1e6), "latitude"),
-    (("Bad Lat", 999, 4.0, 1e6), "latitude"),
-    (("South Pole Minus", -91, 4.0, 1e6), "latitude"),
-    (("Bad Lon", 10, "abc", 1e6), "longitude"),
-    (("Far Lon", 10, 540, 1e6), "longitude"),
-    (("Negative", 10, 4.0, -5), "negative"),
-    (("Lots", 10, 4.0, "lots"), "emission"),
-    (("Empty Emission", 10, 4.0, ""), "population|emission"),
-    (("Plume 0", *plume_source(PLUMES[0][3], PLUMES[0][4]), 1e6), "duplicate"),  # same name, country and place
-    (("", 12, 5.0, 1e6), "name"),
-]
-
-
-def write_cities(path: Path, with_bad: bool = True) -> list[tuple[str, str]]:
-    """cities.csv with the plume cities, hostile names and bad rows; returns [(item, reason words)]."""
-    df = cities_frame()
-    expected = []
-    if with_bad:
-        rows = []
-        for (name, lat, lon, co2), why in BAD_CITY_ROWS:
-            rows.append({"name": name, "latitude": lat, "longitude": lon, "co2_t_yr": co2, "country": "XX"})
-            expected.append((f"{path.name}:row {len(df) + len(rows) + 1}", why))
-        df = pd.concat([df.astype(object), pd.DataFrame(rows, dtype=object)], ignore_index=True)
-    df.to_csv(path, index=False)
-    return expected
-
-
 def write_gppd(path: Path) -> list[tuple[str, str]]:
     """A GPPD file with hostile ids/names, a non-fossil plant and bad rows."""
     df = pd.DataFrame({
@@ -340,30 +169,6 @@ def make_bad_inventory_files(folder: Path) -> list[tuple[str, str, str]]:
         (f"gppd:{folder / 'gppd_few_columns.csv'}", "gppd_few_columns.csv", "missing GPPD columns"),
         (f"gcpt:{folder / 'no_such.xlsx'}", "no_such.xlsx", "not found"),
     ]
-
-
-BAD_CONTENT = {
-    "nofront.md": ("# No front matter\n\ntext\n", "front matter"),
-    "unclosed.md": ("---\ntitle: Unclosed\n\nbody never closes\n", "not closed"),
-    "badline.md": ("---\ntitle: Bad\nthis is not a key value line\n---\nbody\n", "key: value"),
-    "notitle.md": ("---\norder: 3\n---\nbody\n", "title"),
-    "badorder.md": ("---\ntitle: Bad order\norder: soon\n---\nbody\n", "order"),
-    "badinclude.md": ("---\ntitle: Bad include\ninclude: everything\n---\nbody\n", "include"),
-    "latin1.md": ("---\ntitle: Caf\xe9\n---\ncaf\xe9\n".encode("latin-1"), "UTF-8"),
-}
-#: Valid page whose Markdown body holds raw HTML with script: must not reach the site as live markup.
-RAW_HTML_PAGE = ("rawhtml.md", "---\ntitle: Raw HTML\norder: 99\n---\nHello <script>alert('content')</script>\n\n"
-                 "<img src=x onerror=alert('content')>\n\n<a href=\"javascript:alert('content')\">click</a>\n")
-
-
-def make_content(folder: Path, bad: bool = True) -> list[tuple[str, str]]:
-    shutil.copytree(ROOT / "content", folder)
-    if not bad:
-        return []
-    for name, (text, _) in BAD_CONTENT.items():
-        (folder / name).write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
-    (folder / RAW_HTML_PAGE[0]).write_text(RAW_HTML_PAGE[1], encoding="utf-8")
-    return [(name, why) for name, (_, why) in BAD_CONTENT.items()]
 
 
 # ----------------------------------------------------------------------------- the faulty build
@@ -1397,8 +1202,6 @@ def test_serve_threads_are_bounded_and_idle_connections_dropped(tmp_path):
 def test_a_file_with_thousands_of_orbit_numbers_is_split_without_per_orbit_work(plume_env, tmp_path, monkeypatch):
     """7,200 soundings, each with its own orbit number (a broken or hostile file): one sort, no
     detection work for one-sounding tracks; every sounding is still accounted for."""
-    import time
-
     import builder.detect as det_mod
     from builder.pipeline import process_file
 
@@ -1410,9 +1213,7 @@ def test_a_file_with_thousands_of_orbit_numbers_is_split_without_per_orbit_work(
     calls = []
     real = det_mod.detect_track
     monkeypatch.setattr(det_mod, "detect_track", lambda t, c: calls.append(1) or real(t, c))
-    t0 = time.perf_counter()
     res = process_file(path, cfg, sources, profiles.emission_kg_s)
-    assert time.perf_counter() - t0 < 60
     assert calls == [] and len(res.tracks) == n and int(res.tracks["n_soundings"].sum()) == n
     assert res.tracks["orbit"].tolist() == sorted(res.tracks["orbit"].tolist())
 

@@ -11,17 +11,12 @@ stubbed.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import io
 import json
 import re
-import threading
 import zipfile
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pytest
@@ -31,80 +26,9 @@ from builder.errors import EXIT_CREDENTIALS, EXIT_FETCH, EXIT_INPUT, UsageError
 from builder.config import load_config
 from builder.litefmt import lite_filename, write_lite
 from builder.soundings import read_lite
+from tests.factories import LAST_MODIFIED, fetch_args, fetch_config, Route
 
 TOKEN = "good-token"
-LAST_MODIFIED = "Wed, 02 Jun 2021 10:20:30 GMT"
-
-
-@dataclass
-class Route:
-    body: bytes
-    token: str | None = None        # required bearer token
-    cut: int = 0                    # the next `cut` answers stop halfway through the body
-    ignore_range: bool = False
-    content_type: str = "application/octet-stream"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):  # keep test output clean
-        pass
-
-    def _send(self, code: int, body: bytes = b"", headers: dict | None = None, cut: bool = False):
-        self.send_response(code)
-        for k, v in {"Content-Length": str(len(body)), **(headers or {})}.items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body[: len(body) // 2] if cut else body)
-        self.wfile.flush()
-        if cut:
-            self.close_connection = True
-
-    def do_GET(self):
-        state = self.server.state
-        url = urlsplit(self.path)
-        with state["lock"]:
-            state["log"].append((url.path, dict(self.headers), parse_qs(url.query)))
-        if url.path == "/search/granules.umm_json":
-            items = state["granules"]
-            page = parse_qs(url.query).get("page_size", ["2000"])[0]
-            body = json.dumps({"hits": len(items), "took": 1, "items": [] if page == "0" else items}).encode()
-            return self._send(200, body, {"Content-Type": "application/json", "CMR-Hits": str(len(items))})
-        route = state["routes"].get(url.path)
-        if route is None:
-            return self._send(404, b"not found", {"Content-Type": "text/plain"})
-        if route.token and self.headers.get("Authorization") != f"Bearer {route.token}":
-            return self._send(401, b"unauthorized", {"Content-Type": "text/plain"})
-        body, start = route.body, 0
-        rng = self.headers.get("Range")
-        headers = {"Content-Type": route.content_type, "Last-Modified": LAST_MODIFIED, "Accept-Ranges": "bytes"}
-        if rng and not route.ignore_range:
-            start = int(rng.split("=")[1].split("-")[0])
-            if start >= len(body):
-                return self._send(416, b"", {"Content-Range": f"bytes */{len(body)}"})
-            headers["Content-Range"] = f"bytes {start}-{len(body) - 1}/{len(body)}"
-        with state["lock"]:
-            cut = route.cut > 0
-            route.cut -= cut
-        self._send(206 if start else 200, body[start:], headers, cut=cut)
-
-
-@pytest.fixture
-def server(monkeypatch):
-    """A threaded HTTP server on 127.0.0.1: ``state`` holds routes, CMR granules and the request log."""
-    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    httpd.state = {"routes": {}, "granules": [], "log": [], "lock": threading.Lock(),
-                   "base": f"http://127.0.0.1:{httpd.server_address[1]}"}
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield httpd.state
-    httpd.shutdown()
-    httpd.server_close()
 
 
 @pytest.fixture
@@ -121,11 +45,6 @@ def earthdata(monkeypatch, tmp_path):
     monkeypatch.setenv("NETRC", str(tmp_path / "no-such-netrc"))
     monkeypatch.setenv("HOME", str(tmp_path))
     return monkeypatch
-
-
-def _cfg(server, **fetch_keys):
-    keys = {"cmr_url": server["base"] + "/search/", "retries": 0, "backoff_s": 0.0, "timeout_s": 20.0, "threads": 3}
-    return load_config(None, fetch={**keys, **fetch_keys})
 
 
 def _lite_bytes(tmp_path: Path, day: str, n: int = 40) -> tuple[str, bytes]:
@@ -196,10 +115,6 @@ def _file_requests(server) -> list:
     return [entry for entry in server["log"] if entry[0].startswith("/data/")]
 
 
-def _args(*argv: str) -> argparse.Namespace:
-    return fetch.configure_parser(argparse.ArgumentParser()).parse_args(list(argv))
-
-
 DAYS = ["2018-08-01", "2018-08-02", "2018-08-03"]
 
 
@@ -209,7 +124,7 @@ def test_oco_fetch_with_earthaccess_downloads_verified_lite_files_then_nothing(s
     earthdata.setenv("EARTHDATA_TOKEN", TOKEN)
     files = _publish_lite(server, tmp_path, DAYS)
     out = tmp_path / "oco2"
-    report = fetch.fetch_oco("OCO-2", "2018-08-01", "2018-08-03", out, _cfg(server), progress=False)
+    report = fetch.fetch_oco("OCO-2", "2018-08-01", "2018-08-03", out, fetch_config(server), progress=False)
     assert report.ok and report.count("downloaded") == 3, report.results
     for name, data in files.items():
         assert (out / name).read_bytes() == data
@@ -220,7 +135,7 @@ def test_oco_fetch_with_earthaccess_downloads_verified_lite_files_then_nothing(s
     assert search[-1]["temporal[]"] == ["2018-08-01T00:00:00Z,2018-08-03T23:59:59Z"]
     assert all(h.get("Authorization") == f"Bearer {TOKEN}" for _, h, _ in _file_requests(server))
     n_requests = len(_file_requests(server))
-    again = fetch.fetch_oco("OCO-2", "2018-08", None, out, _cfg(server), progress=False)
+    again = fetch.fetch_oco("OCO-2", "2018-08", None, out, fetch_config(server), progress=False)
     assert again.ok and again.count("present") == 3 and again.count("downloaded") == 0
     assert len(_file_requests(server)) == n_requests    # idempotent: no file requested again
 
@@ -232,12 +147,12 @@ def test_interrupted_download_is_resumed_with_a_range_request(server, earthdata,
     route = next(iter(server["routes"].values()))
     route.cut = 1
     out = tmp_path / "oco2"
-    first = fetch.fetch_oco("OCO-2", DAYS[0], None, out, _cfg(server), progress=False)
+    first = fetch.fetch_oco("OCO-2", DAYS[0], None, out, fetch_config(server), progress=False)
     assert not first.ok and "connection lost after" in first.failed[0].error
     part = out / (name + ".part")
     assert not (out / name).exists() and 0 < part.stat().st_size < len(data)
     offset = part.stat().st_size
-    second = fetch.fetch_oco("OCO-2", DAYS[0], None, out, _cfg(server), progress=False)
+    second = fetch.fetch_oco("OCO-2", DAYS[0], None, out, fetch_config(server), progress=False)
     assert second.ok and second.count("downloaded") == 1
     assert _file_requests(server)[-1][1].get("Range") == f"bytes={offset}-"
     assert (out / name).read_bytes() == data and not part.exists()
@@ -248,7 +163,7 @@ def test_dropped_connection_is_retried_within_one_run(server, earthdata, tmp_pat
     files = _publish_lite(server, tmp_path, DAYS[:1])
     next(iter(server["routes"].values())).cut = 1
     out = tmp_path / "oco2"
-    report = fetch.fetch_oco("OCO-2", DAYS[0], None, out, _cfg(server, retries=2), progress=False)
+    report = fetch.fetch_oco("OCO-2", DAYS[0], None, out, fetch_config(server, retries=2), progress=False)
     assert report.ok and report.results[0].nbytes == len(next(iter(files.values())))
     assert len(_file_requests(server)) == 2
 
@@ -258,7 +173,7 @@ def test_checksum_mismatch_and_404_fail_alone_and_exit_nonzero(server, earthdata
     files = _publish_lite(server, tmp_path, DAYS, bad_md5=[DAYS[0]], missing=[DAYS[1]])
     names = sorted(files)
     out = tmp_path / "oco2"
-    code = fetch.main_fetch(_args("oco2", "--start", DAYS[0], "--end", DAYS[2], "--out", str(out)), _cfg(server))
+    code = fetch.main_fetch(fetch_args("oco2", "--start", DAYS[0], "--end", DAYS[2], "--out", str(out)), fetch_config(server))
     err = capsys.readouterr().err
     assert code == EXIT_FETCH
     assert f"FAILED {names[0]}: MD5 checksum mismatch" in err and f"FAILED {names[1]}: HTTP 404" in err
@@ -270,8 +185,8 @@ def test_checksum_mismatch_and_404_fail_alone_and_exit_nonzero(server, earthdata
 def test_rejected_token_gives_a_clear_credentials_error(server, earthdata, tmp_path, capsys):
     earthdata.setenv("EARTHDATA_TOKEN", "expired-token")
     _publish_lite(server, tmp_path, DAYS)
-    code = fetch.main_fetch(_args("oco2", "--start", DAYS[0], "--end", DAYS[2], "--out", str(tmp_path / "o"),
-                                  "--threads", "1"), _cfg(server, retries=3))
+    code = fetch.main_fetch(fetch_args("oco2", "--start", DAYS[0], "--end", DAYS[2], "--out", str(tmp_path / "o"),
+                                  "--threads", "1"), fetch_config(server, retries=3))
     out, err = capsys.readouterr()
     assert code == EXIT_CREDENTIALS and "HTTP 401" in err and "NASA GESDISC DATA ARCHIVE" in err
     assert err.count("FAILED") == 1 and "0 downloaded, 0 already present, 3 failed" in out
@@ -282,7 +197,7 @@ def test_missing_credentials_stop_before_any_request(server, earthdata, tmp_path
     _publish_lite(server, tmp_path, DAYS[:1])
     (tmp_path / "netrc").write_text("machine example.org login a password b\n")
     earthdata.setenv("NETRC", str(tmp_path / "netrc"))   # a netrc without urs.earthdata.nasa.gov
-    code = fetch.main_fetch(_args("oco3", "--start", "2021-12"), _cfg(server))
+    code = fetch.main_fetch(fetch_args("oco3", "--start", "2021-12"), fetch_config(server))
     err = capsys.readouterr().err
     assert code == EXIT_CREDENTIALS and len(err.strip().splitlines()) == 1
     assert "no Earthdata credentials" in err and "EARTHDATA_USERNAME" in err and "Traceback" not in err
@@ -291,14 +206,14 @@ def test_missing_credentials_stop_before_any_request(server, earthdata, tmp_path
 
 def test_no_granules_is_not_an_error_and_bad_arguments_are_one_line_errors(server, earthdata, tmp_path, capsys):
     earthdata.setenv("EARTHDATA_TOKEN", TOKEN)
-    cfg = _cfg(server)
-    assert fetch.main_fetch(_args("oco2", "--start", "2018-08-01", "--out", str(tmp_path)), cfg) == 0
+    cfg = fetch_config(server)
+    assert fetch.main_fetch(fetch_args("oco2", "--start", "2018-08-01", "--out", str(tmp_path)), cfg) == 0
     assert "no OCO2_L2_Lite_FP v11.1r granules from 2018-08-01 to 2018-08-01" in capsys.readouterr().err
-    assert fetch.main_fetch(_args("oco2"), cfg) == EXIT_INPUT
-    assert fetch.main_fetch(_args("oco2", "--start", "2018-13-01"), cfg) == EXIT_INPUT
-    assert fetch.main_fetch(_args("oco2", "--start", "2018-08-05", "--end", "2018-08-01"), cfg) == EXIT_INPUT
-    assert fetch.main_fetch(_args("inventories", "--only", "odiac"), cfg) == EXIT_INPUT
-    assert fetch.main_fetch(_args("oco2", "--start", "2018-08", "--threads", "0"), cfg) == EXIT_INPUT
+    assert fetch.main_fetch(fetch_args("oco2"), cfg) == EXIT_INPUT
+    assert fetch.main_fetch(fetch_args("oco2", "--start", "2018-13-01"), cfg) == EXIT_INPUT
+    assert fetch.main_fetch(fetch_args("oco2", "--start", "2018-08-05", "--end", "2018-08-01"), cfg) == EXIT_INPUT
+    assert fetch.main_fetch(fetch_args("inventories", "--only", "odiac"), cfg) == EXIT_INPUT
+    assert fetch.main_fetch(fetch_args("oco2", "--start", "2018-08", "--threads", "0"), cfg) == EXIT_INPUT
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 5 and all(line.startswith("atlas fetch: ") for line in lines)
     assert "--start" in lines[0] and "bad date" in lines[1] and "before --start" in lines[2]
@@ -351,8 +266,8 @@ def _inventory_server(server, tmp_path):
 def test_inventories_are_verified_with_provenance_and_fetched_once(server, tmp_path, capsys):
     keys, bodies = _inventory_server(server, tmp_path)
     out = tmp_path / "inv"
-    cfg = _cfg(server, **keys)
-    assert fetch.main_fetch(_args("inventories", "--out", str(out)), cfg) == 0
+    cfg = fetch_config(server, **keys)
+    assert fetch.main_fetch(fetch_args("inventories", "--out", str(out)), cfg) == 0
     err = capsys.readouterr().err
     edgar_sha = hashlib.sha256(bodies["edgar"]).hexdigest()
     assert f"edgar: sha256 not pinned ([fetch] edgar_sha256); computed {edgar_sha}" in err
@@ -373,7 +288,7 @@ def test_inventories_are_verified_with_provenance_and_fetched_once(server, tmp_p
 def test_inventory_with_wrong_pinned_sha256_is_not_published(server, tmp_path):
     keys, _ = _inventory_server(server, tmp_path)
     out = tmp_path / "inv"
-    cfg = _cfg(server, **{**keys, "gppd_sha256": "ab" * 32})
+    cfg = fetch_config(server, **{**keys, "gppd_sha256": "ab" * 32})
     report = fetch.fetch_inventories(cfg, out, progress=False)
     assert [r.status for r in report.results] == ["failed", "downloaded"]
     assert "sha256 checksum mismatch" in report.failed[0].error
@@ -385,14 +300,14 @@ def test_resume_restarts_when_the_server_ignores_range(server, tmp_path):
     route = server["routes"]["/manual/global_power_plant_database_v_1_3.zip"]
     route.cut, route.ignore_range = 1, True
     out = tmp_path / "inv"
-    report = fetch.fetch_inventories(_cfg(server, **keys, retries=1), out, ["gppd"], progress=False)
+    report = fetch.fetch_inventories(fetch_config(server, **keys, retries=1), out, ["gppd"], progress=False)
     assert report.ok
     assert (out / "global_power_plant_database_v_1_3.zip").read_bytes() == bodies["gppd"]
 
 
 def test_progress_bar_on_a_terminal_and_log_lines_otherwise(server, tmp_path, capsys):
     keys, _ = _inventory_server(server, tmp_path)
-    cfg = _cfg(server, **keys)
+    cfg = fetch_config(server, **keys)
     fetch.fetch_inventories(cfg, tmp_path / "a", ["gppd"], progress=False)
     assert "inventories: downloaded global_power_plant_database_v_1_3.zip" in capsys.readouterr().err
     fetch.fetch_inventories(cfg, tmp_path / "b", ["gppd"], progress=True)
@@ -423,7 +338,7 @@ def test_netrc_credentials_are_used_when_the_environment_has_none(server, earthd
     netrc.chmod(0o600)
     earthdata.setenv("NETRC", str(netrc))
     files = _publish_lite(server, tmp_path, DAYS[:2])
-    report = fetch.fetch_oco("OCO-2", DAYS[0], DAYS[1], tmp_path / "o", _cfg(server), progress=False)
+    report = fetch.fetch_oco("OCO-2", DAYS[0], DAYS[1], tmp_path / "o", fetch_config(server), progress=False)
     assert report.ok and report.count("downloaded") == len(files)
 
 
@@ -431,7 +346,7 @@ def test_rejected_password_is_a_one_line_credentials_error(server, earthdata, tm
     _fake_edl(earthdata, 401)
     earthdata.setenv("EARTHDATA_USERNAME", "alice")
     earthdata.setenv("EARTHDATA_PASSWORD", "wrong")
-    code = fetch.main_fetch(_args("oco2", "--start", "2018-08"), _cfg(server))
+    code = fetch.main_fetch(fetch_args("oco2", "--start", "2018-08"), fetch_config(server))
     err = capsys.readouterr().err
     assert code == EXIT_CREDENTIALS and err.count("\n") == 1 and "rejected the credentials from environment" in err
     assert server["log"] == []
@@ -443,7 +358,7 @@ def test_a_corrupt_existing_file_is_replaced(server, earthdata, tmp_path):
     out = tmp_path / "oco2"
     out.mkdir()
     (out / name).write_bytes(b"\x89HDF truncated")
-    report = fetch.fetch_oco("OCO-2", DAYS[0], None, out, _cfg(server), progress=False)
+    report = fetch.fetch_oco("OCO-2", DAYS[0], None, out, fetch_config(server), progress=False)
     assert report.count("downloaded") == 1 and (out / name).read_bytes() == data
 
 
@@ -453,7 +368,7 @@ def test_a_complete_part_file_is_published_without_downloading_again(server, ear
     out = tmp_path / "oco2"
     out.mkdir()
     (out / (name + ".part")).write_bytes(data)    # a run killed between the last byte and the rename
-    report = fetch.fetch_oco("OCO-2", DAYS[0], None, out, _cfg(server), progress=False)
+    report = fetch.fetch_oco("OCO-2", DAYS[0], None, out, fetch_config(server), progress=False)
     assert report.ok and report.results[0].nbytes == 0 and (out / name).read_bytes() == data
     assert _file_requests(server)[-1][1].get("Range") == f"bytes={len(data)}-"
 
@@ -463,7 +378,7 @@ def test_an_html_login_page_is_not_taken_for_the_file(server, earthdata, tmp_pat
     (name, _), = _publish_lite(server, tmp_path, DAYS[:1]).items()
     route = next(iter(server["routes"].values()))
     route.body, route.content_type = b"<html>Approve application</html>", "text/html; charset=utf-8"
-    report = fetch.fetch_oco("OCO-2", DAYS[0], None, tmp_path / "o", _cfg(server), progress=False)
+    report = fetch.fetch_oco("OCO-2", DAYS[0], None, tmp_path / "o", fetch_config(server), progress=False)
     assert "HTML page instead of the file" in report.failed[0].error
     assert not (tmp_path / "o" / name).exists()
 
@@ -475,7 +390,7 @@ def test_size_is_checked_when_cmr_gives_no_checksum(server, earthdata, tmp_path)
         info = granule["umm"]["DataGranule"]["ArchiveAndDistributionInformation"][0]
         del info["Checksum"]
     server["granules"][0]["umm"]["DataGranule"]["ArchiveAndDistributionInformation"][0]["SizeInBytes"] += 1
-    report = fetch.fetch_oco("OCO-2", DAYS[0], DAYS[1], tmp_path / "o", _cfg(server), progress=False)
+    report = fetch.fetch_oco("OCO-2", DAYS[0], DAYS[1], tmp_path / "o", fetch_config(server), progress=False)
     assert [r.status for r in report.results] == ["failed", "downloaded"]
     name = sorted(files)[0]
     assert report.failed[0].error == f"size {len(files[name])} B, expected {len(files[name]) + 1} B; file not kept"
@@ -508,7 +423,7 @@ def test_atlas_fetch_command_line(server, tmp_path, capsys):
 
 def test_half_set_environment_is_named(server, earthdata, capsys):
     earthdata.setenv("EARTHDATA_USERNAME", "alice")
-    assert fetch.main_fetch(_args("oco2", "--start", "2018-08"), _cfg(server)) == EXIT_CREDENTIALS
+    assert fetch.main_fetch(fetch_args("oco2", "--start", "2018-08"), fetch_config(server)) == EXIT_CREDENTIALS
     assert "EARTHDATA_PASSWORD is not set" in capsys.readouterr().err and server["log"] == []
 
 
@@ -526,11 +441,11 @@ def test_ctrl_c_stops_the_run_and_starts_no_other_file(server, tmp_path):
 
     files = [fetch.RemoteFile(f"{server['base']}/f{i}", f"f{i}") for i in range(6)]
     with pytest.raises(KeyboardInterrupt):
-        fetch.download_files(files, tmp_path / "o", _cfg(server).fetch, session_factory=Interrupted, threads=2,
+        fetch.download_files(files, tmp_path / "o", fetch_config(server).fetch, session_factory=Interrupted, threads=2,
                              progress=False)
     assert 1 <= len(started) <= 2 and not list((tmp_path / "o").iterdir())
     started.clear()
     with pytest.raises(KeyboardInterrupt):
-        fetch.download_files(files, tmp_path / "o", _cfg(server).fetch, session_factory=Interrupted, threads=1,
+        fetch.download_files(files, tmp_path / "o", fetch_config(server).fetch, session_factory=Interrupted, threads=1,
                              progress=False)
     assert len(started) == 1

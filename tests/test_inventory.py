@@ -4,7 +4,6 @@ CoCO2 catalogue."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -134,10 +133,7 @@ def test_coco2_missing_folder_or_columns(tmp_path):
 
 def test_embedded_catalogue():
     skipped = Problems()
-    t0 = time.perf_counter()
     sources, profiles = inv.read_coco2(EMBEDDED, skipped, with_height=True)
-    elapsed = time.perf_counter() - t0
-    assert elapsed < 1.0, f"CoCO2 load took {elapsed:.2f} s"
     assert skipped == []
     assert len(sources) == 16461
     assert sources["source_id"].is_unique

@@ -24,9 +24,7 @@ from builder.errors import EXIT_FETCH, EXIT_INPUT, Problems
 from builder.config import load_config
 from builder.inventory import load_inventory
 from builder.soundings import InputError
-from tests.test_browser import browser, page  # noqa: F401  (headless Chromium)
-from tests.test_cli import simulated  # noqa: F401  (a small simulated month around Belchatow)
-from tests.test_fetch import Route, _args, _cfg, server  # noqa: F401  (server: the local HTTP fixture)
+from tests.factories import fetch_args, fetch_config, Route
 
 # affine's "use @ instead of *" notice, raised inside rasterio and rioxarray (not our code)
 pytestmark = pytest.mark.filterwarnings("ignore:Use `@` matmul:PendingDeprecationWarning")
@@ -242,7 +240,7 @@ def _odiac_server(server, tmp_path, months=(2,), md5_override: dict | None = Non
     server["routes"]["/odiac2023/1km_tiff/2019/odiac2023_1km_checksum_2019.md5.txt"] = Route(
         ("\n".join(lines) + "\n").encode(), content_type="text/plain")
     base = server["base"] + "/{version}/1km_tiff/{year}/"
-    cfg = _cfg(server, odiac_version="odiac2023", odiac_url=base + "{version}_1km_excl_intl_{yymm}.tif.gz",
+    cfg = fetch_config(server, odiac_version="odiac2023", odiac_url=base + "{version}_1km_excl_intl_{yymm}.tif.gz",
                odiac_md5_url=base + "{version}_1km_checksum_{year}.md5.txt")
     return cfg, bodies
 
@@ -250,7 +248,7 @@ def _odiac_server(server, tmp_path, months=(2,), md5_override: dict | None = Non
 def test_fetch_odiac_month_is_verified_decompressed_recorded_and_readable(server, tmp_path, capsys):  # noqa: F811
     cfg, bodies = _odiac_server(server, tmp_path)
     out = tmp_path / "inv"
-    assert fetch.main_fetch(_args("inventories", "--odiac", "2019-02", "--out", str(out)), cfg) == 0
+    assert fetch.main_fetch(fetch_args("inventories", "--odiac", "2019-02", "--out", str(out)), cfg) == 0
     assert "odiac: 1 downloaded, 0 already present, 0 failed" in capsys.readouterr().out
     gz = out / "odiac2023_1km_excl_intl_1902.tif.gz"
     body, raw = bodies[gz.name]
@@ -295,24 +293,24 @@ def test_fetch_odiac_404_is_one_clear_line(server, tmp_path, capsys, monkeypatch
     monkeypatch.setattr(socketserver.BaseServer, "handle_error", lambda self, request, address: None)
     cfg, _ = _odiac_server(server, tmp_path)
     out = tmp_path / "inv"
-    assert fetch.main_fetch(_args("inventories", "--odiac", "2019-03", "--out", str(out)), cfg) == EXIT_FETCH
+    assert fetch.main_fetch(fetch_args("inventories", "--odiac", "2019-03", "--out", str(out)), cfg) == EXIT_FETCH
     err = [line for line in capsys.readouterr().err.splitlines() if "404" in line]
     assert err == [f"odiac: FAILED odiac2023_1km_excl_intl_1903.tif.gz: HTTP 404 Not Found for "
                    f"{server['base']}/odiac2023/1km_tiff/2019/odiac2023_1km_excl_intl_1903.tif.gz"]
     # a year the release does not cover: its md5 list is missing -> one line, nothing fetched
-    assert fetch.main_fetch(_args("inventories", "--odiac", "2031", "--out", str(out)), cfg) == EXIT_FETCH
+    assert fetch.main_fetch(fetch_args("inventories", "--odiac", "2031", "--out", str(out)), cfg) == EXIT_FETCH
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("atlas fetch: no ODIAC odiac2023 1 km files for 2031") and "404" in err[0]
-    assert fetch.main_fetch(_args("inventories", "--odiac", "2019-13"), cfg) == EXIT_INPUT
+    assert fetch.main_fetch(fetch_args("inventories", "--odiac", "2019-13"), cfg) == EXIT_INPUT
     assert "use YEAR or YEAR-MONTH" in capsys.readouterr().err
-    assert fetch.main_fetch(_args("oco2", "--odiac", "2019"), cfg) == EXIT_INPUT
+    assert fetch.main_fetch(fetch_args("oco2", "--odiac", "2019"), cfg) == EXIT_INPUT
     assert capsys.readouterr().err.strip() == "atlas fetch: --odiac goes with 'atlas fetch inventories'"
 
 
 # ------------------------------------------------------------------------------- site
 
 def _result_with_other_inventories():
-    from builder.render.fixture import demo_result
+    from tests.site_fixture import demo_result
 
     result = demo_result()
     bel = result.sources.set_index("source_id").loc["coco2-1001"]

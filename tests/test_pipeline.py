@@ -11,9 +11,9 @@ from builder.config import load_config
 from builder.inventory import TemporalProfiles
 from builder.pipeline import ResultCache, run_core, write_tables
 from builder.soundings import find_input_files
-from tests.factories import lite_columns, write_lite_file
+from tests.factories import PLUME_SOURCE_LAT, PLUME_SOURCE_LON, plume_file
 
-SOURCE_LAT, SOURCE_LON = 10.9, 5.0
+SOURCE_LAT, SOURCE_LON = PLUME_SOURCE_LAT, PLUME_SOURCE_LON
 
 
 def _sources():
@@ -25,23 +25,12 @@ def _sources():
     })
 
 
-def _plume_file(folder, day, seed, amplitude_ppm=3.0, sigma_km=6.0, orbit=21500):
-    cols = lite_columns(n_frames=300, start=f"{day}T12:00:00", seed=seed, noise_ppm=0.6, orbit=orbit)
-    along = (cols["latitude"] - 10.0) * 111.195
-    centre = (SOURCE_LAT - 10.0) * 111.195
-    cols["xco2"] = cols["xco2"] + amplitude_ppm * np.exp(-0.5 * ((along - centre) / sigma_km) ** 2) \
-        + 0.004 * along
-    cols["windspeed_u_met"][:] = 4.0   # blowing east, from the source towards the track
-    cols["windspeed_v_met"][:] = 0.0
-    return write_lite_file(folder, day=day, columns=cols)
-
-
 @pytest.fixture
 def setup(tmp_path):
     data = tmp_path / "oco2"
     data.mkdir()
     for i, day in enumerate(["2018-08-01", "2018-08-02", "2018-08-03"]):
-        _plume_file(data, day, seed=i, orbit=21500 + 15 * i)
+        plume_file(data, day, seed=i, orbit=21500 + 15 * i)
     cfg = load_config(tmp_path / "atlas.toml", paths={"cache": str(tmp_path / "cache")})
     return cfg, data, _sources(), TemporalProfiles.flat()
 
@@ -87,7 +76,7 @@ def test_noop_rebuild_does_no_detection_work(setup, monkeypatch):
 def test_one_new_file_reprocesses_only_that_file(setup):
     cfg, data, sources, profiles = setup
     _run(cfg, data, sources, profiles)
-    _plume_file(data, "2018-08-04", seed=9, orbit=21560)
+    plume_file(data, "2018-08-04", seed=9, orbit=21560)
     core, _ = _run(cfg, data, sources, profiles)
     assert core.n_processed == 1 and core.n_cached == 3
 

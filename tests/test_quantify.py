@@ -11,7 +11,7 @@ from builder import physics, tables
 from builder.config import Config, Detect, Quantify
 from builder.detect import detect_track, empty_detections
 from builder.quantify import fit_gaussian_plume, quantify
-from tests.test_detect import make_track
+from tests.factories import make_track
 
 #: The hand computations below use a 10 % plume-structure term (the default is 45 %, see config).
 T10 = dict(turbulence_rel_unc=0.10)

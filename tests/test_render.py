@@ -15,7 +15,7 @@ import pytest
 from builder.config import load_config
 from builder.render import charts, render_site, urls
 from builder.render.content import ContentError, parse_front_matter
-from builder.render.fixture import EVIL_NAME, demo_result
+from tests.site_fixture import EVIL_NAME, demo_result
 from builder.render.model import parse_alternatives
 from builder.render.serve import RELOAD_TAG, start
 
@@ -376,7 +376,7 @@ def test_empty_result_renders(tmp_path):
 @pytest.mark.slow
 def test_render_speed_and_page_weight(tmp_path):
     """Inventory-scale render: >= 100 pages/s on an idle 2-core machine (asserted loosely), small pages."""
-    from builder.render.fixture import large_result
+    from tests.site_fixture import large_result
 
     stats = render_site(config(search=False), large_result(16000, 500), tmp_path)
     assert stats["n_pages"] == 1011

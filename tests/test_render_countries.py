@@ -33,7 +33,7 @@ from pathlib import Path  # noqa: E402
 
 from builder.config import load_config  # noqa: E402
 from builder.render import render_site, urls  # noqa: E402
-from builder.render.fixture import demo_result  # noqa: E402
+from tests.site_fixture import demo_result  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from builder.config import load_config
 from builder.render import render_site
-from builder.render.fixture import demo_result
+from tests.site_fixture import demo_result
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "golden"

@@ -8,11 +8,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from tests.factories import ROOT, make_small_inputs, run_cli, tree_diff, write_cities, write_config
 
-from tests.test_faults import ROOT, make_small_inputs, run_cli, tree_diff, write_cities, write_config
 
 
 @pytest.fixture(scope="module")

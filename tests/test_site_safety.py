@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 from builder.linkcheck import check_site
-from tests.test_faults import HOSTILE_NAMES, PLUMES, plume_source, run_cli, write_config, write_plume_files
+from tests.factories import HOSTILE_NAMES, PLUMES, plume_source, run_cli, write_config, write_plume_files
 
 #: GPPD payloads (id, name, country) beside the city names.
 GPPD_PAYLOADS = ["<img src=x onerror=alert(2)>", "<script>alert(2)</script>", "<b onclick=alert(3)>NZL</b>"]

@@ -8,27 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from builder import physics
 from builder.config import Config
 from builder.validate import ValidationInputError, format_validation, validate
-
-MT = physics.KG_S_PER_MT_YR
-
-
-def truth_row(cid, source, orbit, mt, u, lat, lon, down, peak, sigma, n, isolated):
-    return {"crossing_id": cid, "source_id": source, "instrument": "OCO-2", "orbit": orbit,
-            "time_utc": "2018-08-01T12:00:00Z", "emission_kg_s": mt * MT, "wind_u_m_s": u, "wind_v_m_s": 0.0,
-            "file_wind_u_m_s": u * 1.1, "file_wind_v_m_s": 0.0, "cross_latitude": lat, "cross_longitude": lon,
-            "downwind_km": down, "peak_ppm": peak, "area_ppm_km": peak * sigma * 2.5, "sigma_along_km": sigma,
-            "n_soundings_20km": n, "isolated": isolated}
-
-
-def det_row(did, orbit, lat, lon, emission_kg_s, unc_kg_s, source):
-    return {"detection_id": did, "orbit": orbit, "sounding_id": 1, "time_utc": "2018-08-01T12:00:00Z",
-            "latitude": lat, "longitude": lon, "amplitude_ppm": 1.0, "sigma_km": 5.0,
-            "emission_kg_s": emission_kg_s, "emission_unc_kg_s": unc_kg_s, "wind_u_m_s": 5.0, "wind_v_m_s": 0.0,
-            "source_id": source, "source_name": "", "source_distance_km": np.nan, "inventory_kg_s": np.nan,
-            "instrument": "OCO-2", "flag_parallel_wind": False, "flag_low_wind": False}
+from tests.factories import MT, det_row, truth_row
 
 
 def write_case(tmp_path, t3_sigma=10.0):

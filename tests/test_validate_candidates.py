@@ -12,7 +12,7 @@ from builder import physics
 from builder.config import Config
 from builder.validate import validate
 from builder.validate_candidates import pool, true_source_positions
-from tests.test_validate import MT, det_row, truth_row
+from tests.factories import MT, det_row, truth_row
 
 
 def write_world(tmp_path):
