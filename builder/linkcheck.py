@@ -267,17 +267,27 @@ def _target_file(site: Path, target: str) -> Path | None:
 def check_site(site_dir: str | Path, *, base_url: str = "/", fragments: bool = True) -> LinkReport:
     """Check every page and asset of ``site_dir``; see the module doc for the rules."""
     site = Path(site_dir)
-    report = LinkReport(site_dir=str(site))
     if not site.is_dir():
         raise NotADirectoryError(f"{site}: not a folder")
-    files = sorted(p for p in site.rglob("*") if p.is_file())
-    parsed: dict[str, _PageParser] = {}
+    checker = _Checker(site, base_url, fragments)
+    for f in sorted(p for p in site.rglob("*") if p.is_file()):
+        checker.check_file(f)
+    return checker.report
 
-    def page(rel: str) -> _PageParser | None:
-        if rel not in parsed:
-            f = site / rel
+
+class _Checker:
+    """One site's check: parsed pages (kept for #fragment lookups) and the report being filled."""
+
+    def __init__(self, site: Path, base_url: str, fragments: bool):
+        self.site, self.base_url, self.fragments = site, base_url, fragments
+        self.report = LinkReport(site_dir=str(site))
+        self.parsed: dict[str, _PageParser] = {}
+
+    def page(self, rel: str) -> _PageParser | None:
+        """The parsed HTML/SVG file ``rel`` (parsed once), or None if unreadable."""
+        if rel not in self.parsed:
             try:
-                text = f.read_text(encoding="utf-8", errors="replace")
+                text = (self.site / rel).read_text(encoding="utf-8", errors="replace")
             except OSError:
                 return None
             pp = _PageParser()
@@ -286,89 +296,90 @@ def check_site(site_dir: str | Path, *, base_url: str = "/", fragments: bool = T
                 pp.close()
             except Exception:  # html.parser is lenient; be safe anyway
                 pass
-            parsed[rel] = pp
-        return parsed[rel]
+            self.parsed[rel] = pp
+        return self.parsed[rel]
 
-    def add(file: str, ref: str, kind: str, reason: str):
-        report.problems.append(Problem(file=file, ref=ref, kind=kind, reason=reason))
+    def add(self, file: str, ref: str, kind: str, reason: str) -> None:
+        self.report.problems.append(Problem(file=file, ref=ref, kind=kind, reason=reason))
 
-    def check_ref(rel: str, url: str, resource: bool, where: str, *, check_frag: bool = True):
-        report.n_refs += 1
+    def check_ref(self, rel: str, url: str, resource: bool, where: str, *, check_frag: bool = True) -> None:
+        """One reference of file ``rel``: external (if loaded), unsafe, or resolving to a site file."""
+        self.report.n_refs += 1
         u = url.strip()
         if not u:
             return
         scheme = _SCHEME.match(u)
-        if _is_external(u):
+        if _is_external(u) or (scheme and scheme.group(1).lower() in ("http", "https")):
             if resource:
-                add(rel, url, "external", f"{where} loads from another host")
+                self.add(rel, url, "external", f"{where} loads from another host")
             return
         if scheme:
-            s = scheme.group(1).lower()
-            if s == "javascript":
-                add(rel, url, "unsafe", f"{where}: javascript: URL")
-            elif s in ("http", "https"):
-                if resource:
-                    add(rel, url, "external", f"{where} loads from another host")
+            if scheme.group(1).lower() == "javascript":
+                self.add(rel, url, "unsafe", f"{where}: javascript: URL")
             return  # mailto:, tel:, data:, blob:, ... are not site files
-        target, frag, why = _resolve(rel, u, base_url)
+        target, frag, why = _resolve(rel, u, self.base_url)
         if target is None:
-            add(rel, url, "broken", f"{where}: {why}")
+            self.add(rel, url, "broken", f"{where}: {why}")
             return
-        f = _target_file(site, target)
+        f = _target_file(self.site, target)
         if f is None:
-            add(rel, url, "broken", f"{where}: no such file {target or 'index.html'!r} in the site")
+            self.add(rel, url, "broken", f"{where}: no such file {target or 'index.html'!r} in the site")
             return
-        if fragments and check_frag and frag and f.suffix.lower() in (".html", ".htm"):
-            tp = page(f.relative_to(site).as_posix())
+        if self.fragments and check_frag and frag and f.suffix.lower() in (".html", ".htm"):
+            tp = self.page(f.relative_to(self.site).as_posix())
             if tp is not None and frag not in tp.ids:
-                add(rel, url, "broken", f"{where}: no id/name {frag!r} in {f.relative_to(site).as_posix()}")
+                self.add(rel, url, "broken", f"{where}: no id/name {frag!r} in {f.relative_to(self.site).as_posix()}")
 
-    def check_js(rel: str, text: str, where: str):
+    def check_js(self, rel: str, text: str, where: str) -> None:
+        """URLs a script loads (fetch, import, tile templates): external or javascript: is a problem."""
         for u, tile in _js_refs(text):
             if any(u.startswith(ns) for ns in NAMESPACE_URIS):
                 continue
             if _is_external(u) or u.lower().startswith(("http:", "https:")):
-                add(rel, u, "external", f"{where}: {'map tile template' if tile else 'script loads'} from another host")
+                self.add(rel, u, "external",
+                         f"{where}: {'map tile template' if tile else 'script loads'} from another host")
             elif u.lower().startswith("javascript:"):
-                add(rel, u, "unsafe", f"{where}: javascript: URL")
-            report.n_refs += 1
+                self.add(rel, u, "unsafe", f"{where}: javascript: URL")
+            self.report.n_refs += 1
 
-    for f in files:
-        rel = f.relative_to(site).as_posix()
+    def check_file(self, f: Path) -> None:
+        """Every reference of one site file, by its type (HTML/SVG, CSS, JS, JSON data)."""
+        rel = f.relative_to(self.site).as_posix()
         suffix = f.suffix.lower()
         if suffix in (".html", ".htm", ".svg"):
-            pp = page(rel)
-            if pp is None:
-                continue
-            report.n_files_scanned += 1
-            if suffix in (".html", ".htm"):
-                report.n_pages += 1
-            for r in pp.refs:
-                check_ref(rel, r.url, r.resource, r.where)
-            for css in pp.inline_styles:
-                for u in _css_refs(css):
-                    check_ref(rel, u, True, "<style> url()")
-            for js in pp.inline_scripts:
-                check_js(rel, js, "inline <script>")
+            self._check_page(rel, suffix)
         elif suffix == ".css":
-            report.n_files_scanned += 1
-            text = f.read_text(encoding="utf-8", errors="replace")
-            for u in _css_refs(text):
-                check_ref(rel, u, True, "CSS url()", check_frag=False)
+            self.report.n_files_scanned += 1
+            for u in _css_refs(f.read_text(encoding="utf-8", errors="replace")):
+                self.check_ref(rel, u, True, "CSS url()", check_frag=False)
         elif suffix in (".js", ".mjs"):
-            report.n_files_scanned += 1
-            check_js(rel, f.read_text(encoding="utf-8", errors="replace"), "script")
-        elif suffix in (".json", ".geojson") and "pagefind" not in f.relative_to(site).parts:
+            self.report.n_files_scanned += 1
+            self.check_js(rel, f.read_text(encoding="utf-8", errors="replace"), "script")
+        elif suffix in (".json", ".geojson") and "pagefind" not in f.relative_to(self.site).parts:
             try:
                 data = json.loads(f.read_text(encoding="utf-8"))
             except (ValueError, UnicodeDecodeError):
-                add(rel, "", "broken", "not valid JSON")
-                continue
-            report.n_files_scanned += 1
+                self.add(rel, "", "broken", "not valid JSON")
+                return
+            self.report.n_files_scanned += 1
             for href in _json_hrefs(data):
                 # the site's scripts resolve data hrefs against the site root
-                check_ref("index.html", href, False, f"href in {rel}")
-    return report
+                self.check_ref("index.html", href, False, f"href in {rel}")
+
+    def _check_page(self, rel: str, suffix: str) -> None:
+        pp = self.page(rel)
+        if pp is None:
+            return
+        self.report.n_files_scanned += 1
+        if suffix in (".html", ".htm"):
+            self.report.n_pages += 1
+        for r in pp.refs:
+            self.check_ref(rel, r.url, r.resource, r.where)
+        for css in pp.inline_styles:
+            for u in _css_refs(css):
+                self.check_ref(rel, u, True, "<style> url()")
+        for js in pp.inline_scripts:
+            self.check_js(rel, js, "inline <script>")
 
 
 def _json_hrefs(data) -> list[str]:

@@ -224,6 +224,54 @@ def validate(truth_dir: Path, detections_dir: Path, cfg=None) -> dict:
     if detections_dir.is_file():
         detections_dir = detections_dir.parent
     min_snd = int(getattr(getattr(cfg, "attribute", None), "overpass_min_soundings", DEFAULT_MIN_SOUNDINGS))
+    site_km = float(getattr(getattr(cfg, "attribute", None), "site_km", DEFAULT_SITE_KM))
+    truth, tracks, dets = _read_inputs(truth_dir, detections_dir)
+    n_rows = len(truth)
+    truth = merge_sites(truth, site_km)
+    m = match(truth, dets)
+    matched = m["truth"].to_numpy() >= 0
+    detected = np.zeros(len(truth), bool)
+    detected[m.loc[matched, "truth"].to_numpy()] = True
+    observed = column(truth, "n_soundings_20km") >= min_snd
+    emis_mt = column(truth, "emission_kg_s") / physics.KG_S_PER_MT_YR
+    down = column(truth, "downwind_km")
+    wind = np.hypot(column(truth, "wind_u_m_s"), column(truth, "wind_v_m_s"))
+    obs_det = detected[observed]
+    head = observed & (emis_mt >= HEADLINE["min_emission_mt_yr"]) & (down >= 0) \
+        & (down <= HEADLINE["max_downwind_km"]) & (wind >= HEADLINE["min_wind_m_s"])
+    n_fp = int((~matched).sum())
+    track_km = float(np.nansum(column(tracks, "track_km")))
+    wh_site = truthy(truth["withheld"])
+    result = {
+        "rules": {"match_km": MATCH_KM, "match_sigma_factor": 2.0, "min_peak_ppm": MIN_PEAK_PPM,
+                  "min_soundings_20km": min_snd, "site_km": site_km, "headline": HEADLINE},
+        "counts": {"n_truth_rows": n_rows, "n_truth": len(truth), "n_observed": int(observed.sum()),
+                   "n_detected": int(obs_det.sum()), "n_detections": len(dets), "n_matched_detections": int(matched.sum()),
+                   "n_false_positives": n_fp, "n_tracks": len(tracks), "track_km": track_km},
+        "recall": _ratio(int(obs_det.sum()), int(observed.sum())),
+        "recall_by_emission": _recall_bins(emis_mt[observed], obs_det, EMISSION_BINS_MT_YR),
+        "recall_by_downwind": _recall_bins(down[observed], obs_det, DOWNWIND_BINS_KM),
+        "headline": {"n": int(head.sum()), "n_detected": int(detected[head].sum()),
+                     "recall": _ratio(int(detected[head].sum()), int(head.sum()))},
+        "fp_per_1000km": (1000.0 * n_fp / track_km) if track_km > 0 else None,
+        **_matched_figures(truth, dets, m, matched, wh_site),
+        "withheld": {"n_site_crossings": int(wh_site.sum()), "n_observed": int((wh_site & observed).sum()),
+                     "n_detected": int((wh_site & observed & detected).sum()),
+                     "n_matched_detections": int(np.isin(m.loc[matched, "truth"].to_numpy(),
+                                                         np.flatnonzero(wh_site)).sum())},
+        "targets": {k: list(v) if isinstance(v, tuple) else v for k, v in TARGETS.items()},
+    }
+    result["upper_limits"] = _upper_limit_check(detections_dir / "overpasses.csv", truth)
+    result["meets"] = _meets(result)
+    vo = _overpass_figures(detections_dir, truth, head & ~wh_site, track_km)
+    if vo is not None:
+        result["overpasses"] = vo
+    result["candidates"] = validate_candidates(truth_dir, detections_dir, min_snd)
+    return _clean(result)
+
+
+def _read_inputs(truth_dir: Path, detections_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(truth, tracks, blind-scan detections); ValidationInputError for a missing or malformed file."""
     truth = _read(truth_dir / "truth.csv", TRUTH_COLUMNS)
     tracks = _read(truth_dir / "tracks.csv", ["orbit", "track_km"])
     dets = _read(detections_dir / "detections.csv", DETECTION_COLUMNS)
@@ -233,27 +281,14 @@ def validate(truth_dir: Path, detections_dir: Path, cfg=None) -> dict:
     if bad.any():
         raise ValidationInputError(f"{truth_dir / 'truth.csv'}:row {int(np.flatnonzero(bad)[0]) + 2}",
                                    "orbit is not a number")
+    return truth, tracks, dets
 
-    site_km = float(getattr(getattr(cfg, "attribute", None), "site_km", DEFAULT_SITE_KM))
-    n_rows = len(truth)
-    truth = merge_sites(truth, site_km)
-    m = match(truth, dets)
-    matched = m["truth"].to_numpy() >= 0
-    n_truth = len(truth)
-    detected = np.zeros(n_truth, bool)
-    detected[m.loc[matched, "truth"].to_numpy()] = True
-    observed = column(truth, "n_soundings_20km") >= min_snd
-    emis_mt = column(truth, "emission_kg_s") / physics.KG_S_PER_MT_YR
-    down = column(truth, "downwind_km")
-    wind = np.hypot(column(truth, "wind_u_m_s"), column(truth, "wind_v_m_s"))
 
-    obs_det = detected[observed]
-    head = observed & (emis_mt >= HEADLINE["min_emission_mt_yr"]) & (down >= 0) \
-        & (down <= HEADLINE["max_downwind_km"]) & (wind >= HEADLINE["min_wind_m_s"])
-    n_fp = int((~matched).sum())
-    track_km = float(np.nansum(column(tracks, "track_km")))
-
-    # nearest matched detection per detected crossing
+def _matched_figures(truth: pd.DataFrame, dets: pd.DataFrame, m: pd.DataFrame, matched: np.ndarray,
+                     wh_site: np.ndarray) -> dict:
+    """Emission and attribution figures of the nearest matched detection of each detected crossing.
+    Crossings of withheld sources (builder.withheld) are real plumes (a match is a true anomaly) but
+    no inventory names them: they are left out of the attribution and emission figures."""
     best = m.loc[matched].sort_values(["truth", "distance_km"], kind="stable").drop_duplicates("truth")
     bi, bj = best["det"].to_numpy(), best["truth"].to_numpy()
     det_sid = _ids(dets["source_id"])
@@ -268,24 +303,9 @@ def validate(truth_dir: Path, detections_dir: Path, cfg=None) -> dict:
         if flag in dets.columns:
             flagged |= truthy(dets[flag])[bi]
     iso = truthy(truth["isolated"])[bj]
-    # crossings of withheld sources (builder.withheld) are real plumes (a match is a true anomaly) but no
-    # inventory names them: they are left out of the attribution and emission figures
-    wh_site = truthy(truth["withheld"])
     listed = ~wh_site[bj]
     right &= listed
-
-    result = {
-        "rules": {"match_km": MATCH_KM, "match_sigma_factor": 2.0, "min_peak_ppm": MIN_PEAK_PPM,
-                  "min_soundings_20km": min_snd, "site_km": site_km, "headline": HEADLINE},
-        "counts": {"n_truth_rows": n_rows, "n_truth": n_truth, "n_observed": int(observed.sum()), "n_detected": int(obs_det.sum()),
-                   "n_detections": len(dets), "n_matched_detections": int(matched.sum()),
-                   "n_false_positives": n_fp, "n_tracks": len(tracks), "track_km": track_km},
-        "recall": _ratio(int(obs_det.sum()), int(observed.sum())),
-        "recall_by_emission": _recall_bins(emis_mt[observed], obs_det, EMISSION_BINS_MT_YR),
-        "recall_by_downwind": _recall_bins(down[observed], obs_det, DOWNWIND_BINS_KM),
-        "headline": {"n": int(head.sum()), "n_detected": int(detected[head].sum()),
-                     "recall": _ratio(int(detected[head].sum()), int(head.sum()))},
-        "fp_per_1000km": (1000.0 * n_fp / track_km) if track_km > 0 else None,
+    return {
         "emission": _emission_stats(det_e[right], det_u[right], true_e[right]),
         "emission_unflagged": _emission_stats(det_e[right & ~flagged], det_u[right & ~flagged],
                                               true_e[right & ~flagged]),
@@ -295,25 +315,21 @@ def validate(truth_dir: Path, detections_dir: Path, cfg=None) -> dict:
                             "accuracy": _ratio(int(right.sum()), int(listed.sum()))},
         "attribution_isolated": {"n": int((iso & listed).sum()), "n_correct": int((right & iso).sum()),
                                  "accuracy": _ratio(int((right & iso).sum()), int((iso & listed).sum()))},
-        "withheld": {"n_site_crossings": int(wh_site.sum()), "n_observed": int((wh_site & observed).sum()),
-                     "n_detected": int((wh_site & observed & detected).sum()),
-                     "n_matched_detections": int(np.isin(m.loc[matched, "truth"].to_numpy(),
-                                                         np.flatnonzero(wh_site)).sum())},
-        "targets": {k: list(v) if isinstance(v, tuple) else v for k, v in TARGETS.items()},
     }
-    result["upper_limits"] = _upper_limit_check(detections_dir / "overpasses.csv", truth)
-    result["meets"] = _meets(result)
+
+
+def _overpass_figures(detections_dir: Path, truth: pd.DataFrame, headline: np.ndarray, track_km: float) -> dict | None:
+    """The forced measurements' and targeted detections' scores (builder.validate_overpasses), or
+    None without overpasses.csv and sources_summary.csv. The targeted detection measures listed
+    sources only: ``headline`` excludes withheld crossings."""
     ovp_path, summ_path = detections_dir / "overpasses.csv", detections_dir / "sources_summary.csv"
-    if ovp_path.exists() and summ_path.exists():
-        ovp = _read(ovp_path, ["source_id", "orbit", "detected", "emission_kg_s", "emission_unc_kg_s",
-                               "inventory_kg_s"])
-        summ = _read(summ_path, ["source_id", "n_measured", "ratio", "ratio_unc", "inventory_kg_s"])
-        # the targeted detection measures listed sources only: withheld crossings are not in its recall
-        vo = validate_overpasses(ovp, summ, truth, head & ~wh_site, track_km, MIN_PEAK_PPM, MATCH_KM)
-        vo["meets"] = meets_overpasses(vo)
-        result["overpasses"] = vo
-    result["candidates"] = validate_candidates(truth_dir, detections_dir, min_snd)
-    return _clean(result)
+    if not (ovp_path.exists() and summ_path.exists()):
+        return None
+    ovp = _read(ovp_path, ["source_id", "orbit", "detected", "emission_kg_s", "emission_unc_kg_s", "inventory_kg_s"])
+    summ = _read(summ_path, ["source_id", "n_measured", "ratio", "ratio_unc", "inventory_kg_s"])
+    vo = validate_overpasses(ovp, summ, truth, headline, track_km, MIN_PEAK_PPM, MATCH_KM)
+    vo["meets"] = meets_overpasses(vo)
+    return vo
 
 
 def _upper_limit_check(path: Path, truth: pd.DataFrame) -> dict | None:
