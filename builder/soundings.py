@@ -231,46 +231,8 @@ def read_lite(path: str | Path, cfg: Ingest | None = None, notes: list[str] | No
             sid = np.asarray(root["sounding_id"].values, dtype=np.int64).ravel()
         except (OSError, RuntimeError, ValueError, TypeError) as exc:
             raise InputError(path, f"variable sounding_id unreadable, file corrupt? ({type(exc).__name__})") from None
-        n = len(sid)
-        snd = open_group("Sounding")
-        met = open_group("Meteorology")
-        ret = open_group("Retrieval")
-        lat = _read_var(root, "latitude", n, True, path, "")
-        lon = _read_var(root, "longitude", n, True, path, "")
-        xco2 = _read_var(root, "xco2", n, True, path, "")
-        unc = _read_var(root, "xco2_uncertainty", n, True, path, "")
-        qf = _read_var(root, "xco2_quality_flag", n, True, path, "")
-        if "time" in root.variables:
-            secs = _read_var(root, "time", n, True, path, "").astype(float)
-            time = pd.to_datetime(np.where(np.isfinite(secs), secs, np.nan), unit="s", utc=True, errors="coerce")
-        else:
-            time = sounding_time(sid)
-        orbit = _read_var(snd, "orbit", n, True, path, "Sounding")
-        fp = _read_var(snd, "footprint", n, False, path, "Sounding")
-        fp = np.where(np.isfinite(fp), fp, sid % 10)
-        psurf = _read_var(ret, "psurf", n, False, path, "Retrieval")
-        if not np.isfinite(psurf).any():
-            for name in PSURF_APRIORI_NAMES:
-                if name in met.variables:
-                    psurf = _read_var(met, name, n, True, path, "Meteorology")
-                    break
-        df = pd.DataFrame({
-            "sounding_id": sid,
-            "time_utc": time,
-            "latitude": lat.astype(float),
-            "longitude": lon.astype(float),
-            "xco2_ppm": xco2.astype(float),
-            "xco2_unc_ppm": unc.astype(float),
-            "footprint": fp.astype(int),
-            "operation_mode": np.nan_to_num(_read_var(snd, "operation_mode", n, False, path, "Sounding"), nan=0).astype(int),
-            "land_water": np.nan_to_num(_read_var(snd, "land_water_indicator", n, False, path, "Sounding"), nan=0).astype(int),
-            "altitude_m": _read_var(snd, "altitude", n, False, path, "Sounding").astype(float),
-            "wind_u_m_s": _read_var(met, "windspeed_u_met", n, True, path, "Meteorology").astype(float),
-            "wind_v_m_s": _read_var(met, "windspeed_v_met", n, True, path, "Meteorology").astype(float),
-            "psurf_hpa": psurf.astype(float),
-            "tcwv_kg_m2": _read_var(ret, "tcwv", n, False, path, "Retrieval").astype(float),
-        })
-        orbit = np.asarray(orbit)
+        df, orbit, qf = _lite_table(root, open_group("Sounding"), open_group("Meteorology"),
+                                    open_group("Retrieval"), sid, path)
     finally:
         for ds in opened:
             ds.close()
@@ -279,6 +241,48 @@ def read_lite(path: str | Path, cfg: Ingest | None = None, notes: list[str] | No
     keep = _screen(df, cfg, qf[df.index.to_numpy()])
     return list(_tracks_from_table(keep, instrument_of(path), path.name, orbit[keep.index.to_numpy()], cfg,
                                    simulated))
+
+
+def _lite_table(root, snd, met, ret, sid: np.ndarray, path: Path) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The soundings of an opened Lite file (root and its Sounding, Meteorology, Retrieval
+    groups) as one table, with each sounding's orbit and quality flag."""
+    n = len(sid)
+    lat = _read_var(root, "latitude", n, True, path, "")
+    lon = _read_var(root, "longitude", n, True, path, "")
+    xco2 = _read_var(root, "xco2", n, True, path, "")
+    unc = _read_var(root, "xco2_uncertainty", n, True, path, "")
+    qf = _read_var(root, "xco2_quality_flag", n, True, path, "")
+    if "time" in root.variables:
+        secs = _read_var(root, "time", n, True, path, "").astype(float)
+        time = pd.to_datetime(np.where(np.isfinite(secs), secs, np.nan), unit="s", utc=True, errors="coerce")
+    else:
+        time = sounding_time(sid)
+    orbit = _read_var(snd, "orbit", n, True, path, "Sounding")
+    fp = _read_var(snd, "footprint", n, False, path, "Sounding")
+    fp = np.where(np.isfinite(fp), fp, sid % 10)
+    psurf = _read_var(ret, "psurf", n, False, path, "Retrieval")
+    if not np.isfinite(psurf).any():
+        for name in PSURF_APRIORI_NAMES:
+            if name in met.variables:
+                psurf = _read_var(met, name, n, True, path, "Meteorology")
+                break
+    df = pd.DataFrame({
+        "sounding_id": sid,
+        "time_utc": time,
+        "latitude": lat.astype(float),
+        "longitude": lon.astype(float),
+        "xco2_ppm": xco2.astype(float),
+        "xco2_unc_ppm": unc.astype(float),
+        "footprint": fp.astype(int),
+        "operation_mode": np.nan_to_num(_read_var(snd, "operation_mode", n, False, path, "Sounding"), nan=0).astype(int),
+        "land_water": np.nan_to_num(_read_var(snd, "land_water_indicator", n, False, path, "Sounding"), nan=0).astype(int),
+        "altitude_m": _read_var(snd, "altitude", n, False, path, "Sounding").astype(float),
+        "wind_u_m_s": _read_var(met, "windspeed_u_met", n, True, path, "Meteorology").astype(float),
+        "wind_v_m_s": _read_var(met, "windspeed_v_met", n, True, path, "Meteorology").astype(float),
+        "psurf_hpa": psurf.astype(float),
+        "tcwv_kg_m2": _read_var(ret, "tcwv", n, False, path, "Retrieval").astype(float),
+    })
+    return df, np.asarray(orbit), qf
 
 
 def _check_rows(df: pd.DataFrame, path: Path, notes: list[str] | None) -> pd.DataFrame:
