@@ -42,8 +42,9 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from builder import physics, tables
-from builder.attribute import as_times, chord, clean_ids, column, latlon_of, typed_empty, unit_xyz
+from builder.attribute import as_times, clean_ids, column, latlon_of, typed_empty
 from builder.config import Attribute, Config
+from builder.physics import chord, unit_xyz
 
 #: Inventory sources listed with each candidate (nearest first).
 N_NEAREST = 3
