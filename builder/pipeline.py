@@ -115,40 +115,54 @@ def _empty(columns: list[str]) -> pd.DataFrame:
 
 def process_tracks(tracks: Iterable[Track], file_name: str, cfg: Config, sources: pd.DataFrame,
                    emission_kg_s: Callable) -> FileResult:
-    """Per track: blind scan (detect, quantify, attribute the anomalies, Gaussian-plume fit),
-    then measure every overpass (builder.overpass)."""
+    """Blind scan per track (detect), then for the whole file at once: quantify, attribute the
+    anomalies and the Gaussian-plume fit (row-wise stages: one call per file, not per track, so
+    the inventory is looked up once per distinct time of the file), then every overpass
+    (builder.overpass) measured track by track."""
     from builder.attribute import attribute
     from builder.overpass import find_overpasses
     from builder.detect import detect_track
     from builder.quantify import fit_gaussian_plume, quantify
 
-    dets, profs, ovps, summ = [], [], [], []
+    tracks = list(tracks)
     # fewer soundings than a detection window or an overpass needs: nothing to measure (thousands of
     # one-sounding "orbits" in a file cost no detection work)
     too_few = min(max(cfg.detect.min_soundings_window, 6), cfg.attribute.overpass_min_soundings)
-    for track in tracks:
-        det = prof = ovp = None
-        if track.n >= too_few:
+    busy = [t.n >= too_few for t in tracks]
+    dets, profs = [], []
+    for track, ok in zip(tracks, busy):
+        if ok:
             det, prof = detect_track(track, cfg.detect)
-            det = quantify(det, cfg.quantify)
-            det = attribute(det, sources, emission_kg_s, cfg.attribute)
-            det = fit_gaussian_plume(det, prof, sources, cfg)
-            ovp = find_overpasses(track, det, sources, emission_kg_s, cfg)
-        s = track.soundings
-        summ.append({"instrument": track.instrument, "orbit": track.orbit, "source_file": file_name,
-                     "n_soundings": track.n, "track_km": _covered_km(s["along_km"].to_numpy()),
-                     "time_start": s["time_utc"].min(), "time_end": s["time_utc"].max(),
-                     "simulated": bool(getattr(track, "simulated", False))})
-        dets.append(det)
-        profs.append(prof)
-        ovps.append(ovp)
+            dets.append(det)
+            profs.append(prof)
+    found = [d for d in dets if len(d)]
+    det = pd.concat(found, ignore_index=True) if found else (dets[0] if dets else None)
+    prof = _concat(profs, tables.PROFILE_COLUMNS)
+    if det is not None:
+        det = quantify(det, cfg.quantify)
+        det = attribute(det, sources, emission_kg_s, cfg.attribute)
+        det = fit_gaussian_plume(det, prof, sources, cfg)
+    ovps = [find_overpasses(t, det, sources, emission_kg_s, cfg) for t, ok in zip(tracks, busy) if ok]
     return FileResult(
         file=file_name,
-        detections=_concat(dets, tables.DETECTION_FIT_COLUMNS),
-        profiles=_concat(profs, tables.PROFILE_COLUMNS),
+        detections=det if found else _empty(tables.DETECTION_FIT_COLUMNS),
+        profiles=prof,
         overpasses=_concat(ovps, tables.OVERPASS_COLUMNS),
-        tracks=pd.DataFrame(summ, columns=TRACK_SUMMARY_COLUMNS),
+        tracks=_track_summary(tracks, file_name),
     )
+
+
+def _track_summary(tracks: list[Track], file_name: str) -> pd.DataFrame:
+    """One row per track: orbit, soundings, covered km, first and last time."""
+    summ = []
+    for track in tracks:
+        s = track.soundings
+        t = s["time_utc"]
+        summ.append({"instrument": track.instrument, "orbit": track.orbit, "source_file": file_name,
+                     "n_soundings": track.n, "track_km": _covered_km(s["along_km"].to_numpy()),
+                     "time_start": t.min(), "time_end": t.max(),
+                     "simulated": bool(getattr(track, "simulated", False))})
+    return pd.DataFrame(summ, columns=TRACK_SUMMARY_COLUMNS)
 
 
 def _covered_km(along_km: np.ndarray, gap_km: float = 10.0) -> float:
