@@ -120,7 +120,7 @@ def process_tracks(tracks: Iterable[Track], file_name: str, cfg: Config, sources
     the inventory is looked up once per distinct time of the file), then every overpass
     (builder.overpass) measured track by track."""
     from builder.attribute import attribute
-    from builder.overpass import find_overpasses
+    from builder.overpass import measure_overpasses
     from builder.detect import detect_track
     from builder.quantify import fit_gaussian_plume, quantify
 
@@ -142,12 +142,12 @@ def process_tracks(tracks: Iterable[Track], file_name: str, cfg: Config, sources
         det = quantify(det, cfg.quantify)
         det = attribute(det, sources, emission_kg_s, cfg.attribute)
         det = fit_gaussian_plume(det, prof, sources, cfg)
-    ovps = [find_overpasses(t, det, sources, emission_kg_s, cfg) for t, ok in zip(tracks, busy) if ok]
+    ovp = measure_overpasses([t for t, ok in zip(tracks, busy) if ok], det, sources, emission_kg_s, cfg)
     return FileResult(
         file=file_name,
         detections=det if found else _empty(tables.DETECTION_FIT_COLUMNS),
         profiles=prof,
-        overpasses=_concat(ovps, tables.OVERPASS_COLUMNS),
+        overpasses=ovp if len(ovp) else _empty(tables.OVERPASS_COLUMNS),
         tracks=_track_summary(tracks, file_name),
     )
 
