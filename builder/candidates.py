@@ -3,7 +3,7 @@
 Flow (one-way): blind scan -> inventory overpasses -> attribution -> :func:`find_candidates`
 (clustering of the unattributed anomalies) -> :func:`measure_candidates` (a second pass over
 the input files: every overpass of each candidate, measured like an inventory source by
-builder.overpass.find_overpasses) -> :func:`summarise_candidates` (emission +- 1 sigma over all
+builder.overpass.measure_overpasses) -> :func:`summarise_candidates` (emission +- 1 sigma over all
 those overpasses, builder.compare; nearest inventory sources).
 
 A *seed* is a cluster (DBSCAN, haversine metric, eps = ``[attribute] candidate_eps_km``,
@@ -229,7 +229,7 @@ def pseudo_emission(pseudo: pd.DataFrame, emission_kg_s: Callable) -> Callable:
 def measure_file(path: str | Path, cfg: Config, pseudo: pd.DataFrame, emission: Callable) -> pd.DataFrame:
     """tables.OVERPASS_COLUMNS rows of the candidates in one input file (a bad file gives none:
     the first pass already reported it)."""
-    from builder.overpass import find_overpasses
+    from builder.overpass import measure_overpasses
     from builder.soundings import InputError, read_file
 
     empty = typed_empty(tables.OVERPASS_COLUMNS)
@@ -241,22 +241,41 @@ def measure_file(path: str | Path, cfg: Config, pseudo: pd.DataFrame, emission: 
     cand = pseudo.loc[pseudo["is_candidate"].astype(bool)]
     clat, clon = column(cand, "latitude"), column(cand, "longitude")
     pad_deg = cfg.attribute.reach_km / 111.0
-    frames = []
-    for track in tracks:
+    near = [t for t, box in zip(tracks, track_boxes(tracks))
+            if np.isfinite(box).all() and near_box(box, clat, clon, pad_deg).any()]
+    ovp = measure_overpasses(near, None, pseudo, emission, cfg2) if near else empty
+    ovp = ovp.loc[ovp["source_id"].isin(set(cand["source_id"]))]
+    return ovp.reset_index(drop=True) if len(ovp) else empty
+
+
+def track_boxes(tracks) -> np.ndarray:
+    """(lat_min, lat_max, lon_min, lon_max) of each track's soundings (NaN: fewer than 2)."""
+    out = np.full((len(tracks), 4), np.nan)
+    for k, track in enumerate(tracks):
         s = track.soundings
-        if s is None or len(s) < 2:
-            continue
-        lat, lon = s["latitude"].to_numpy(float), s["longitude"].to_numpy(float)
-        pad_lon = pad_deg / max(np.cos(np.radians(min(np.abs(lat).max(), 85.0))), 0.05)
-        near = (clat >= lat.min() - pad_deg) & (clat <= lat.max() + pad_deg)
-        dlon = (clon - lon.min() + pad_lon) % 360.0
-        near &= dlon <= (lon.max() - lon.min()) + 2 * pad_lon if (lon.max() - lon.min()) < 180 else True
-        if not near.any():
-            continue
-        ovp = find_overpasses(track, None, pseudo, emission, cfg2)
-        frames.append(ovp.loc[ovp["source_id"].isin(set(cand["source_id"]))])
-    frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else empty
+        if s is not None and len(s) >= 2:
+            lat, lon = s["latitude"].to_numpy(float), s["longitude"].to_numpy(float)
+            out[k] = lat.min(), lat.max(), lon.min(), lon.max()
+    return out
+
+
+def near_box(box: np.ndarray, clat: np.ndarray, clon: np.ndarray, pad_deg: float) -> np.ndarray:
+    """Candidates within ``pad_deg`` (longitudes widened by latitude) of a track's box: the only
+    ones the track can measure (cheap prefilter before builder.overpass)."""
+    lat0, lat1, lon0, lon1 = box
+    pad_lon = pad_deg / max(np.cos(np.radians(min(max(abs(lat0), abs(lat1)), 85.0))), 0.05)
+    near = (clat >= lat0 - pad_deg) & (clat <= lat1 + pad_deg)
+    dlon = (clon - lon0 + pad_lon) % 360.0
+    near &= dlon <= (lon1 - lon0) + 2 * pad_lon if (lon1 - lon0) < 180 else True
+    return near
+
+
+def _reaches(boxes: np.ndarray, pseudo: pd.DataFrame, cfg: Config) -> bool:
+    """Whether any track box of a file comes near a candidate (as in :func:`measure_file`)."""
+    cand = pseudo.loc[pseudo["is_candidate"].astype(bool)]
+    clat, clon = column(cand, "latitude"), column(cand, "longitude")
+    pad = cfg.attribute.reach_km / 111.0
+    return any(near_box(b, clat, clon, pad).any() for b in boxes if np.isfinite(b).all())
 
 
 def measurement_key(file_key: str, pseudo: pd.DataFrame) -> str:
@@ -270,10 +289,13 @@ def measurement_key(file_key: str, pseudo: pd.DataFrame) -> str:
 
 
 def measure_candidates(candidates: pd.DataFrame, keys: dict[Path, str], sources: pd.DataFrame,
-                       emission_kg_s: Callable, cfg: Config, cache=None, progress: bool | None = None) -> pd.DataFrame:
+                       emission_kg_s: Callable, cfg: Config, cache=None, progress: bool | None = None,
+                       boxes: dict | None = None) -> pd.DataFrame:
     """Second pass: every overpass of every candidate (or seed), file by file (``keys``: input file ->
     its detection cache key), cached per file (a builder.pipeline.ResultCache) under a key that adds
-    the pseudo-sources to the file's detection key."""
+    the pseudo-sources to the file's detection key. ``boxes`` (input file -> :func:`track_boxes` of
+    its tracks, from the first pass) lets a file none of whose tracks comes near a candidate go
+    unread: :func:`measure_file` would find nothing there either."""
     from builder.pipeline import (TRACK_SUMMARY_COLUMNS, FileResult, _concat, _empty, _sort,
                                   progress_iter)
 
@@ -285,6 +307,10 @@ def measure_candidates(candidates: pd.DataFrame, keys: dict[Path, str], sources:
     for path in progress_iter(sorted(keys, key=lambda p: p.name), "candidate overpasses", enabled=progress):
         key = measurement_key(keys[path], pseudo)
         hit = cache.get(key) if cache else None
+        if hit is None and boxes is not None and boxes.get(path) is not None and not _reaches(boxes[path], pseudo, cfg):
+            hit = FileResult(file=path.name, detections=_empty(tables.DETECTION_FIT_COLUMNS),   # no track near:
+                             profiles=_empty(tables.PROFILE_COLUMNS), overpasses=typed_empty(tables.OVERPASS_COLUMNS),
+                             tracks=_empty(TRACK_SUMMARY_COLUMNS))                           # not read again
         if hit is None:
             ovp = measure_file(path, cfg, pseudo, emission)
             hit = FileResult(file=path.name, detections=_empty(tables.DETECTION_FIT_COLUMNS),

@@ -247,6 +247,10 @@ def _forced_part(p: dict, cache, cfg: Config) -> None:
     p["q_forced"], p["q_stat"] = fit.area_ppm_km * p["to_kg_s"], fit.area_unc_ppm_km * p["to_kg_s"]
     p["area"], p["area_unc"], p["blended_with"] = fit.area_ppm_km, fit.area_unc_ppm_km, _blends(p["sid"], fit.group)
     p["sin_raw"], p["sin_t"] = sin_raw, sin_t
+    # per track, not over the stacked file: direction_spread's quadrature is a matrix product whose
+    # last bits depend on the array's shape (BLAS), and the outputs must not depend on the batching
+    angle = np.arcsin(np.clip(np.nan_to_num(sin_raw, nan=1.0), 0.0, 1.0))
+    p["dir_rel"] = direction_spread(angle, np.radians(qcfg.wind_dir_unc_deg)) / sin_t
     p["detection_id"], p["axis_offset_km"] = _detection_links(p["sid"], p["is_det"], p["dets"])
     order = np.argsort(np.array([f"{x}-{p['track'].instrument}-{p['track'].orbit}" for x in p["sid"]],
                                 dtype=object), kind="stable")
@@ -303,9 +307,8 @@ def _overpass_table(parts: list[dict], cfg: Config) -> pd.DataFrame:
         "emission_stat_unc_kg_s": q_stat, "area_ppm_km": cat("area"), "area_unc_ppm_km": cat("area_unc"),
         "flag_parallel_wind": parallel, "flag_water": np.nan_to_num(cat("water"), nan=0.0) > 0.5,
     })
-    angle = np.arcsin(np.clip(np.nan_to_num(sin_raw, nan=1.0), 0.0, 1.0))
-    dir_rel = direction_spread(angle, np.radians(qcfg.wind_dir_unc_deg)) / sin_t
-    unc = forcedfit.emission_unc_kg_s(q_stat, inv, qcfg.wind_speed_rel_unc, qcfg.turbulence_rel_unc, dir_rel)
+    unc = forcedfit.emission_unc_kg_s(q_stat, inv, qcfg.wind_speed_rel_unc, qcfg.turbulence_rel_unc,
+                                      cat("dir_rel"))
     out["emission_unc_kg_s"] = unc
     with np.errstate(invalid="ignore", divide="ignore"):
         expected = inv / (narrow * to_kg_s)      # the inventory's signal in units of the scan's noise

@@ -64,6 +64,9 @@ class FileResult:
     tracks: pd.DataFrame
     errors: list[SkippedItem] = field(default_factory=list)
     cached: bool = False
+    #: per track (lat_min, lat_max, lon_min, lon_max) when computed in this run (not cached):
+    #: lets the candidate pass skip files whose tracks pass nowhere near a candidate
+    track_boxes: np.ndarray | None = None
 
 
 # ----------------------------------------------------------------------------- hashing
@@ -115,11 +118,12 @@ def _empty(columns: list[str]) -> pd.DataFrame:
 
 def process_tracks(tracks: Iterable[Track], file_name: str, cfg: Config, sources: pd.DataFrame,
                    emission_kg_s: Callable) -> FileResult:
-    """Blind scan per track (detect), then for the whole file at once: quantify, attribute the
+    """Blind scan and quantification per track, then for the whole file at once: attribute the
     anomalies and the Gaussian-plume fit (row-wise stages: one call per file, not per track, so
-    the inventory is looked up once per distinct time of the file), then every overpass
-    (builder.overpass) measured track by track."""
+    the inventory is looked up once per distinct time of the file) and every overpass
+    (builder.overpass.measure_overpasses, one table per file)."""
     from builder.attribute import attribute
+    from builder.candidates import track_boxes
     from builder.overpass import measure_overpasses
     from builder.detect import detect_track
     from builder.quantify import fit_gaussian_plume, quantify
@@ -133,13 +137,14 @@ def process_tracks(tracks: Iterable[Track], file_name: str, cfg: Config, sources
     for track, ok in zip(tracks, busy):
         if ok:
             det, prof = detect_track(track, cfg.detect)
-            dets.append(det)
+            # quantify per track: its direction-error quadrature is a matrix product (BLAS) whose
+            # last bits depend on the number of rows, and outputs must not depend on the batching
+            dets.append(quantify(det, cfg.quantify))
             profs.append(prof)
     found = [d for d in dets if len(d)]
     det = pd.concat(found, ignore_index=True) if found else (dets[0] if dets else None)
     prof = _concat(profs, tables.PROFILE_COLUMNS)
     if det is not None:
-        det = quantify(det, cfg.quantify)
         det = attribute(det, sources, emission_kg_s, cfg.attribute)
         det = fit_gaussian_plume(det, prof, sources, cfg)
     ovp = measure_overpasses([t for t, ok in zip(tracks, busy) if ok], det, sources, emission_kg_s, cfg)
@@ -149,6 +154,7 @@ def process_tracks(tracks: Iterable[Track], file_name: str, cfg: Config, sources
         profiles=prof,
         overpasses=ovp if len(ovp) else _empty(tables.OVERPASS_COLUMNS),
         tracks=_track_summary(tracks, file_name),
+        track_boxes=track_boxes(tracks),
     )
 
 
@@ -368,11 +374,11 @@ class CoreRun:
 
 def _client(cfg: Config, scheduler: str | None):
     """A dask.distributed Client: "local" -> LocalCluster sized to the machine, an address -> that cluster."""
-    from dask.distributed import Client, LocalCluster
-
     sched = scheduler if scheduler is not None else cfg.compute.scheduler
     if sched in ("", "none", "serial", None):
-        return None
+        return None   # in-process: distributed is not even imported (~0.5 s)
+    from dask.distributed import Client, LocalCluster
+
     if sched == "local":
         n = cfg.compute.workers or os.cpu_count() or 1
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
@@ -444,7 +450,8 @@ def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_
     plausible = detections.loc[~detections["flag_implausible"].to_numpy(bool)]
     seeds = find_candidates(plausible, cfg.attribute, min_days=1)      # every unexplained anomaly
     cand_cache = ResultCache(cfg.path("cache") / "candidates") if use_cache else None   # apart from file entries
-    seed_ovp = measure_candidates(seeds, keys, sources, emission_kg_s, cfg, cand_cache, progress)
+    boxes = {p: r.track_boxes for p, r in results.items()}
+    seed_ovp = measure_candidates(seeds, keys, sources, emission_kg_s, cfg, cand_cache, progress, boxes)
     seed_ovp = flag_implausible(seed_ovp, cfg.plausible) if seed_ovp is not None else None
     candidates, cand_ovp = select_candidates(seeds, seed_ovp, plausible, cfg.attribute)
     candidates = summarise_candidates(candidates, plausible_only(cand_ovp, cfg.plausible), sources)
