@@ -290,35 +290,40 @@ def measurement_key(file_key: str, pseudo: pd.DataFrame) -> str:
 
 def measure_candidates(candidates: pd.DataFrame, keys: dict[Path, str], sources: pd.DataFrame,
                        emission_kg_s: Callable, cfg: Config, cache=None, progress: bool | None = None,
-                       boxes: dict | None = None) -> pd.DataFrame:
+                       boxes: dict | None = None, backend=None) -> pd.DataFrame:
     """Second pass: every overpass of every candidate (or seed), file by file (``keys``: input file ->
     its detection cache key), cached per file (a builder.pipeline.ResultCache) under a key that adds
     the pseudo-sources to the file's detection key. ``boxes`` (input file -> :func:`track_boxes` of
     its tracks, from the first pass) lets a file none of whose tracks comes near a candidate go
-    unread: :func:`measure_file` would find nothing there either."""
-    from builder.pipeline import (TRACK_SUMMARY_COLUMNS, FileResult, _concat, _empty, _sort,
-                                  progress_iter)
+    unread: :func:`measure_file` would find nothing there either. ``backend`` (builder.backends;
+    default in-process): where the files are measured, one task per file."""
+    from builder.backends import InProcess
+    from builder.pipeline import TRACK_SUMMARY_COLUMNS, FileResult, _concat, _empty, _sort
 
     if candidates is None or len(candidates) == 0:
         return _empty(tables.OVERPASS_COLUMNS)
     pseudo = pseudo_sources(candidates, sources, cfg.attribute)
     emission = pseudo_emission(pseudo, emission_kg_s)
-    frames = []
-    for path in progress_iter(sorted(keys, key=lambda p: p.name), "candidate overpasses", enabled=progress):
+    frames, todo, order = {}, [], sorted(keys, key=lambda p: p.name)
+    for path in order:
         key = measurement_key(keys[path], pseudo)
         hit = cache.get(key) if cache else None
-        if hit is None and boxes is not None and boxes.get(path) is not None and not _reaches(boxes[path], pseudo, cfg):
-            hit = FileResult(file=path.name, detections=_empty(tables.DETECTION_FIT_COLUMNS),   # no track near:
-                             profiles=_empty(tables.PROFILE_COLUMNS), overpasses=typed_empty(tables.OVERPASS_COLUMNS),
-                             tracks=_empty(TRACK_SUMMARY_COLUMNS))                           # not read again
-        if hit is None:
-            ovp = measure_file(path, cfg, pseudo, emission)
-            hit = FileResult(file=path.name, detections=_empty(tables.DETECTION_FIT_COLUMNS),
-                             profiles=_empty(tables.PROFILE_COLUMNS), overpasses=ovp,
-                             tracks=_empty(TRACK_SUMMARY_COLUMNS))
-            if cache:
-                cache.put(key, hit)
-        frames.append(hit.overpasses)
+        if hit is not None:
+            frames[path] = hit.overpasses
+        elif boxes is not None and boxes.get(path) is not None and not _reaches(boxes[path], pseudo, cfg):
+            frames[path] = typed_empty(tables.OVERPASS_COLUMNS)    # no track near a seed: not read again
+        else:
+            todo.append(path)
+    backend = backend if backend is not None else InProcess()
+    for p, ovp in backend.map(measure_file, [str(p) for p in todo], cfg, pseudo, emission,
+                              desc="candidate overpasses", progress=progress):
+        path = Path(p)
+        frames[path] = ovp
+        if cache:
+            cache.put(measurement_key(keys[path], pseudo), FileResult(
+                file=path.name, detections=_empty(tables.DETECTION_FIT_COLUMNS), profiles=_empty(tables.PROFILE_COLUMNS),
+                overpasses=ovp, tracks=_empty(TRACK_SUMMARY_COLUMNS)))
+    frames = [frames[p] for p in order]
     return _sort(_concat(frames, tables.OVERPASS_COLUMNS), ["overpass_id"])
 
 
