@@ -126,9 +126,20 @@ def _read_all(path: Path) -> dict[str, np.ndarray]:
     return cols
 
 
+def _same_day(cols: dict, first: dict) -> None:
+    """Move a later day's soundings to the pack's first day (whole days: time of day, orbit and
+    footprint kept), as the reader drops soundings dated outside a file's day."""
+    day0 = int(first["sounding_id"][0]) // 10**8                   # YYYYMMDD of the pack
+    day = int(cols["sounding_id"][0]) // 10**8
+    shift = (np.datetime64(f"{day // 10000:04d}-{day // 100 % 100:02d}-{day % 100:02d}")
+             - np.datetime64(f"{day0 // 10000:04d}-{day0 // 100 % 100:02d}-{day0 % 100:02d}")).astype(int)
+    cols["time"] = cols["time"] - shift * 86400.0
+    cols["sounding_id"] = day0 * 10**8 + cols["sounding_id"] % 10**8
+
+
 def _pack(day_files: list[Path], out: Path) -> tuple[int, int]:
     """Concatenate day files until a file holds DENSE_TRACKS_PER_FILE tracks (passes with
-    >= MIN_TRACK_SOUNDINGS good soundings); named by its first day."""
+    >= MIN_TRACK_SOUNDINGS good soundings); named by its first day, all soundings moved to it."""
     from builder.litefmt import write_lite
 
     buf, orbits, n_files, n_tracks = [], set(), 0, 0
@@ -144,6 +155,8 @@ def _pack(day_files: list[Path], out: Path) -> tuple[int, int]:
 
     for f in day_files:
         cols = _read_all(f)
+        if buf:
+            _same_day(cols, buf[0][1])
         buf.append((f.name, cols))
         good = cols["xco2_quality_flag"] == 0
         orb, cnt = np.unique(cols["orbit"][good], return_counts=True)

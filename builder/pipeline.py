@@ -35,6 +35,7 @@ import pandas as pd
 from builder import tables
 from builder.config import Config
 from builder.csvsafe import safe_text_columns
+from builder.events import stage
 from builder.dedupe import dedupe_files, drop_repeated_orbits, renumber_detections, unique_overpass_ids
 from builder.plausible import apply_bounds, flag_implausible, plausible_only
 from builder.published import classify_anomalies, published_detections
@@ -132,18 +133,23 @@ def process_tracks(tracks: Iterable[Track], file_name: str, cfg: Config, sources
     dets, profs = [], []
     for track, ok in zip(tracks, busy):
         if ok:
-            det, prof = detect_track(track, cfg.detect)
+            with stage("detect"):
+                det, prof = detect_track(track, cfg.detect)
             # quantify per track: its direction-error quadrature is a matrix product (BLAS) whose
             # last bits depend on the number of rows, and outputs must not depend on the batching
-            dets.append(quantify(det, cfg.quantify))
+            with stage("quantify"):
+                dets.append(quantify(det, cfg.quantify))
             profs.append(prof)
     found = [d for d in dets if len(d)]
     det = pd.concat(found, ignore_index=True) if found else (dets[0] if dets else None)
     prof = _concat(profs, tables.PROFILE_COLUMNS)
     if det is not None:
-        det = attribute(det, sources, emission_kg_s, cfg.attribute)
-        det = fit_gaussian_plume(det, prof, sources, cfg)
-    ovp = measure_overpasses([t for t, ok in zip(tracks, busy) if ok], det, sources, emission_kg_s, cfg)
+        with stage("attribute"):
+            det = attribute(det, sources, emission_kg_s, cfg.attribute)
+        with stage("gaussian_plume_fit"):
+            det = fit_gaussian_plume(det, prof, sources, cfg)
+    with stage("overpasses"):
+        ovp = measure_overpasses([t for t, ok in zip(tracks, busy) if ok], det, sources, emission_kg_s, cfg)
     return FileResult(
         file=file_name,
         detections=det if found else _empty(tables.DETECTION_FIT_COLUMNS),
@@ -188,7 +194,8 @@ def process_file(path: str | Path, cfg: Config, sources: pd.DataFrame, emission_
     path = Path(path)
     notes: list[str] = []
     try:
-        tracks = read_file(path, cfg.ingest, notes)
+        with stage("read"):
+            tracks = read_file(path, cfg.ingest, notes)
         res = process_tracks(tracks, path.name, cfg, sources, emission_kg_s)
     except InputError as exc:
         return _failed(path, exc.reason)
@@ -343,6 +350,11 @@ def _sort(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 def write_tables(result: BuildResult, out_dir: Path) -> list[Path]:
     """Write the result tables as CSV (+ summary.json) into ``out_dir`` atomically per file."""
+    with stage("write_tables"):
+        return _write_tables(result, out_dir)
+
+
+def _write_tables(result: BuildResult, out_dir: Path) -> list[Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
