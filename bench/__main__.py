@@ -68,8 +68,8 @@ def parse(argv):
     p.add_argument("--synthetic", action="store_true", help="detect: synthetic tracks instead of builder.simulate")
     p.add_argument("--workers", default=None,
                    help="Dask LocalCluster sizes (e2e default 1,2; speed default 2; '' = skip)")
-    p.add_argument("--dense-days", type=int, default=600,
-                   help="speed: simulated days over Central Europe packed into the dense set (default 600)")
+    p.add_argument("--dense-days", type=int, default=1200,
+                   help="speed: simulated days over Central Europe packed into the dense set (default 1200)")
     p.add_argument("--dask-files", type=int, default=None, help="files for the Dask runs (default all)")
     p.add_argument("--input", type=Path, default=None,
                    help="use the Lite/CSV files in this folder (real or simulated; truth.csv optional) "
@@ -81,6 +81,8 @@ def parse(argv):
                    help="realism: the real fits CSV (default: ../shared/data/seed-real-peaks/peaks_out_1808.csv beside the repository)")
     p.add_argument("--dask-only", action="store_true",
                    help="e2e: only (re)measure the Dask runs, merged into the existing e2e results")
+    p.add_argument("--reference-only", action="store_true",
+                   help="speed: only run oco2peak (c) for the sets of the last results that lack it")
     p.add_argument("--no-render", action="store_true")
     p.add_argument("--no-floor", action="store_true", help="skip the I/O floor measurement")
     p.add_argument("--quick", action="store_true", help="small and fast: 3 days, 1 repeat, 15 s budget")
@@ -118,9 +120,13 @@ def main(argv=None) -> int:
 
         t = time.perf_counter()
         workers = [int(x) for x in (a.workers if a.workers is not None else "2").split(",") if x.strip()]
-        r = run_speed(repeat=a.repeat, budget_s=a.budget, dense_days=40 if a.quick else a.dense_days,
-                      month_days=min(days, 31),
-                      workers=workers[0] if workers else 0)
+        if a.reference_only:       # (c) into the last speed results (oco2peak installed after the run)
+            from bench.speed import fill_reference
+
+            r = fill_reference(json.loads(a.out.read_text())["speed"], a.budget)
+        else:
+            r = run_speed(repeat=a.repeat, budget_s=a.budget, dense_days=40 if a.quick else a.dense_days,
+                          month_days=min(days, 31), workers=workers[0] if workers else 0)
         r["bench_seconds"] = time.perf_counter() - t
         print("\nSPEED (issue 15): medians of %d alternating runs, ranges in brackets" % a.repeat)
         for line in report_lines(r):
