@@ -245,6 +245,27 @@ def _raw(var) -> np.ndarray:
     return np.asarray(var[:])
 
 
+def _open_group(path: Path, opened: list, group: str | None, required: bool = True):
+    """The file's root (``group`` None; opened once into ``opened``) or one of its groups; a
+    missing or unreadable one is an InputError (None for an optional group)."""
+    import netCDF4
+
+    try:
+        if not opened:
+            opened.append(netCDF4.Dataset(path, "r"))
+        ds = opened[0]
+        if group:
+            ds = ds.groups.get(group)
+            if ds is None:
+                raise OSError(f"no group {group!r}")
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        if group and not required:
+            return None
+        what = f"group {group!r} missing or unreadable" if group else "not a readable NetCDF4/HDF5 file"
+        raise InputError(path, f"{what} ({_exc_line(exc, path)})") from None
+    return ds
+
+
 def read_lite(path: str | Path, cfg: Ingest | None = None, notes: list[str] | None = None) -> list[Track]:
     """Read one OCO-2/OCO-3 L2 Lite FP NetCDF4 file (v9/v10/v11/v11.1) with netCDF4 (decoded as xarray would).
 
@@ -253,28 +274,13 @@ def read_lite(path: str | Path, cfg: Ingest | None = None, notes: list[str] | No
     checked first (builder/ingestcheck.py). Soundings dropped for a reason the user should know
     (repeated ids, times outside the file's date) are described in ``notes``.
     """
-    import netCDF4
-
     cfg = cfg or Ingest()
     path = Path(path)
     _, simulated = preflight_lite(path, cfg.max_soundings_per_file)
     opened = []
 
     def open_group(group: str | None, required: bool = True):
-        try:
-            if not opened:
-                opened.append(netCDF4.Dataset(path, "r"))
-            ds = opened[0]
-            if group:
-                ds = ds.groups.get(group)
-                if ds is None:
-                    raise OSError(f"no group {group!r}")
-        except (OSError, ValueError, KeyError, RuntimeError) as exc:
-            if group and not required:
-                return None
-            what = f"group {group!r} missing or unreadable" if group else "not a readable NetCDF4/HDF5 file"
-            raise InputError(path, f"{what} ({_exc_line(exc, path)})") from None
-        return ds
+        return _open_group(path, opened, group, required)
 
     try:
         root = open_group(None)
