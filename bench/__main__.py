@@ -1,4 +1,9 @@
-"""``python -m bench [detect|e2e|all|realism|validation] [--orbits N] [--month] [--year] ...``
+"""``python -m bench [speed|detect|e2e|all|realism|validation] [--orbits N] [--month] [--year] ...``
+
+speed   (default) issue 15's figures in one run: (a) bare netCDF4 read of the needed variables,
+        (b) `atlas detect --no-cache` as a whole process, (c) oco2peak on a subset of the same
+        files, on the simulated month and on a dense short-track set over Central Europe;
+        the month also on a Dask LocalCluster (--workers, default 2) beside in-process
 
 detect  both detectors (ours, oco2peak 0.0.4) on the same simulated orbits:
         soundings/s, ratio, true plume crossings found (within 15 km, same orbit)
@@ -48,7 +53,8 @@ def _child(argv: list[str]) -> int:
 def parse(argv):
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", nargs="?", choices=["detect", "e2e", "all", "realism", "validation"], default="all")
+    p.add_argument("what", nargs="?", choices=["speed", "detect", "e2e", "all", "realism", "validation"],
+                   default="speed")
     p.add_argument("--orbits", type=int, default=4, help="orbits given to both detectors (default 4)")
     p.add_argument("--month", action="store_true", help="e2e on a simulated month (31 days; the default)")
     p.add_argument("--year", action="store_true", help="e2e on a simulated year (365 days; long)")
@@ -60,7 +66,10 @@ def parse(argv):
     p.add_argument("--dense", action=argparse.BooleanOptionalAction, default=True,
                    help="also compare on dense synthetic tracks (default on)")
     p.add_argument("--synthetic", action="store_true", help="detect: synthetic tracks instead of builder.simulate")
-    p.add_argument("--workers", default="1,2", help="Dask LocalCluster sizes (default 1,2; '' = skip)")
+    p.add_argument("--workers", default=None,
+                   help="Dask LocalCluster sizes (e2e default 1,2; speed default 2; '' = skip)")
+    p.add_argument("--dense-days", type=int, default=1200,
+                   help="speed: simulated days over Central Europe packed into the dense set (default 1200)")
     p.add_argument("--dask-files", type=int, default=None, help="files for the Dask runs (default all)")
     p.add_argument("--input", type=Path, default=None,
                    help="use the Lite/CSV files in this folder (real or simulated; truth.csv optional) "
@@ -72,6 +81,8 @@ def parse(argv):
                    help="realism: the real fits CSV (default: ../shared/data/seed-real-peaks/peaks_out_1808.csv beside the repository)")
     p.add_argument("--dask-only", action="store_true",
                    help="e2e: only (re)measure the Dask runs, merged into the existing e2e results")
+    p.add_argument("--reference-only", action="store_true",
+                   help="speed: only run oco2peak (c) for the sets of the last results that lack it")
     p.add_argument("--no-render", action="store_true")
     p.add_argument("--no-floor", action="store_true", help="skip the I/O floor measurement")
     p.add_argument("--quick", action="store_true", help="small and fast: 3 days, 1 repeat, 15 s budget")
@@ -104,6 +115,25 @@ def main(argv=None) -> int:
     m = machine()
     print(f"machine: {m['processor']}, {m['cpu_count']} cores, load {m['loadavg_at_start']}, "
           f"OPENBLAS_CORETYPE={m['OPENBLAS_CORETYPE']}, numpy {m['numpy']}, python {m['python']}")
+    if a.what == "speed":
+        from bench.speed import report_lines, run_speed
+
+        t = time.perf_counter()
+        workers = [int(x) for x in (a.workers if a.workers is not None else "2").split(",") if x.strip()]
+        if a.reference_only:       # (c) into the last speed results (oco2peak installed after the run)
+            from bench.speed import fill_reference
+
+            r = fill_reference(json.loads(a.out.read_text())["speed"], a.budget)
+        else:
+            r = run_speed(repeat=a.repeat, budget_s=a.budget, dense_days=40 if a.quick else a.dense_days,
+                          month_days=min(days, 31), workers=workers[0] if workers else 0)
+        r["bench_seconds"] = time.perf_counter() - t
+        print("\nSPEED (issue 15): medians of %d alternating runs, ranges in brackets" % a.repeat)
+        for line in report_lines(r):
+            print(line)
+        write_results("speed", r, a.out, machine_info=m)
+        print(f"\nwritten: {a.out}")
+        return 0
     if a.what == "validation":
         from bench.validation import main as validation
 
@@ -134,7 +164,7 @@ def main(argv=None) -> int:
     if a.what in ("e2e", "all"):
         from bench.e2e import run_e2e, stage_rows
 
-        workers = tuple(int(x) for x in a.workers.split(",") if x.strip())
+        workers = tuple(int(x) for x in (a.workers if a.workers is not None else "1,2").split(",") if x.strip())
         if a.dask_only:
             return _dask_only(a, days, workers, m)
         t = time.perf_counter()

@@ -41,52 +41,31 @@ NEEDED = {
 
 
 class StageTimer:
-    """Wraps the pipeline's stage functions with wall-clock accumulators."""
+    """Wall and CPU seconds per pipeline stage, from builder.events (subscribed, not wrapped)."""
 
     def __init__(self):
         self.seconds: dict[str, float] = {}
         self.cpu_seconds: dict[str, float] = {}
         self.calls: dict[str, int] = {}
         self.rss_after_file: list[float] = []
-        self._undo = []
 
-    def wrap(self, module, name: str, stage: str, after=None):
-        real = getattr(module, name)
-
-        def timed(*a, **k):
-            t, c = time.perf_counter(), time.process_time()
-            try:
-                return real(*a, **k)
-            finally:
-                self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - t
-                self.cpu_seconds[stage] = self.cpu_seconds.get(stage, 0.0) + time.process_time() - c
-                self.calls[stage] = self.calls.get(stage, 0) + 1
-                if after:
-                    after()
-
-        setattr(module, name, timed)
-        self._undo.append((module, name, real))
+    def on_stage(self, name: str, wall_s: float, cpu_s: float) -> None:
+        self.seconds[name] = self.seconds.get(name, 0.0) + wall_s
+        self.cpu_seconds[name] = self.cpu_seconds.get(name, 0.0) + cpu_s
+        self.calls[name] = self.calls.get(name, 0) + 1
+        if name == "read":
+            self.rss_after_file.append(rss_mb())
 
     def install(self):
-        import builder.attribute as att
-        import builder.overpass as ovp
-        import builder.build as bld
-        import builder.detect as det
-        import builder.pipeline as pipe
-        import builder.quantify as qua
+        from builder import events
 
-        self.wrap(pipe, "read_file", "read", after=lambda: self.rss_after_file.append(rss_mb()))
-        self.wrap(det, "detect_track", "detect")
-        self.wrap(qua, "quantify", "quantify")
-        self.wrap(att, "attribute", "attribute")
-        self.wrap(qua, "fit_gaussian_plume", "gaussian_plume_fit")
-        self.wrap(ovp, "find_overpasses", "overpasses")
-        self.wrap(bld, "write_tables", "write_tables")
+        events.subscribe(self)
         return self
 
     def uninstall(self):
-        for module, name, real in reversed(self._undo):
-            setattr(module, name, real)
+        from builder import events
+
+        events.unsubscribe(self)
 
 
 def child_build(sim_dir: Path, out_json: Path, work: Path, render: bool = True) -> None:

@@ -142,7 +142,8 @@ def forced_fit(along_km: np.ndarray, xco2_ppm: np.ndarray, white_ppm: np.ndarray
         for t, m in enumerate(members):
             p = prior[m] / prior[m].sum()              # a merged template's area shared by inventory
             emp = np.nanmax(empirical_unc[m]) if np.isfinite(empirical_unc[m]).any() else np.nan
-            k = max(np.nan_to_num(emp / single[t], nan=1.0), 1.0)
+            with np.errstate(invalid="ignore", divide="ignore"):   # a zero-width template: k = 1
+                k = max(np.nan_to_num(emp / single[t], nan=1.0), 1.0)
             area[m], unc[m] = a[t] * p, a_white[t] * k * p
     return ForcedFit(area, unc, label)
 

@@ -23,8 +23,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
-import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -35,21 +33,20 @@ import numpy as np
 import pandas as pd
 
 from builder import tables
-from builder.cachesign import cache_secret, sign, verify
 from builder.config import Config
 from builder.csvsafe import safe_text_columns
+from builder.events import stage
 from builder.dedupe import dedupe_files, drop_repeated_orbits, renumber_detections, unique_overpass_ids
 from builder.plausible import apply_bounds, flag_implausible, plausible_only
 from builder.published import classify_anomalies, published_detections
+from builder.backends import InProcess, make_backend, progress_iter  # noqa: F401 (progress_iter: re-exported)
 from builder.results import BuildResult, SkippedItem
-from builder.errors import InputError, exc_line as _exc_line
+from builder.errors import InputError, exc_line
+from builder.resultcache import ALGORITHM_VERSION, TABLE_NAMES, ResultCache  # noqa: F401 (re-exported)
 from builder.soundings import Track, read_file
 
 log = logging.getLogger("atlas")
 
-#: Bump when detection/quantification/attribution change their outputs; invalidates the cache.
-ALGORITHM_VERSION = "1"
-TABLE_NAMES = ("detections", "profiles", "overpasses", "tracks")
 TRACK_SUMMARY_COLUMNS = ["instrument", "orbit", "source_file", "n_soundings", "track_km", "time_start", "time_end",
                          "simulated"]
 
@@ -65,6 +62,9 @@ class FileResult:
     tracks: pd.DataFrame
     errors: list[SkippedItem] = field(default_factory=list)
     cached: bool = False
+    #: per track (lat_min, lat_max, lon_min, lon_max) when computed in this run (not cached):
+    #: lets the candidate pass skip files whose tracks pass nowhere near a candidate
+    track_boxes: np.ndarray | None = None
 
 
 # ----------------------------------------------------------------------------- hashing
@@ -90,7 +90,7 @@ def inventory_fingerprint(sources: pd.DataFrame) -> str:
 #: so changing the algorithm can never serve stale results.
 _CORE_MODULES = ("soundings", "ingestcheck", "dedupe", "detect", "quantify", "attribute", "overpass", "forcedfit",
                  "trackgeom", "plumetemplate", "physics",
-                 "litefmt", "tables", "errors", "pipeline")
+                 "litefmt", "tables", "errors", "pipeline", "backends", "resultcache")
 
 
 def code_fingerprint() -> str:
@@ -116,40 +116,62 @@ def _empty(columns: list[str]) -> pd.DataFrame:
 
 def process_tracks(tracks: Iterable[Track], file_name: str, cfg: Config, sources: pd.DataFrame,
                    emission_kg_s: Callable) -> FileResult:
-    """Per track: blind scan (detect, quantify, attribute the anomalies, Gaussian-plume fit),
-    then measure every overpass (builder.overpass)."""
+    """Blind scan and quantification per track, then for the whole file at once: attribute the
+    anomalies and the Gaussian-plume fit (row-wise stages: one call per file, not per track, so
+    the inventory is looked up once per distinct time of the file) and every overpass
+    (builder.overpass.measure_overpasses, one table per file)."""
     from builder.attribute import attribute
-    from builder.overpass import find_overpasses
+    from builder.candidates import track_boxes
+    from builder.overpass import measure_overpasses
     from builder.detect import detect_track
     from builder.quantify import fit_gaussian_plume, quantify
 
-    dets, profs, ovps, summ = [], [], [], []
+    tracks = list(tracks)
     # fewer soundings than a detection window or an overpass needs: nothing to measure (thousands of
     # one-sounding "orbits" in a file cost no detection work)
     too_few = min(max(cfg.detect.min_soundings_window, 6), cfg.attribute.overpass_min_soundings)
-    for track in tracks:
-        det = prof = ovp = None
-        if track.n >= too_few:
-            det, prof = detect_track(track, cfg.detect)
-            det = quantify(det, cfg.quantify)
+    busy = [t.n >= too_few for t in tracks]
+    dets, profs = [], []
+    for track, ok in zip(tracks, busy):
+        if ok:
+            with stage("detect"):
+                det, prof = detect_track(track, cfg.detect)
+            # quantify per track: its direction-error quadrature is a matrix product (BLAS) whose
+            # last bits depend on the number of rows, and outputs must not depend on the batching
+            with stage("quantify"):
+                dets.append(quantify(det, cfg.quantify))
+            profs.append(prof)
+    found = [d for d in dets if len(d)]
+    det = pd.concat(found, ignore_index=True) if found else (dets[0] if dets else None)
+    prof = _concat(profs, tables.PROFILE_COLUMNS)
+    if det is not None:
+        with stage("attribute"):
             det = attribute(det, sources, emission_kg_s, cfg.attribute)
+        with stage("gaussian_plume_fit"):
             det = fit_gaussian_plume(det, prof, sources, cfg)
-            ovp = find_overpasses(track, det, sources, emission_kg_s, cfg)
-        s = track.soundings
-        summ.append({"instrument": track.instrument, "orbit": track.orbit, "source_file": file_name,
-                     "n_soundings": track.n, "track_km": _covered_km(s["along_km"].to_numpy()),
-                     "time_start": s["time_utc"].min(), "time_end": s["time_utc"].max(),
-                     "simulated": bool(getattr(track, "simulated", False))})
-        dets.append(det)
-        profs.append(prof)
-        ovps.append(ovp)
+    with stage("overpasses"):
+        ovp = measure_overpasses([t for t, ok in zip(tracks, busy) if ok], det, sources, emission_kg_s, cfg)
     return FileResult(
         file=file_name,
-        detections=_concat(dets, tables.DETECTION_FIT_COLUMNS),
-        profiles=_concat(profs, tables.PROFILE_COLUMNS),
-        overpasses=_concat(ovps, tables.OVERPASS_COLUMNS),
-        tracks=pd.DataFrame(summ, columns=TRACK_SUMMARY_COLUMNS),
+        detections=det if found else _empty(tables.DETECTION_FIT_COLUMNS),
+        profiles=prof,
+        overpasses=ovp if len(ovp) else _empty(tables.OVERPASS_COLUMNS),
+        tracks=_track_summary(tracks, file_name),
+        track_boxes=track_boxes(tracks),
     )
+
+
+def _track_summary(tracks: list[Track], file_name: str) -> pd.DataFrame:
+    """One row per track: orbit, soundings, covered km, first and last time."""
+    summ = []
+    for track in tracks:
+        s = track.soundings
+        t = s["time_utc"]
+        summ.append({"instrument": track.instrument, "orbit": track.orbit, "source_file": file_name,
+                     "n_soundings": track.n, "track_km": _covered_km(s["along_km"].to_numpy()),
+                     "time_start": t.min(), "time_end": t.max(),
+                     "simulated": bool(getattr(track, "simulated", False))})
+    return pd.DataFrame(summ, columns=TRACK_SUMMARY_COLUMNS)
 
 
 def _covered_km(along_km: np.ndarray, gap_km: float = 10.0) -> float:
@@ -173,13 +195,14 @@ def process_file(path: str | Path, cfg: Config, sources: pd.DataFrame, emission_
     path = Path(path)
     notes: list[str] = []
     try:
-        tracks = read_file(path, cfg.ingest, notes)
+        with stage("read"):
+            tracks = read_file(path, cfg.ingest, notes)
         res = process_tracks(tracks, path.name, cfg, sources, emission_kg_s)
     except InputError as exc:
         return _failed(path, exc.reason)
     except Exception as exc:  # noqa: BLE001 - isolation (MemoryError too): one file never stops the build
         log.debug("processing %s failed", path.name, exc_info=True)
-        return _failed(path, f"could not be processed ({_exc_line(exc, path)})")
+        return _failed(path, f"could not be processed ({exc_line(exc, path)})")
     res.errors.extend(SkippedItem(item=path.name, reason=n, stage="ingest") for n in notes)
     if not tracks:
         res.errors.append(SkippedItem(item=path.name, reason="no good-quality soundings after screening",
@@ -194,154 +217,6 @@ def _failed(path: Path, reason: str) -> FileResult:
                       errors=[SkippedItem(item=path.name, reason=reason, stage="ingest")])
 
 
-# ----------------------------------------------------------------------------- cache
-
-
-class ResultCache:
-    """Per-file results on disk: ``<cache>/<key[:2]>/<key>/`` with meta.json + CSV tables.
-
-    Entries are written into a temporary folder and renamed into place, so a
-    killed build leaves either a complete entry or none. Reading verifies the
-    stored key and each table's sha256; anything off is discarded and recomputed.
-    """
-
-    def __init__(self, root: Path, secret: bytes | None = None):
-        self.root = Path(root)
-        self.secret = secret if secret is not None else cache_secret()  # kept outside the cache (cachesign.py)
-
-    def _dir(self, key: str) -> Path:
-        return self.root / key[:2] / key
-
-    def get(self, key: str) -> FileResult | None:
-        d = self._dir(key)
-        meta_path = d / "meta.json"
-        if not meta_path.exists():
-            return None
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            if meta.get("key") != key or meta.get("version") != ALGORITHM_VERSION:
-                raise ValueError("foreign entry")
-            if not verify(self.secret, meta):
-                raise ValueError("not signed with this cache's key")
-            frames = {}
-            for name in TABLE_NAMES:
-                raw = (d / f"{name}.json").read_bytes()
-                if hashlib.sha256(raw).hexdigest() != meta["sha256"][name]:
-                    raise ValueError(f"{name}.json checksum mismatch")
-                frames[name] = _read_typed(raw, meta["dtypes"][name])
-            errors = [SkippedItem(**e) for e in meta.get("errors", [])]
-            return FileResult(file=meta["file"], errors=errors, cached=True, **frames)
-        except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError, pd.errors.ParserError) as exc:
-            log.warning("cache entry %s is corrupt or foreign (%s); recomputing", key[:12], exc)
-            shutil.rmtree(d, ignore_errors=True)
-            return None
-
-    def clean_stale(self, max_age_s: float = 3600.0) -> int:
-        """Remove half-written entries (``.tmp-*``) left by killed builds; younger ones may belong to
-        a build running now. Returns how many were removed."""
-        n, now = 0, time.time()
-        for tmp in self.root.glob("*/.tmp-*"):
-            try:
-                if now - tmp.stat().st_mtime > max_age_s:
-                    shutil.rmtree(tmp, ignore_errors=True)
-                    n += 1
-            except OSError:
-                pass
-        return n
-
-    def put(self, key: str, res: FileResult) -> None:
-        """Store ``res``; the cache is optional: a full or unwritable cache only warns."""
-        try:
-            self._put(key, res)
-        except OSError as exc:  # no half entry left behind either
-            log.warning("cache not written (%s); the build goes on without it", exc.strerror or exc)
-            for tmp in self.root.glob(f"{key[:2]}/.tmp-{key}-*"):
-                shutil.rmtree(tmp, ignore_errors=True)
-
-    def _put(self, key: str, res: FileResult) -> None:
-        d = self._dir(key)
-        d.parent.mkdir(parents=True, exist_ok=True)
-        tmp = d.parent / f".tmp-{key}-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir()
-        meta = {"key": key, "version": ALGORITHM_VERSION, "file": res.file, "sha256": {}, "dtypes": {},
-                "errors": [e.__dict__ for e in res.errors]}
-        for name in TABLE_NAMES:
-            df = getattr(res, name)
-            enc = df.copy()
-            for c in enc.columns:  # datetimes as exact int64 nanoseconds (NaT -> int64 min -> NaT)
-                if str(enc[c].dtype).startswith("datetime64"):
-                    enc[c] = enc[c].dt.as_unit("ns").astype("int64")
-            raw = _encode_split(enc)
-            (tmp / f"{name}.json").write_bytes(raw)
-            meta["sha256"][name] = hashlib.sha256(raw).hexdigest()
-            meta["dtypes"][name] = {c: str(t) for c, t in df.dtypes.items()}
-        meta["mac"] = sign(self.secret, meta)
-        with open(tmp / "meta.json", "w", encoding="utf-8") as f:
-            json.dump(meta, f)
-            f.flush()
-            os.fsync(f.fileno())
-        if d.exists():
-            shutil.rmtree(d, ignore_errors=True)
-        try:
-            os.replace(tmp, d)
-        except OSError:
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _encode_split(df: pd.DataFrame) -> bytes:
-    """``{"columns", "data"}`` JSON with exact floats (Python's shortest round-trip repr; NaN and
-    Infinity kept): pandas' to_json keeps at most 15 digits, so a cached result would differ from
-    a fresh one in the last digits and the site would depend on whether the cache was used."""
-    def scalar(o):
-        if isinstance(o, np.generic):
-            return o.item()
-        raise TypeError(f"cannot cache a {type(o).__name__}")
-
-    rows = df.astype(object).to_numpy().tolist()
-    return json.dumps({"columns": [str(c) for c in df.columns], "data": rows}, default=scalar,
-                      ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def _read_typed(raw: bytes, dtypes: dict[str, str]) -> pd.DataFrame:
-    """Inverse of the JSON "split" encoding used by :meth:`ResultCache.put` (keeps '' vs None)."""
-    data = json.loads(raw)
-    if data.get("columns") != list(dtypes):
-        raise ValueError("column mismatch")
-    df = pd.DataFrame(data["data"], columns=data["columns"])
-    for col, dt in dtypes.items():
-        if dt.startswith("datetime64"):
-            df[col] = pd.to_datetime(df[col].astype("int64"), unit="ns", utc=True).astype(dt)
-        elif dt == "object":
-            df[col] = df[col].astype(object)
-        elif dt in ("str", "string"):  # pandas' string dtypes: restore them, a fresh result has them
-            df[col] = df[col].astype(dt)
-        else:
-            try:
-                df[col] = df[col].astype(dt)
-            except (ValueError, TypeError):
-                df[col] = pd.to_numeric(df[col], errors="coerce") if dt.startswith(("float", "int")) else df[col]
-    return df
-
-
-# ----------------------------------------------------------------------------- progress
-
-
-def progress_iter(items, desc: str, total: int | None = None, enabled: bool | None = None):
-    """tqdm bar on an interactive terminal; plain log lines (every ~10%) in CI/pipes."""
-    total = total if total is not None else (len(items) if hasattr(items, "__len__") else None)
-    interactive = sys.stderr.isatty() and not os.environ.get("CI") if enabled is None else enabled
-    if interactive:
-        from tqdm import tqdm
-
-        yield from tqdm(items, desc=desc, total=total, leave=False)
-        return
-    step = max(1, (total or 10) // 10)
-    for i, item in enumerate(items, 1):
-        yield item
-        if total and (i % step == 0 or i == total):
-            log.info("%s: %d/%d", desc, i, total)
-
-
 # ----------------------------------------------------------------------------- core run
 
 
@@ -353,26 +228,11 @@ class CoreRun:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _client(cfg: Config, scheduler: str | None):
-    """A dask.distributed Client: "local" -> LocalCluster sized to the machine, an address -> that cluster."""
-    from dask.distributed import Client, LocalCluster
-
-    sched = scheduler if scheduler is not None else cfg.compute.scheduler
-    if sched in ("", "none", "serial", None):
-        return None
-    if sched == "local":
-        n = cfg.compute.workers or os.cpu_count() or 1
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.ERROR)
-        return Client(cluster)
-    return Client(sched)
-
-
 def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_s: Callable,
              skipped: list[SkippedItem], *, scheduler: str | None = None, use_cache: bool = True,
              progress: bool | None = None) -> CoreRun:
-    """Per-file work (cached, optionally on Dask) for ``files``, then the global stages."""
-    from builder.candidates import find_candidates, measure_candidates, select_candidates, summarise_candidates
+    """Per-file work (cached; in-process or on Dask, builder.backends) for ``files``, then the
+    global stages (the candidate pass on the same backend)."""
     from builder.compare import compare
 
     t0 = time.perf_counter()
@@ -387,34 +247,40 @@ def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_
         if hit is not None:
             results[path] = hit
         else:
-            todo.append((path, key))
-    client = _client(cfg, scheduler) if todo else None
+            todo.append(path)
+    sched = scheduler if scheduler is not None else cfg.compute.scheduler
+    backend = make_backend(sched, cfg.compute.workers) if todo else InProcess()
     try:
-        if client is not None:
-            src_f = client.scatter(sources, broadcast=True)
-            futures = {client.submit(process_file, str(p), cfg, src_f, emission_kg_s, key=f"file-{k}", pure=False): (p, k)
-                       for p, k in todo}
-            from dask.distributed import as_completed
-
-            for fut in progress_iter(as_completed(futures), "detect (dask)", total=len(futures), enabled=progress):
-                p, k = futures[fut]
-                res = fut.result()
-                results[p] = res
-                if cache:
-                    cache.put(k, res)
-        else:
-            for p, k in progress_iter(todo, "detect", enabled=progress):
-                res = process_file(p, cfg, sources, emission_kg_s)
-                results[p] = res
-                if cache:
-                    cache.put(k, res)
+        for p, res in backend.map(process_file, [str(p) for p in todo], cfg, sources, emission_kg_s,
+                                  desc="detect", progress=progress):
+            results[Path(p)] = res
+            if cache:
+                cache.put(keys[Path(p)], res)
+        t1 = time.perf_counter()
+        ordered, detections, profiles, overpasses, tracks_df = _combine(results, cfg, skipped)
+        t_c = time.perf_counter()
+        plausible = detections.loc[~detections["flag_implausible"].to_numpy(bool)]
+        candidates, cand_ovp = _candidate_pass(plausible, results, keys, sources, emission_kg_s, cfg, use_cache,
+                                               progress, backend)
+        t_c = time.perf_counter() - t_c
     finally:
-        if client is not None:
-            cluster = getattr(client, "cluster", None)
-            client.close()
-            if cluster is not None and (scheduler or cfg.compute.scheduler) == "local":
-                cluster.close()  # ours to close; an external scheduler's cluster is left running
-    t1 = time.perf_counter()
+        backend.close()
+    detections = classify_anomalies(detections, candidates)
+    summary_table = compare(plausible_only(overpasses, cfg.plausible))
+    t2 = time.perf_counter()
+    result = BuildResult(sources=sources, detections=detections, profiles=profiles, overpasses=overpasses,
+                         candidates=candidates, source_summary=summary_table,
+                         summary=_summary(ordered, detections, overpasses, candidates, tracks_df), skipped=skipped)
+    result.tracks = tracks_df  # type: ignore[attr-defined]
+    result.candidate_overpasses = cand_ovp
+    n_cached = sum(r.cached for r in ordered)
+    return CoreRun(result=result, n_processed=len(ordered) - n_cached, n_cached=n_cached,
+                   seconds={"files": t1 - t0, "global": t2 - t1, "candidates": t_c})
+
+
+def _combine(results: dict, cfg: Config, skipped: list[SkippedItem]):
+    """The files' tables as one: repeated orbits once, detections renumbered, sorted, plausibility
+    bounds applied. Returns (ordered results, detections, profiles, overpasses, tracks)."""
     repeats = drop_repeated_orbits(results)  # one orbit in two files: counted once (builder/dedupe.py)
     ordered = [results[p] for p in sorted(results, key=lambda p: (p.name, str(p)))]
     renumber_detections(ordered)
@@ -427,23 +293,33 @@ def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_
                        ["overpass_id"])
     tracks_df = _sort(_concat([r.tracks for r in ordered], TRACK_SUMMARY_COLUMNS), ["instrument", "orbit", "source_file"])
     detections, overpasses = apply_bounds(detections, overpasses, cfg.plausible)  # implausible: never a plume
-    t_c = time.perf_counter()
-    plausible = detections.loc[~detections["flag_implausible"].to_numpy(bool)]
+    return ordered, detections, profiles, overpasses, tracks_df
+
+
+def _candidate_pass(plausible: pd.DataFrame, results: dict, keys: dict, sources: pd.DataFrame,
+                    emission_kg_s: Callable, cfg: Config, use_cache: bool, progress, backend):
+    """Candidates: every unexplained anomaly is a seed measured at every overpass (a second, cached
+    pass over the files, on ``backend``); returns (candidates, their overpasses)."""
+    from builder.candidates import find_candidates, measure_candidates, select_candidates, summarise_candidates
+
     seeds = find_candidates(plausible, cfg.attribute, min_days=1)      # every unexplained anomaly
     cand_cache = ResultCache(cfg.path("cache") / "candidates") if use_cache else None   # apart from file entries
-    seed_ovp = measure_candidates(seeds, keys, sources, emission_kg_s, cfg, cand_cache, progress)
+    boxes = {p: r.track_boxes for p, r in results.items()}
+    seed_ovp = measure_candidates(seeds, keys, sources, emission_kg_s, cfg, cand_cache, progress, boxes, backend)
     seed_ovp = flag_implausible(seed_ovp, cfg.plausible) if seed_ovp is not None else None
     candidates, cand_ovp = select_candidates(seeds, seed_ovp, plausible, cfg.attribute)
     candidates = summarise_candidates(candidates, plausible_only(cand_ovp, cfg.plausible), sources)
-    t_c = time.perf_counter() - t_c
-    detections = classify_anomalies(detections, candidates)
-    summary_table = compare(plausible_only(overpasses, cfg.plausible))
-    t2 = time.perf_counter()
-    summary = {
+    return candidates, cand_ovp
+
+
+def _summary(ordered, detections, overpasses, candidates, tracks_df) -> dict:
+    """summary.json's counts and period."""
+    have = len(tracks_df) > 0
+    return {
         "n_files": len(ordered),
-        "n_orbits": int(tracks_df[["instrument", "orbit"]].drop_duplicates().shape[0]) if len(tracks_df) else 0,
-        "n_soundings": int(pd.to_numeric(tracks_df["n_soundings"]).sum()) if len(tracks_df) else 0,
-        "track_km": float(pd.to_numeric(tracks_df["track_km"]).sum()) if len(tracks_df) else 0.0,
+        "n_orbits": int(tracks_df[["instrument", "orbit"]].drop_duplicates().shape[0]) if have else 0,
+        "n_soundings": int(pd.to_numeric(tracks_df["n_soundings"]).sum()) if have else 0,
+        "track_km": float(pd.to_numeric(tracks_df["track_km"]).sum()) if have else 0.0,
         "n_detections": int(len(detections)),        # blind-scan anomalies (all kinds)
         "n_targeted": int(overpasses["detected"].fillna(False).astype(bool).sum()) if len(overpasses) else 0,
         "n_measured": int(np.isfinite(pd.to_numeric(overpasses["emission_kg_s"], errors="coerce")).sum())
@@ -451,17 +327,10 @@ def run_core(cfg: Config, files: list[Path], sources: pd.DataFrame, emission_kg_
         "n_attributed": int((detections.get("source_id", pd.Series(dtype=object)).fillna("").astype(str) != "").sum()),
         "n_overpasses": int(len(overpasses)),
         "n_candidates": int(len(candidates)),
-        "instruments": sorted(tracks_df["instrument"].dropna().unique().tolist()) if len(tracks_df) else [],
-        "period_start": _iso_date(tracks_df["time_start"].min()) if len(tracks_df) else None,
-        "period_end": _iso_date(tracks_df["time_end"].max()) if len(tracks_df) else None,
+        "instruments": sorted(tracks_df["instrument"].dropna().unique().tolist()) if have else [],
+        "period_start": _iso_date(tracks_df["time_start"].min()) if have else None,
+        "period_end": _iso_date(tracks_df["time_end"].max()) if have else None,
     }
-    result = BuildResult(sources=sources, detections=detections, profiles=profiles, overpasses=overpasses,
-                         candidates=candidates, source_summary=summary_table, summary=summary, skipped=skipped)
-    result.tracks = tracks_df  # type: ignore[attr-defined]
-    result.candidate_overpasses = cand_ovp
-    n_cached = sum(r.cached for r in ordered)
-    return CoreRun(result=result, n_processed=len(ordered) - n_cached, n_cached=n_cached,
-                   seconds={"files": t1 - t0, "global": t2 - t1, "candidates": t_c})
 
 
 def _iso_date(v) -> str | None:
@@ -482,6 +351,11 @@ def _sort(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 def write_tables(result: BuildResult, out_dir: Path) -> list[Path]:
     """Write the result tables as CSV (+ summary.json) into ``out_dir`` atomically per file."""
+    with stage("write_tables"):
+        return _write_tables(result, out_dir)
+
+
+def _write_tables(result: BuildResult, out_dir: Path) -> list[Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pathlib import Path
+
 import pytest
 
 from bench import data
@@ -56,21 +58,24 @@ def test_stats_median_and_spread():
     assert s["median"] == 2.0 and s["min"] == 1.0 and s["max"] == 3.0 and s["spread_pct"] == pytest.approx(100.0)
 
 
-def test_stage_timer_wraps_and_restores():
+def test_stage_timer_counts_stage_events_and_unsubscribes():
     import builder.detect as det
     from bench.e2e import StageTimer
+    from builder import events
 
     real = det.detect_track
     timer = StageTimer().install()
     try:
-        assert det.detect_track is not real
+        assert det.detect_track is real          # subscribed to builder.events, nothing wrapped
         track, _ = synthetic_track(7, length_km=400.0, n_plumes=1)
         from builder.config import Detect
 
-        det.detect_track(track, Detect())
+        with events.stage("detect"):
+            det.detect_track(track, Detect())
     finally:
         timer.uninstall()
-    assert det.detect_track is real
+    with events.stage("detect"):
+        pass
     assert timer.calls["detect"] == 1 and timer.seconds["detect"] > 0
 
 
@@ -87,7 +92,36 @@ def test_cli_parses_the_documented_options():
 
     a = parse(["detect", "--orbits", "3", "--year"])
     assert a.what == "detect" and a.orbits == 3 and a.year
-    assert parse([]).what == "all"
+    assert parse([]).what == "speed"        # bash scripts/bench.sh without arguments: issue 15's figures
+
+
+def test_speed_packs_day_files_eight_tracks_to_a_file(tmp_path):
+    """The dense set: day files concatenated until a file holds DENSE_TRACKS_PER_FILE tracks."""
+    from bench import speed
+    from builder.soundings import read_file
+    from tests.factories import lite_columns, write_lite_file
+
+    days = tmp_path / "days"
+    days.mkdir()
+    for k in range(10):      # one 160-sounding track per day file
+        cols = lite_columns(n_frames=20, start=f"2018-08-{k + 1:02d}T{8 + k:02d}:00:00", orbit=21500 + k, seed=k)
+        write_lite_file(days, day=f"2018-08-{k + 1:02d}", columns=cols)
+    out = tmp_path / "packed"
+    out.mkdir()
+    n_files, n_tracks = speed._pack(sorted(days.glob("*.nc4")), out)
+    files = sorted(out.glob("*.nc4"))
+    assert (n_files, n_tracks) == (2, 10) and len(files) == 2
+    tracks = [read_file(f) for f in files]
+    assert [len(t) for t in tracks] == [speed.DENSE_TRACKS_PER_FILE, 10 - speed.DENSE_TRACKS_PER_FILE]
+    assert sum(t.n for ts in tracks for t in ts) == sum(t.n for f in days.glob("*.nc4") for t in read_file(f))
+
+
+def test_speed_config_is_a_valid_atlas_toml(tmp_path):
+    from bench import speed
+    from builder.config import load_config
+
+    cfg = load_config(speed.write_config(tmp_path / "atlas.toml", workers=2))
+    assert cfg.compute.workers == 2 and Path(cfg.path("cache")).is_absolute()
 
 
 @pytest.mark.slow

@@ -88,3 +88,23 @@ def test_seed_moves_upwind_by_the_distance_its_width_implies():
     x = (sy / physics.sigma_y_m(1.0, "C")) ** (1 / physics.PG_EXPONENT)
     assert east[:2] == pytest.approx(-x) and 0 < x[0] < x[1] < 40
     assert east[2] == pytest.approx(-40.0) and east[3] == 0.0 and np.allclose(north, 0.0)
+
+
+def test_single_linkage_labels_are_dbscans():
+    """find_candidates' clustering without scikit-learn gives DBSCAN(min_samples=1, haversine)'s
+    labels exactly, numbering included, on clustered points with pairs close to eps."""
+    from sklearn.cluster import DBSCAN
+
+    from builder import physics
+    from builder.candidates import single_linkage_labels
+
+    rng = np.random.default_rng(3)
+    centres = np.column_stack([rng.uniform(-70, 70, 40), rng.uniform(-180, 180, 40)])
+    pts = centres[rng.integers(0, 40, 600)] + rng.normal(0, 0.25, (600, 2))
+    pts[:, 1] = (pts[:, 1] + 180) % 360 - 180
+    for eps_km in (5.0, 25.0, 60.0):
+        want = DBSCAN(eps=eps_km / physics.EARTH_RADIUS_KM, min_samples=1, metric="haversine",
+                      algorithm="ball_tree").fit_predict(np.radians(pts))
+        got = single_linkage_labels(pts[:, 0], pts[:, 1], eps_km)
+        assert np.array_equal(got, want)
+        assert len(np.unique(want)) not in (1, len(pts))     # the case is not trivial

@@ -147,3 +147,37 @@ def test_iter_tracks_collects_errors_and_continues(tmp_path):
     errors = []
     tracks = list(iter_tracks(files, errors=errors))
     assert len(tracks) == 1 and len(errors) == 1 and errors[0].item.endswith(bad.name)
+
+
+def test_netcdf4_decoding_matches_xarrays(tmp_path):
+    """read_lite reads with netCDF4 directly; each variable must come out as xarray's CF decoding
+    (mask_and_scale) gives it: fills to NaN, integers with a fill promoted, packed ones unpacked."""
+    import netCDF4
+    import xarray as xr
+
+    from builder.soundings import _decoded
+
+    path = tmp_path / "v.nc4"
+    vals = {"f4_fill": ("f4", np.array([1.5, -999999.0, 3.0]), {"_FillValue": np.float32(-999999.0)}),
+            "f8_nofill": ("f8", np.array([1.0, np.nan, 2.0]), {}),
+            "i1_fill": ("i1", np.array([1, -127, 3]), {"_FillValue": np.int8(-127)}),
+            "i4_fill": ("i4", np.array([21500, -99999, 7]), {"_FillValue": np.int32(-99999)}),
+            "i4_nofill": ("i4", np.array([1, 2, 3]), {}),
+            "f4_missing": ("f4", np.array([1.0, -1.0, 2.0]), {"missing_value": np.float32(-1.0)}),
+            "i2_packed": ("i2", np.array([10, 20, -1]), {"scale_factor": 0.5, "add_offset": 1.0,
+                                                          "_FillValue": np.int16(-1)})}
+    with netCDF4.Dataset(path, "w") as ds:
+        ds.createDimension("n", 3)
+        for name, (dt, v, attrs) in vals.items():
+            var = ds.createVariable(name, dt, ("n",), fill_value=attrs.get("_FillValue"))
+            var.set_auto_maskandscale(False)
+            for k, a in attrs.items():
+                if k != "_FillValue":
+                    var.setncattr(k, a)
+            var[:] = v.astype(dt)
+    with netCDF4.Dataset(path) as ds, xr.open_dataset(path, engine="netcdf4", decode_times=False,
+                                                      mask_and_scale=True, cache=False) as xds:
+        for name in vals:
+            got, want = _decoded(ds.variables[name]), xds[name].values
+            assert got.dtype == want.dtype, name
+            np.testing.assert_array_equal(got, want, err_msg=name)
