@@ -20,7 +20,7 @@ import pandas as pd
 
 from builder.config import Config
 from builder.outdir import (MARKER, SIM_MARKER, OutputFolderError, check_site_folder, claim, owned_siblings,
-                            sibling_name, site_intact, write_manifest)
+                            read_manifest_data, sibling_name, site_intact, write_manifest)
 from builder.pipeline import CoreRun, _atomic_write, inventory_fingerprint, run_core, write_tables
 from builder.results import BuildResult, SkippedItem
 from builder.soundings import find_input_files
@@ -104,14 +104,32 @@ def observation_files(cfg: Config, oco2_dir: Path | None, sources, profiles) -> 
     return sorted(sim_dir.glob("*.nc4")), True, sim_dir
 
 
-def publish_site(cfg: Config, result: BuildResult, site_dir: Path, *, progress: bool | None = None) -> dict:
-    """Render into a temporary sibling folder, then swap it in."""
+def publish_site(cfg: Config, result: BuildResult, site_dir: Path, *, progress: bool | None = None,
+                 incremental: bool = True) -> dict:
+    """Render into a temporary sibling folder, then swap it in. ``incremental``: pages whose inputs
+    are unchanged are carried over from the published site (when it is intact)."""
     from builder.render import render_site
 
     site_dir = Path(site_dir)
     site_dir.parent.mkdir(parents=True, exist_ok=True)
     with _publish_lock(site_dir.parent):
-        return _publish(cfg, result, site_dir, render_site, progress)
+        return _publish(cfg, result, site_dir, render_site, progress, incremental)
+
+
+def previous_site(site_dir: Path):
+    """The published site as a source of unchanged pages (builder/render/pagekeys.py), or None:
+    no site, a manifest without page keys (an older atlas), or a tree that differs from its
+    manifest (a damaged site is rendered in full)."""
+    from builder.render.pagekeys import PageRecord, PreviousSite
+
+    data = read_manifest_data(site_dir)
+    if not data or not isinstance(data.get("pages"), dict) or not isinstance(data.get("files"), dict):
+        return None
+    if site_intact(site_dir):
+        return None
+    pages = {str(rel): PageRecord.from_json(r) for rel, r in data["pages"].items()}
+    return PreviousSite(folder=Path(site_dir), pages={k: v for k, v in pages.items() if v is not None},
+                        files=data["files"], search_key=str(data.get("search_key") or ""))
 
 
 @contextlib.contextmanager
@@ -132,7 +150,7 @@ def _publish_lock(folder: Path):
         os.close(fd)
 
 
-def _publish(cfg: Config, result: BuildResult, site_dir: Path, render_site, progress) -> dict:
+def _publish(cfg: Config, result: BuildResult, site_dir: Path, render_site, progress, incremental=False) -> dict:
     # leftovers of a killed build (only atlas-named, atlas-marked folders: builder/outdir.py); a build
     # killed between the two renames of the fallback swap left no site but the previous one in
     # .old-*: put it back first
@@ -141,12 +159,13 @@ def _publish(cfg: Config, result: BuildResult, site_dir: Path, render_site, prog
         os.replace(olds[-1], site_dir)
     for stale in owned_siblings(site_dir):
         shutil.rmtree(stale, ignore_errors=True)
+    previous = previous_site(site_dir) if incremental else None
     tmp = sibling_name(site_dir, "tmp")
     tmp.mkdir()
     claim(tmp)
     try:
-        stats = render_site(cfg, result, tmp, progress=bool(progress))
-        write_manifest(tmp)
+        stats = render_site(cfg, result, tmp, progress=bool(progress), previous=previous)
+        write_manifest(tmp, {"pages": stats.pop("page_records", {}), "search_key": stats.pop("search_key", "")})
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -252,7 +271,9 @@ def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = 
                 log.warning("the published site differs from its manifest (%s%s); rewriting it",
                             ", ".join(damage[:3]), f" and {len(damage) - 3} more" if len(damage) > 3 else "")
             _stamp(stamp, None)
-            stats = publish_site(cfg, result, out, progress=progress)
+            stats = publish_site(cfg, result, out, progress=progress, incremental=use_cache)
+            log.info("rendered %d pages, carried %d unchanged pages over; search index %s",
+                     stats.get("n_rendered", 0), stats.get("n_carried", 0), stats.get("search", "off"))
             _stamp(stamp, fp)
         times["render"] = time.perf_counter() - t
     return BuildReport(result=result, site_dir=out if render else None, core=core, seconds=times,
