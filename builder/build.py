@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from builder import uptodate
 from builder.config import Config
 from builder.outdir import (MARKER, SIM_MARKER, OutputFolderError, check_site_folder, claim, owned_siblings,
                             read_manifest_data, sibling_name, site_intact, write_manifest)
@@ -213,6 +214,8 @@ def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = 
     stamp = site_stamp(cfg, out)
     if render:  # before anything is read or written: never replace what atlas did not write
         check_output(cfg, out, oco2_dir, stamp)
+        uptodate.forget(cfg, out)
+    before = uptodate.input_state(cfg, oco2_dir, out) if render and use_cache else None
     t = time.perf_counter()
     skipped: list[SkippedItem] = []
     sources, profiles = load_sources(cfg, skipped)
@@ -276,13 +279,29 @@ def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = 
                      stats.get("n_rendered", 0), stats.get("n_carried", 0), stats.get("search", "off"))
             _stamp(stamp, fp)
         times["render"] = time.perf_counter() - t
+    if before is not None:
+        uptodate.record(cfg, oco2_dir, out, before, printed_report(result, core))
     return BuildReport(result=result, site_dir=out if render else None, core=core, seconds=times,
                        render_stats=stats)
 
 
+#: Run-summary figures the command line prints after a build.
+PRINTED_SUMMARY = ("n_files", "n_orbits", "n_soundings", "n_detections", "n_attributed", "n_candidates", "simulated")
+
+
+def printed_report(result: BuildResult, core: CoreRun) -> dict:
+    """What ``atlas build`` prints, kept for a no-op rebuild that reads nothing (builder/uptodate.py)."""
+    from builder.validate import format_validation
+
+    s = result.summary
+    return {"summary": {k: s.get(k) for k in PRINTED_SUMMARY}, "n_input_files": core.n_processed + core.n_cached,
+            "skipped": [dict(item=x.item, reason=x.reason, stage=x.stage) for x in result.skipped],
+            "validation_text": format_validation(s["validation"]) if s.get("validation") else ""}
+
+
 def site_stamp(cfg: Config, out: Path) -> Path:
     """Where the fingerprint of the site last published into ``out`` is kept (in the cache)."""
-    return cfg.path("cache") / "site-stamps" / hashlib.sha256(str(Path(out).resolve()).encode()).hexdigest()[:16]
+    return cfg.path("cache") / uptodate.STAMPS / hashlib.sha256(str(Path(out).resolve()).encode()).hexdigest()[:16]
 
 
 def _stamp(stamp: Path, fp: str | None) -> None:

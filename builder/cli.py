@@ -15,11 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from builder.config import Config, ConfigError, load_config
 from builder.results import printable
-from builder.soundings import InputError
 
 log = logging.getLogger("atlas")
 
@@ -49,9 +46,14 @@ def _print_skipped(skipped) -> None:
 
 
 def cmd_build(args, cfg) -> int:
-    from builder.build import build
+    from builder.uptodate import saved_report
 
     t = time.perf_counter()
+    saved = None if args.no_cache else saved_report(cfg, args.oco2, args.out)
+    if saved is not None:  # nothing the build reads or writes changed since the last one
+        return _print_up_to_date(args, cfg, saved, time.perf_counter() - t)
+    from builder.build import build
+
     report = build(cfg, oco2_dir=args.oco2, site_dir=args.out, scheduler=args.scheduler,
                    use_cache=not args.no_cache)
     s = report.result.summary
@@ -71,6 +73,24 @@ def cmd_build(args, cfg) -> int:
         print(format_validation(s["validation"]))
     if args.strict and report.result.skipped:
         print(f"--strict: {len(report.result.skipped)} inputs were skipped", file=sys.stderr)
+        return 3
+    return 0
+
+
+def _print_up_to_date(args, cfg, saved: dict, seconds: float) -> int:
+    from builder.results import SkippedItem
+
+    s, skipped = saved["summary"], [SkippedItem(**x) for x in saved["skipped"]]
+    _print_skipped(skipped)
+    print(f"built {args.out or cfg.path('site')}: site up to date (inputs, code, configuration and outputs unchanged "
+          f"since the last build) from {s['n_files']} files, {s['n_orbits']} orbits, {s['n_soundings']:,} soundings, "
+          f"{s['n_detections']} detections ({s['n_attributed']} attributed), {s['n_candidates']} candidate sources; "
+          f"0 files processed; {len(skipped)} inputs skipped"
+          f"{' [SIMULATED observations]' if s.get('simulated') else ''} in {seconds:.1f} s")
+    if saved.get("validation_text"):
+        print(saved["validation_text"])
+    if args.strict and skipped:
+        print(f"--strict: {len(skipped)} inputs were skipped", file=sys.stderr)
         return 3
     return 0
 
@@ -146,6 +166,8 @@ def cmd_simulate(args, cfg) -> int:
     out.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
     region = tuple(args.region) if args.region else None
+    import numpy as np
+
     emission = (lambda src, t: np.zeros(len(src))) if args.no_plumes else profiles.emission_kg_s
     res = simulate(cfg, sources, emission, out, days=args.days, start=args.start, seed=args.seed, region=region)
     print(f"simulated {len(res.files)} files into {out} in {time.perf_counter() - t:.1f} s; truth: {res.truth_path}")
@@ -286,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (ConfigError, InputError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
+    except (ConfigError, *_bad_input(), FileNotFoundError, NotADirectoryError, PermissionError) as exc:
         print(printable(f"error: {exc}"), file=sys.stderr)
         return 2
     except OSError as exc:
@@ -302,6 +324,13 @@ def main(argv: list[str] | None = None) -> int:
         return _internal_error(exc, args)
     except Exception as exc:  # noqa: BLE001
         return _internal_error(exc, args)
+
+
+def _bad_input() -> tuple[type, ...]:
+    """The bad-input exception (imported only when something failed: a no-op build stays light)."""
+    from builder.soundings import InputError
+
+    return (InputError,)
 
 
 def _internal_error(exc: BaseException, args) -> int:

@@ -35,8 +35,7 @@ RESERVED = {"sources", "countries", "detections", "candidates", "downloads", "se
 
 def site_path(cfg: Config, folder: str) -> Path:
     """A [site] folder resolved against the config's root."""
-    p = Path(folder)
-    return p if p.is_absolute() else (Path(cfg.paths.root) / p).resolve()
+    return cfg.resolve(folder)
 
 
 # --------------------------------------------------------------------------- formatting
