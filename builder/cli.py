@@ -60,6 +60,8 @@ def cmd_build(args, cfg) -> int:
     _print_skipped(report.result.skipped)
     pages = report.render_stats.get("n_pages", 0)
     what = "site up to date" if report.render_stats.get("skipped_render") else f"{pages} pages"
+    if "n_carried" in report.render_stats:
+        what += f" ({report.render_stats['n_rendered']} rendered, {report.render_stats['n_carried']} unchanged)"
     print(f"built {report.site_dir}: {what} from {s['n_files']} files, {s['n_orbits']} orbits, "
           f"{s['n_soundings']:,} soundings, {s['n_detections']} detections ({s['n_attributed']} attributed), "
           f"{s['n_candidates']} candidate sources; {report.core.n_processed} files processed, "
