@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from builder import uptodate
 from builder.build import build, publish_site, site_stamp
 from builder.config import load_config
 from builder.outdir import MARKER, read_manifest_data
@@ -121,3 +122,23 @@ def test_damaged_or_old_site_renders_everything(tmp_path):
     del data["pages"]
     (site / MARKER).write_text(json.dumps(data), encoding="utf-8")
     assert _render(cfg, demo_result(), site)["n_carried"] == 0
+
+
+def test_keys_are_stable_across_processes(tmp_path):
+    """Each `atlas build` is a new process with its own hash seed: keys must not depend on it."""
+    import subprocess
+    import sys
+
+    data = tmp_path / "oco2"
+    data.mkdir()
+    _plume_file(data, "2018-08-01", seed=5, orbit=21500)
+    cfg = _config(tmp_path)
+    toml = tmp_path / "atlas.toml"
+    for seed in ("1", "2"):
+        site_stamp(cfg, cfg.path("site")).unlink(missing_ok=True)  # a forced render every time
+        uptodate.forget(cfg, cfg.path("site"))
+        proc = subprocess.run([sys.executable, "-m", "builder", "--config", str(toml), "build", "--oco2", str(data),
+                               "--out", str(cfg.path("site"))], capture_output=True, text=True, cwd=tmp_path,
+                              env={**__import__("os").environ, "PYTHONHASHSEED": seed})
+        assert proc.returncode == 0, proc.stderr
+    assert "(0 rendered, " in proc.stdout, proc.stdout

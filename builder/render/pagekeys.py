@@ -66,9 +66,15 @@ def _function(*parts):  # stands for a function inside a pickled key (never call
     return parts
 
 
+def _set(*items):  # stands for a set inside a pickled key, items sorted (never called)
+    return items
+
+
 class _KeyPickler(pickle.Pickler):
     def reducer_override(self, obj):
-        if isinstance(obj, types.FunctionType) and obj is not _function:
+        if isinstance(obj, (set, frozenset)):  # iteration order varies between processes (hash seed)
+            return _set, tuple(sorted(obj, key=repr))
+        if isinstance(obj, types.FunctionType) and obj not in (_function, _set):
             cells = tuple(c.cell_contents for c in obj.__closure__ or ())
             return _function, (obj.__module__, obj.__qualname__, marshal.dumps(obj.__code__), obj.__defaults__,
                                cells)
@@ -206,6 +212,8 @@ class PageKeys:
     def rendered_page(self, rel: str, key: str, lookups: dict, recorders: dict) -> None:
         asked = {name: sorted(_asked(r), key=str) for name, r in recorders.items()}
         asked = {k: v for k, v in asked.items() if v}
+        if not all(q is None or isinstance(q, (str, int, float, bool)) for v in asked.values() for q in v):
+            key = ""  # a question the manifest (JSON) cannot store: never carried, rendered every time
         self.records[rel] = PageRecord(key=key, asked=asked, answers=answers(lookups, asked))
         self.rendered.append(rel)
 
