@@ -21,7 +21,7 @@ import pandas as pd
 from builder import uptodate
 from builder.config import Config
 from builder.outdir import (MARKER, SIM_MARKER, OutputFolderError, check_site_folder, claim, owned_siblings,
-                            read_manifest_data, sibling_name, site_intact, write_manifest)
+                            read_manifest, sibling_name, site_intact, write_manifest)
 from builder.pipeline import CoreRun, _atomic_write, inventory_fingerprint, run_core, write_tables
 from builder.results import BuildResult, SkippedItem
 from builder.soundings import find_input_files
@@ -117,20 +117,50 @@ def publish_site(cfg: Config, result: BuildResult, site_dir: Path, *, progress: 
         return _publish(cfg, result, site_dir, render_site, progress, incremental)
 
 
-def previous_site(site_dir: Path):
+def page_records_path(cfg: Config, site_dir: Path) -> Path:
+    """Where the page input keys of the site published into ``site_dir`` are kept: in the cache,
+    beside its stamp, not in the site (two builds of the same site from equal inputs held in
+    different numeric types key some pages differently, and must still publish identical trees)."""
+    return site_stamp(cfg, site_dir).with_suffix(".pages.json")
+
+
+def previous_site(cfg: Config, site_dir: Path):
     """The published site as a source of unchanged pages (builder/render/pagekeys.py), or None:
-    no site, a manifest without page keys (an older atlas), or a tree that differs from its
-    manifest (a damaged site is rendered in full)."""
+    no site or no page records, or a tree that differs from its manifest (a damaged site is
+    rendered in full). Records whose page sha256 is not the manifest's are dropped (they describe
+    another publication of the folder)."""
     from builder.render.pagekeys import PageRecord, PreviousSite
 
-    data = read_manifest_data(site_dir)
-    if not data or not isinstance(data.get("pages"), dict) or not isinstance(data.get("files"), dict):
+    files = read_manifest(site_dir)
+    try:
+        data = json.loads(page_records_path(cfg, site_dir).read_text(encoding="utf-8"))
+        pages = data["pages"] if isinstance(data.get("pages"), dict) else None
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        pages = None
+    if not files or not pages or site_intact(site_dir):
         return None
-    if site_intact(site_dir):
-        return None
-    pages = {str(rel): PageRecord.from_json(r) for rel, r in data["pages"].items()}
-    return PreviousSite(folder=Path(site_dir), pages={k: v for k, v in pages.items() if v is not None},
-                        files=data["files"], search_key=str(data.get("search_key") or ""))
+    keep = {str(rel): PageRecord.from_json(r) for rel, r in pages.items()
+            if isinstance(r, dict) and r.get("sha") and r.get("sha") == files.get(rel)}
+    index = _index_digest(files)
+    return PreviousSite(folder=Path(site_dir), pages={k: v for k, v in keep.items() if v is not None}, files=files,
+                        search_key=str(data.get("search_key") or "") if data.get("index") == index else "")
+
+
+def _index_digest(files: dict[str, str]) -> str:
+    """Hash of the search index files of a manifest (the index a search key describes)."""
+    return hashlib.sha256(json.dumps(sorted((k, v) for k, v in files.items() if k.startswith("pagefind/")))
+                          .encode()).hexdigest()
+
+
+def _write_page_records(cfg: Config, site_dir: Path, stats: dict, files: dict[str, str]) -> None:
+    pages = {rel: dict(r, sha=files.get(rel)) for rel, r in stats.pop("page_records", {}).items()}
+    data = {"pages": pages, "search_key": stats.pop("search_key", ""), "index": _index_digest(files)}
+    path = page_records_path(cfg, site_dir)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, json.dumps(data, sort_keys=True).encode())
+    except OSError as exc:
+        log.warning("page keys not written (%s); the next build renders every page", exc.strerror or exc)
 
 
 @contextlib.contextmanager
@@ -160,17 +190,19 @@ def _publish(cfg: Config, result: BuildResult, site_dir: Path, render_site, prog
         os.replace(olds[-1], site_dir)
     for stale in owned_siblings(site_dir):
         shutil.rmtree(stale, ignore_errors=True)
-    previous = previous_site(site_dir) if incremental else None
+    previous = previous_site(cfg, site_dir) if incremental else None
+    page_records_path(cfg, site_dir).unlink(missing_ok=True)
     tmp = sibling_name(site_dir, "tmp")
     tmp.mkdir()
     claim(tmp)
     try:
         stats = render_site(cfg, result, tmp, progress=bool(progress), previous=previous)
-        write_manifest(tmp, {"pages": stats.pop("page_records", {}), "search_key": stats.pop("search_key", "")})
+        files = write_manifest(tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     _swap_into_place(tmp, site_dir)
+    _write_page_records(cfg, site_dir, stats, files)
     return stats
 
 

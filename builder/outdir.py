@@ -81,33 +81,23 @@ def _sha(path: Path) -> str:
     return h.hexdigest()
 
 
-def write_manifest(folder: Path, extra: dict | None = None) -> dict[str, str]:
-    """Write :data:`MARKER` (path -> sha256 of every file) into a finished site folder. ``extra``:
-    more top-level entries (the renderer's page input keys, ``pages``, and ``search_key``: what an
-    incremental rebuild compares against; a manifest without them means a full render)."""
+def write_manifest(folder: Path) -> dict[str, str]:
+    """Write :data:`MARKER` (path -> sha256 of every file) into a finished site folder."""
     folder = Path(folder)
     files = {p.relative_to(folder).as_posix(): _sha(p) for p in _files(folder)}
-    data = {**(extra or {}), "written_by": "atlas build", "files": files}
-    text = json.dumps(data, indent=0, sort_keys=True, ensure_ascii=False) + "\n"
+    text = json.dumps({"written_by": "atlas build", "files": files}, indent=0, sort_keys=True) + "\n"
     (folder / MARKER).write_text(text, encoding="utf-8")
     (folder / (MARKER + ".writing")).unlink(missing_ok=True)
     return files
 
 
 def read_manifest(folder: Path) -> dict[str, str] | None:
-    """The manifest's path -> sha256 map, or None when there is no readable manifest."""
-    data = read_manifest_data(folder)
-    files = data.get("files") if data else None
-    return files if isinstance(files, dict) else None
-
-
-def read_manifest_data(folder: Path) -> dict | None:
-    """The whole manifest (files, and the page keys of sites written since incremental rendering)."""
     try:
         data = json.loads((Path(folder) / MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError, TypeError):
+        files = data["files"]
+        return files if isinstance(files, dict) else None
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    return data if isinstance(data, dict) else None
 
 
 def site_intact(folder: Path) -> list[str]:

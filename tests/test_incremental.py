@@ -10,9 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from builder import uptodate
-from builder.build import build, publish_site, site_stamp
+from builder.build import build, page_records_path, publish_site, site_stamp
 from builder.config import load_config
-from builder.outdir import MARKER, read_manifest_data
 from builder.render.fixture import demo_result
 from tests.test_build import _config
 from tests.test_pipeline import _plume_file
@@ -50,7 +49,7 @@ def test_new_day_renders_few_pages_and_equals_full_build(tmp_path):
 
     scratch = build(cfg, oco2_dir=data, site_dir=tmp_path / "scratch")  # no published site there: full render
     assert scratch.render_stats["n_carried"] == 0
-    _assert_same_tree(site, tmp_path / "scratch")  # manifest included: same page records too
+    _assert_same_tree(site, tmp_path / "scratch")  # manifest included
 
 
 def test_unchanged_inputs_render_no_page(tmp_path):
@@ -71,12 +70,12 @@ def _render(cfg, result, site: Path, incremental: bool = True) -> dict:
     return publish_site(cfg, result, site, incremental=incremental)
 
 
-def _site_cfg():
-    return load_config(REPO / "atlas.toml", site={"search": False})
+def _site_cfg(tmp_path):
+    return load_config(REPO / "atlas.toml", site={"search": False}, paths={"cache": str(tmp_path / "cache")})
 
 
 def test_changed_source_renders_its_pages_only(tmp_path):
-    cfg = _site_cfg()
+    cfg = _site_cfg(tmp_path)
     result = demo_result()
     site = tmp_path / "site"
     _render(cfg, result, site)
@@ -88,7 +87,7 @@ def test_changed_source_renders_its_pages_only(tmp_path):
     stats = _render(cfg, changed, site)
     assert 0 < stats["n_rendered"] < stats["n_pages"] / 2
     page = f"sources/{sid}/index.html"
-    records = read_manifest_data(site)["pages"]
+    records = json.loads(page_records_path(cfg, site).read_text(encoding="utf-8"))["pages"]
     assert page in records
     _render(cfg, changed, tmp_path / "full", incremental=False)
     _assert_same_tree(site, tmp_path / "full")
@@ -97,7 +96,7 @@ def test_changed_source_renders_its_pages_only(tmp_path):
 def test_summary_values_a_page_reads_are_its_inputs(tmp_path):
     """The footer of the home page reads the period from the run summary: a new end date must
     re-render it, while a source page (which does not read it) is carried over."""
-    cfg = _site_cfg()
+    cfg = _site_cfg(tmp_path)
     site = tmp_path / "site"
     _render(cfg, demo_result(), site)
     result = demo_result()
@@ -110,7 +109,7 @@ def test_summary_values_a_page_reads_are_its_inputs(tmp_path):
 
 
 def test_damaged_or_old_site_renders_everything(tmp_path):
-    cfg = _site_cfg()
+    cfg = _site_cfg(tmp_path)
     site = tmp_path / "site"
     _render(cfg, demo_result(), site)
     page = site / "index.html"
@@ -118,9 +117,8 @@ def test_damaged_or_old_site_renders_everything(tmp_path):
     stats = _render(cfg, demo_result(), site)  # an edited published file is never carried over
     assert stats["n_carried"] == 0 and b"edited by hand" not in page.read_bytes()
 
-    data = json.loads((site / MARKER).read_text(encoding="utf-8"))  # a manifest from before page keys
-    del data["pages"]
-    (site / MARKER).write_text(json.dumps(data), encoding="utf-8")
+    assert _render(cfg, demo_result(), site)["n_carried"] > 0  # repaired: carried again
+    page_records_path(cfg, site).unlink()  # no page keys (cache cleared, or a site of an older atlas)
     assert _render(cfg, demo_result(), site)["n_carried"] == 0
 
 
