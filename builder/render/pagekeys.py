@@ -15,7 +15,8 @@ A page is the pure function ``template(values, lookups)`` of
 
 Carried-over pages are hard links to (or copies of) the published files, checked against the
 manifest's sha256 first, so the result is byte-identical to a full render (tests/test_incremental.py
-compares the trees). An old manifest without page keys means a full render.
+compares the trees). The records are kept in the cache (builder/build.py page_records_path); none
+there means a full render.
 """
 
 from __future__ import annotations
