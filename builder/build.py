@@ -191,7 +191,8 @@ def _publish(cfg: Config, result: BuildResult, site_dir: Path, render_site, prog
     for stale in owned_siblings(site_dir):
         shutil.rmtree(stale, ignore_errors=True)
     previous = previous_site(cfg, site_dir) if incremental else None
-    page_records_path(cfg, site_dir).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # the cache is optional (a file in its way, a full disk)
+        page_records_path(cfg, site_dir).unlink(missing_ok=True)
     tmp = sibling_name(site_dir, "tmp")
     tmp.mkdir()
     claim(tmp)
