@@ -1,4 +1,4 @@
-"""``python -m bench [speed|detect|e2e|all|realism|validation] [--orbits N] [--month] [--year] ...``
+"""``python -m bench [speed|detect|e2e|all|realism|validation|incremental] [--orbits N] [--month] [--year] ...``
 
 speed   (default) issue 15's figures in one run: (a) bare netCDF4 read of the needed variables,
         (b) `atlas detect --no-cache` as a whole process, (c) oco2peak on a subset of the same
@@ -16,6 +16,8 @@ realism oco2peak 0.0.4 on every orbit of a folder of Lite files (default: the si
         docs/realism.md
 validation  atlas simulate/detect/validate on the default month and on other seeds (--seeds 1,2,3,4,5):
         every validation figure per month and pooled; bench/results-validation.json, docs/validation.md
+incremental  the month built from 30 days, then day 31 added: pages re-rendered / total, search index,
+        incremental vs from-scratch render; no-op rebuild wall time as a whole process (bench/incremental.py)
 report  print bench/results.json (or the given file) as Markdown tables
 
 Figures are printed and merged into bench/results.json (realism: bench/results-realism.json; ``--out``).
@@ -53,8 +55,8 @@ def _child(argv: list[str]) -> int:
 def parse(argv):
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", nargs="?", choices=["speed", "detect", "e2e", "all", "realism", "validation"],
-                   default="speed")
+    p.add_argument("what", nargs="?", choices=["speed", "detect", "e2e", "all", "realism", "validation",
+                                               "incremental"], default="speed")
     p.add_argument("--orbits", type=int, default=4, help="orbits given to both detectors (default 4)")
     p.add_argument("--month", action="store_true", help="e2e on a simulated month (31 days; the default)")
     p.add_argument("--year", action="store_true", help="e2e on a simulated year (365 days; long)")
@@ -138,6 +140,10 @@ def main(argv=None) -> int:
         from bench.validation import main as validation
 
         return validation([int(x) for x in a.seeds.split(",") if x.strip()], a.days or 31)
+    if a.what == "incremental":
+        from bench.incremental import main as incremental
+
+        return incremental(a.days or 31, a.repeat)
     if a.what == "realism":
         from bench.realism import main as realism
 

@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from builder import uptodate
 from builder.config import Config
 from builder.outdir import (MARKER, SIM_MARKER, OutputFolderError, check_site_folder, claim, owned_siblings,
-                            sibling_name, site_intact, write_manifest)
+                            read_manifest, sibling_name, site_intact, write_manifest)
 from builder.pipeline import CoreRun, _atomic_write, inventory_fingerprint, run_core, write_tables
 from builder.errors import Problems
 from builder.results import BuildResult, SkippedItem
@@ -105,14 +106,62 @@ def observation_files(cfg: Config, oco2_dir: Path | None, sources, profiles) -> 
     return sorted(sim_dir.glob("*.nc4")), True, sim_dir
 
 
-def publish_site(cfg: Config, result: BuildResult, site_dir: Path, *, progress: bool | None = None) -> dict:
-    """Render into a temporary sibling folder, then swap it in."""
+def publish_site(cfg: Config, result: BuildResult, site_dir: Path, *, progress: bool | None = None,
+                 incremental: bool = True) -> dict:
+    """Render into a temporary sibling folder, then swap it in. ``incremental``: pages whose inputs
+    are unchanged are carried over from the published site (when it is intact)."""
     from builder.render import render_site
 
     site_dir = Path(site_dir)
     site_dir.parent.mkdir(parents=True, exist_ok=True)
     with _publish_lock(site_dir.parent):
-        return _publish(cfg, result, site_dir, render_site, progress)
+        return _publish(cfg, result, site_dir, render_site, progress, incremental)
+
+
+def page_records_path(cfg: Config, site_dir: Path) -> Path:
+    """Where the page input keys of the site published into ``site_dir`` are kept: in the cache,
+    beside its stamp, not in the site (two builds of the same site from equal inputs held in
+    different numeric types key some pages differently, and must still publish identical trees)."""
+    return site_stamp(cfg, site_dir).with_suffix(".pages.json")
+
+
+def previous_site(cfg: Config, site_dir: Path):
+    """The published site as a source of unchanged pages (builder/render/pagekeys.py), or None:
+    no site or no page records, or a tree that differs from its manifest (a damaged site is
+    rendered in full). Records whose page sha256 is not the manifest's are dropped (they describe
+    another publication of the folder)."""
+    from builder.render.pagekeys import PageRecord, PreviousSite
+
+    files = read_manifest(site_dir)
+    try:
+        data = json.loads(page_records_path(cfg, site_dir).read_text(encoding="utf-8"))
+        pages = data["pages"] if isinstance(data.get("pages"), dict) else None
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        pages = None
+    if not files or not pages or site_intact(site_dir):
+        return None
+    keep = {str(rel): PageRecord.from_json(r) for rel, r in pages.items()
+            if isinstance(r, dict) and r.get("sha") and r.get("sha") == files.get(rel)}
+    index = _index_digest(files)
+    return PreviousSite(folder=Path(site_dir), pages={k: v for k, v in keep.items() if v is not None}, files=files,
+                        search_key=str(data.get("search_key") or "") if data.get("index") == index else "")
+
+
+def _index_digest(files: dict[str, str]) -> str:
+    """Hash of the search index files of a manifest (the index a search key describes)."""
+    return hashlib.sha256(json.dumps(sorted((k, v) for k, v in files.items() if k.startswith("pagefind/")))
+                          .encode()).hexdigest()
+
+
+def _write_page_records(cfg: Config, site_dir: Path, stats: dict, files: dict[str, str]) -> None:
+    pages = {rel: dict(r, sha=files.get(rel)) for rel, r in stats.pop("page_records", {}).items()}
+    data = {"pages": pages, "search_key": stats.pop("search_key", ""), "index": _index_digest(files)}
+    path = page_records_path(cfg, site_dir)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, json.dumps(data, sort_keys=True).encode())
+    except OSError as exc:
+        log.warning("page keys not written (%s); the next build renders every page", exc.strerror or exc)
 
 
 @contextlib.contextmanager
@@ -133,7 +182,7 @@ def _publish_lock(folder: Path):
         os.close(fd)
 
 
-def _publish(cfg: Config, result: BuildResult, site_dir: Path, render_site, progress) -> dict:
+def _publish(cfg: Config, result: BuildResult, site_dir: Path, render_site, progress, incremental=False) -> dict:
     # leftovers of a killed build (only atlas-named, atlas-marked folders: builder/outdir.py); a build
     # killed between the two renames of the fallback swap left no site but the previous one in
     # .old-*: put it back first
@@ -142,16 +191,20 @@ def _publish(cfg: Config, result: BuildResult, site_dir: Path, render_site, prog
         os.replace(olds[-1], site_dir)
     for stale in owned_siblings(site_dir):
         shutil.rmtree(stale, ignore_errors=True)
+    previous = previous_site(cfg, site_dir) if incremental else None
+    with contextlib.suppress(OSError):  # the cache is optional (a file in its way, a full disk)
+        page_records_path(cfg, site_dir).unlink(missing_ok=True)
     tmp = sibling_name(site_dir, "tmp")
     tmp.mkdir()
     claim(tmp)
     try:
-        stats = render_site(cfg, result, tmp, progress=bool(progress))
-        write_manifest(tmp)
+        stats = render_site(cfg, result, tmp, progress=bool(progress), previous=previous)
+        files = write_manifest(tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     _swap_into_place(tmp, site_dir)
+    _write_page_records(cfg, site_dir, stats, files)
     return stats
 
 
@@ -195,6 +248,8 @@ def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = 
     stamp = site_stamp(cfg, out)
     if render:  # before anything is read or written: never replace what atlas did not write
         check_output(cfg, out, oco2_dir, stamp)
+        uptodate.forget(cfg, out)
+    before = uptodate.input_state(cfg, oco2_dir, out) if render and use_cache else None
     t = time.perf_counter()
     skipped = Problems()
     sources, profiles = load_sources(cfg, skipped)
@@ -253,16 +308,34 @@ def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = 
                 log.warning("the published site differs from its manifest (%s%s); rewriting it",
                             ", ".join(damage[:3]), f" and {len(damage) - 3} more" if len(damage) > 3 else "")
             _stamp(stamp, None)
-            stats = publish_site(cfg, result, out, progress=progress)
+            stats = publish_site(cfg, result, out, progress=progress, incremental=use_cache)
+            log.info("rendered %d pages, carried %d unchanged pages over; search index %s",
+                     stats.get("n_rendered", 0), stats.get("n_carried", 0), stats.get("search", "off"))
             _stamp(stamp, fp)
         times["render"] = time.perf_counter() - t
+    if before is not None:
+        uptodate.record(cfg, oco2_dir, out, before, printed_report(result, core))
     return BuildReport(result=result, site_dir=out if render else None, core=core, seconds=times,
                        render_stats=stats)
 
 
+#: Run-summary figures the command line prints after a build.
+PRINTED_SUMMARY = ("n_files", "n_orbits", "n_soundings", "n_detections", "n_attributed", "n_candidates", "simulated")
+
+
+def printed_report(result: BuildResult, core: CoreRun) -> dict:
+    """What ``atlas build`` prints, kept for a no-op rebuild that reads nothing (builder/uptodate.py)."""
+    from builder.validate import format_validation
+
+    s = result.summary
+    return {"summary": {k: s.get(k) for k in PRINTED_SUMMARY}, "n_input_files": core.n_processed + core.n_cached,
+            "skipped": [dict(item=x.item, reason=x.reason, stage=x.stage) for x in result.skipped],
+            "validation_text": format_validation(s["validation"]) if s.get("validation") else ""}
+
+
 def site_stamp(cfg: Config, out: Path) -> Path:
     """Where the fingerprint of the site last published into ``out`` is kept (in the cache)."""
-    return cfg.path("cache") / "site-stamps" / hashlib.sha256(str(Path(out).resolve()).encode()).hexdigest()[:16]
+    return cfg.path("cache") / uptodate.STAMPS / hashlib.sha256(str(Path(out).resolve()).encode()).hexdigest()[:16]
 
 
 def _stamp(stamp: Path, fp: str | None) -> None:

@@ -17,8 +17,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from builder.config import Config, load_config
 from builder.errors import (EXIT_CODES, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_PROBLEMS, EXIT_SYSTEM,
                             AtlasError, Problems, UsageError)
@@ -53,15 +51,22 @@ def _print_skipped(skipped) -> None:
 
 
 def cmd_build(args, cfg) -> int:
-    from builder.build import build
+    from builder.uptodate import saved_report
 
     t = time.perf_counter()
+    saved = None if args.no_cache else saved_report(cfg, args.oco2, args.out)
+    if saved is not None:  # nothing the build reads or writes changed since the last one
+        return _print_up_to_date(args, cfg, saved, time.perf_counter() - t)
+    from builder.build import build
+
     report = build(cfg, oco2_dir=args.oco2, site_dir=args.out, scheduler=args.scheduler,
                    use_cache=not args.no_cache)
     s = report.result.summary
     _print_skipped(report.result.skipped)
     pages = report.render_stats.get("n_pages", 0)
     what = "site up to date" if report.render_stats.get("skipped_render") else f"{pages} pages"
+    if "n_carried" in report.render_stats:
+        what += f" ({report.render_stats['n_rendered']} rendered, {report.render_stats['n_carried']} unchanged)"
     print(f"built {report.site_dir}: {what} from {s['n_files']} files, {s['n_orbits']} orbits, "
           f"{s['n_soundings']:,} soundings, {s['n_detections']} detections ({s['n_attributed']} attributed), "
           f"{s['n_candidates']} candidate sources; {report.core.n_processed} files processed, "
@@ -76,6 +81,24 @@ def cmd_build(args, cfg) -> int:
     if args.strict and report.result.skipped:
         print(f"--strict: {len(report.result.skipped)} inputs were skipped", file=sys.stderr)
         return EXIT_PROBLEMS
+    return 0
+
+
+def _print_up_to_date(args, cfg, saved: dict, seconds: float) -> int:
+    from builder.results import SkippedItem
+
+    s, skipped = saved["summary"], [SkippedItem(**x) for x in saved["skipped"]]
+    _print_skipped(skipped)
+    print(f"built {args.out or cfg.path('site')}: site up to date (inputs, code, configuration and outputs unchanged "
+          f"since the last build) from {s['n_files']} files, {s['n_orbits']} orbits, {s['n_soundings']:,} soundings, "
+          f"{s['n_detections']} detections ({s['n_attributed']} attributed), {s['n_candidates']} candidate sources; "
+          f"0 files processed; {len(skipped)} inputs skipped"
+          f"{' [SIMULATED observations]' if s.get('simulated') else ''} in {seconds:.1f} s")
+    if saved.get("validation_text"):
+        print(saved["validation_text"])
+    if args.strict and skipped:
+        print(f"--strict: {len(skipped)} inputs were skipped", file=sys.stderr)
+        return 3
     return 0
 
 
@@ -143,6 +166,8 @@ def cmd_simulate(args, cfg) -> int:
     out.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
     region = tuple(args.region) if args.region else None
+    import numpy as np
+
     emission = (lambda src, t: np.zeros(len(src))) if args.no_plumes else profiles.emission_kg_s
     res = simulate(cfg, sources, emission, out, days=args.days, start=args.start, seed=args.seed, region=region)
     print(f"simulated {len(res.files)} files into {out} in {time.perf_counter() - t:.1f} s; truth: {res.truth_path}")

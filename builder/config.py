@@ -181,7 +181,11 @@ class Config:
 
     def path(self, name: str) -> Path:
         """An absolute path from [paths], resolved against the config's root."""
-        p = Path(getattr(self.paths, name))
+        return self.resolve(getattr(self.paths, name))
+
+    def resolve(self, folder: str | Path) -> Path:
+        """Any configured path (e.g. a [site] folder) resolved against the config's root."""
+        p = Path(folder)
         return p if p.is_absolute() else (Path(self.paths.root) / p).resolve()
 
     def fingerprint(self, *sections: str) -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # annotations only: importing this module (the command line does) needs no pandas
+    import pandas as pd
 
 from builder.errors import SkippedItem  # noqa: F401  (results name it; defined with Problems)
 

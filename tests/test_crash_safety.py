@@ -279,7 +279,7 @@ def test_publish_swap_never_leaves_the_site_missing(world, victim, monkeypatch):
             raise Killed()  # the process dies right after moving the old site away
 
     monkeypatch.setattr(bb.os, "replace", replace)
-    monkeypatch.setattr("builder.render.render_site", lambda c, r, out, progress=False: (Path(out) / "x").write_text("new") and {})
+    monkeypatch.setattr("builder.render.render_site", lambda c, r, out, progress=False, **_kw: (Path(out) / "x").write_text("new") and {})
     empty = BuildResult(*(None,) * 6)
     try:
         bb.publish_site(load_config(cfg), empty, site)
@@ -290,7 +290,7 @@ def test_publish_swap_never_leaves_the_site_missing(world, victim, monkeypatch):
     # the recovery path: a site moved away by a killed two-step swap comes back before the next render
     real_replace(site, cfg.parent / ".site.old-deadbeef")
 
-    def failing_render(c, r, out, progress=False):
+    def failing_render(c, r, out, progress=False, **_kw):
         raise RuntimeError("renderer crashed")
 
     monkeypatch.setattr("builder.render.render_site", failing_render)
@@ -362,7 +362,7 @@ def test_two_concurrent_publishes_do_not_destroy_each_other(tmp_path, monkeypatc
 
     started = threading.Event()
 
-    def slow_render(cfg, result, out, progress=False):
+    def slow_render(cfg, result, out, progress=False, **_kw):
         (Path(out) / "index.html").write_text("first half")
         started.set()
         time.sleep(0.6)

@@ -15,18 +15,29 @@ import argparse
 import sys
 from pathlib import Path
 
-from builder.config import Config
-from builder.errors import EXIT_CREDENTIALS, EXIT_FETCH, EXIT_INTERRUPTED, AtlasError, CredentialsError, \
-    FetchError, UsageError
-from builder.fetch.cmr import EARTHDATA_AUTH_HINT, EARTHDATA_HELP, collection, date_range, earthdata_login, \
-    fetch_oco, granule_files
-from builder.fetch.http import DownloadResult, FetchReport, RemoteFile, download_files, file_digest
-from builder.fetch.inventories import INVENTORIES, fetch_inventories
-from builder.fetch.odiac import fetch_odiac
+from builder.errors import EXIT_CREDENTIALS, EXIT_FETCH, EXIT_INTERRUPTED, AtlasError, UsageError
 
-__all__ = ["CredentialsError", "DownloadResult", "EARTHDATA_AUTH_HINT", "EARTHDATA_HELP", "FetchError", "FetchReport",
-           "INVENTORIES", "RemoteFile", "collection", "configure_parser", "date_range", "download_files",
-           "earthdata_login", "fetch_inventories", "fetch_oco", "file_digest", "granule_files", "main_fetch", "fetch_odiac"]
+#: Public names of the submodules, imported on first use (PEP 562): ``atlas`` builds its argument
+#: parser from this module, and a no-op ``atlas build`` must not pay for requests and pandas.
+_LAZY = {
+    "CredentialsError": "builder.errors", "FetchError": "builder.errors",
+    "EARTHDATA_AUTH_HINT": "builder.fetch.cmr", "EARTHDATA_HELP": "builder.fetch.cmr",
+    "collection": "builder.fetch.cmr", "date_range": "builder.fetch.cmr", "earthdata_login": "builder.fetch.cmr",
+    "fetch_oco": "builder.fetch.cmr", "granule_files": "builder.fetch.cmr",
+    "DownloadResult": "builder.fetch.http", "FetchReport": "builder.fetch.http", "RemoteFile": "builder.fetch.http",
+    "download_files": "builder.fetch.http", "file_digest": "builder.fetch.http",
+    "INVENTORIES": "builder.fetch.inventories", "fetch_inventories": "builder.fetch.inventories",
+    "fetch_odiac": "builder.fetch.odiac",
+}
+__all__ = sorted([*_LAZY, "configure_parser", "main_fetch"])
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -46,7 +57,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
     return parser
 
 
-def main_fetch(args: argparse.Namespace, cfg: Config) -> int:
+def main_fetch(args: argparse.Namespace, cfg) -> int:
     """Run ``atlas fetch``; returns the exit status (builder.errors.EXIT_CODES): 0 all files there
     and verified, 2 bad arguments, 4 bad [fetch] settings, 6 a download or search failed, 7 the
     Earthdata credentials are missing or rejected, 130 interrupted (run again to resume)."""
@@ -66,8 +77,13 @@ def main_fetch(args: argparse.Namespace, cfg: Config) -> int:
     return EXIT_CREDENTIALS if any(r.denied for r in report.failed) else EXIT_FETCH
 
 
-def _fetch(args: argparse.Namespace, cfg: Config) -> FetchReport:
-    """The downloads ``args`` ask for; raises an AtlasError for bad arguments or a failed search."""
+def _fetch(args: argparse.Namespace, cfg):
+    """The downloads ``args`` ask for (a builder.fetch.http.FetchReport); raises an AtlasError for
+    bad arguments or a failed search."""
+    from builder.fetch.cmr import fetch_oco
+    from builder.fetch.inventories import fetch_inventories
+    from builder.fetch.odiac import fetch_odiac
+
     only = [p.strip() for item in (args.only or []) for p in item.split(",") if p.strip()]
     if args.threads is not None and args.threads < 1:
         raise UsageError("--threads must be at least 1")

@@ -35,8 +35,7 @@ RESERVED = {"sources", "countries", "detections", "candidates", "downloads", "se
 
 def site_path(cfg: Config, folder: str) -> Path:
     """A [site] folder resolved against the config's root."""
-    p = Path(folder)
-    return p if p.is_absolute() else (Path(cfg.paths.root) / p).resolve()
+    return cfg.resolve(folder)
 
 
 # --------------------------------------------------------------------------- formatting
@@ -62,8 +61,9 @@ class Renderer:
                  writer: SiteWriter):
         self.cfg, self.env, self.model, self.nav, self.writer = cfg, env, model, nav, writer
         summary = model.result.summary
-        self.common = dict(site=cfg.site, summary=summary, simulated=bool(summary.get("simulated")),
-                           data_version=summary.get("data_version") or "")
+        self.common = dict(site=cfg.site, simulated=bool(summary.get("simulated")))
+        # site-wide, read only in part by most pages: recorded per page (builder/render/pagekeys.py)
+        self.lookups = dict(summary=summary, source_url=model.source_href)
 
     def page(self, path: str, template: str, *, title: str, map_: maps.RenderedMap | None = None,
              absolute: bool = False, **ctx) -> None:
@@ -79,11 +79,14 @@ class Renderer:
         canonical = ""
         if self.cfg.site.site_url and path != "404.html":
             canonical = self.cfg.site.site_url.rstrip("/") + urls.absolute(self.cfg.site.base_url, path)
-        html = self.env.get_template(template).render(
-            **self.common, **ctx, title=title, page_path=path, root=root, url=url, nav=self.nav, canonical=canonical,
-            map=map_, map_script=map_script, source_url=self.model.source_href, detection_href=urls.detection_page,
-            rd_threshold=f"{self.cfg.attribute.targeted_min_significance:g}")
-        self.writer.page(urls.output_file(path), html)
+        values = dict(**self.common, **ctx, title=title, page_path=path, root=root, nav=self.nav,
+                      canonical=canonical, map=map_, map_script=map_script,
+                      rd_threshold=f"{self.cfg.attribute.targeted_min_significance:g}")
+
+        def render(values: dict, lookups: dict) -> str:  # url: a function of root; detection_href: of code
+            return self.env.get_template(template).render(**values, **lookups, url=url,
+                                                          detection_href=urls.detection_page)
+        self.writer.render_page(urls.output_file(path), template, values, self.lookups, render)
 
 
 # --------------------------------------------------------------------------- data files

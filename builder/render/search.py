@@ -98,6 +98,18 @@ def _write_stubs(folder: Path, records: list[dict]) -> None:
             f'</main></body></html>', encoding="utf-8")
 
 
+def pagefind_version() -> str:
+    """Installed Pagefind version (part of the search index's input key)."""
+    from importlib import metadata
+
+    for dist in ("pagefind", "pagefind-bin"):
+        try:
+            return f"{dist} {metadata.version(dist)}"
+        except metadata.PackageNotFoundError:
+            continue
+    return "unknown"
+
+
 def _run_cli(site_dir: Path) -> None:
     cmd = [sys.executable, "-m", "pagefind", "--site", str(site_dir), "--silent", "--force-language", "en"]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)

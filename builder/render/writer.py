@@ -16,21 +16,25 @@ import pandas as pd
 
 from builder.csvsafe import csv_safe, safe_text_columns  # the one shared helper (also for build/*.csv)
 from builder.render.model import clean, records
+from builder.render.pagekeys import PageKeys, recorders
 
 
 class SiteWriter:
-    """Writes files under one output folder and counts them."""
+    """Writes files under one output folder and counts them. With ``keys`` (builder/render/pagekeys.py)
+    a page whose inputs are unchanged is carried over from the published site instead of rendered."""
 
-    def __init__(self, out_dir: Path):
+    def __init__(self, out_dir: Path, keys: PageKeys | None = None):
         self.out_dir = Path(out_dir)
         self.n_files = 0
         self.n_bytes = 0
         self.pages: list[str] = []
+        self.keys = keys
 
     def write(self, rel_path: str, text: str) -> Path:
         path = self.out_dir / rel_path
         path.parent.mkdir(parents=True, exist_ok=True)
         data = text.encode("utf-8")
+        path.unlink(missing_ok=True)  # never write through a hard link into the published site
         path.write_bytes(data)
         self.n_files += 1
         self.n_bytes += len(data)
@@ -39,6 +43,21 @@ class SiteWriter:
     def page(self, rel_path: str, html: str) -> None:
         self.write(rel_path, html)
         self.pages.append(rel_path)
+
+    def render_page(self, rel_path: str, template: str, values: dict, lookups: dict, render) -> None:
+        """Write page ``rel_path``: ``render(values, lookups)`` returns its HTML. ``values`` are all the
+        template's inputs except the site-wide ``lookups`` (mapping or one-argument function), of
+        which only the parts the template reads count (builder/render/pagekeys.py)."""
+        if self.keys is None:
+            self.page(rel_path, render(values, lookups))
+            return
+        key = self.keys.key(template, values)
+        if self.keys.try_carry(rel_path, key, lookups, self.out_dir / rel_path):
+            self.pages.append(rel_path)
+            return
+        recs = recorders(lookups)
+        self.page(rel_path, render(values, recs))
+        self.keys.rendered_page(rel_path, key, lookups, recs)
 
     def json(self, rel_path: str, obj) -> None:
         self.write(rel_path, dumps(obj) + "\n")
