@@ -479,3 +479,22 @@ class Watch:
         assert self.errors == []
         assert self.failed == []
         assert self.hosts <= {"127.0.0.1", "data"}, self.hosts
+
+
+def site_config(tmp_path: Path):
+    """A loaded configuration whose templates are a copy in ``tmp_path`` (the embedded CoCO2
+    catalogue, the repository's content and npm assets, no search index)."""
+    import shutil
+
+    from builder.config import load_config
+
+    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    cfg = tmp_path / "atlas.toml"
+    cfg.write_text(
+        "[paths]\n"
+        f'coco2 = "{ROOT / "dataset" / "coco2"}"\n'
+        "[site]\n"
+        f'content = "{ROOT / "content"}"\n'
+        f'node_modules = "{ROOT / "node_modules"}"\n'
+        "search = false\n", encoding="utf-8")
+    return load_config(cfg)

@@ -5,23 +5,8 @@ import shutil
 from pathlib import Path
 
 from builder.build import build
-from builder.config import load_config
-from tests.factories import plume_file
+from tests.factories import plume_file, site_config
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def _config(tmp_path):
-    shutil.copytree(REPO / "templates", tmp_path / "templates")
-    cfg = tmp_path / "atlas.toml"
-    cfg.write_text(
-        "[paths]\n"
-        f'coco2 = "{REPO / "dataset" / "coco2"}"\n'
-        "[site]\n"
-        f'content = "{REPO / "content"}"\n'
-        f'node_modules = "{REPO / "node_modules"}"\n'
-        "search = false\n", encoding="utf-8")
-    return load_config(cfg)
 
 
 def test_incremental_rebuilds(tmp_path):
@@ -29,7 +14,7 @@ def test_incremental_rebuilds(tmp_path):
     data.mkdir()
     for i, day in enumerate(["2018-08-01", "2018-08-02"]):
         plume_file(data, day, seed=i, orbit=21500 + 15 * i)
-    cfg = _config(tmp_path)
+    cfg = site_config(tmp_path)
 
     first = build(cfg, oco2_dir=data)
     assert first.core.n_processed == 2 and first.render_stats["n_pages"] > 0

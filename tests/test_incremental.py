@@ -12,9 +12,8 @@ import numpy as np
 from builder import uptodate
 from builder.build import build, page_records_path, publish_site, site_stamp
 from builder.config import load_config
-from builder.render.fixture import demo_result
-from tests.test_build import _config
-from tests.test_pipeline import _plume_file
+from tests.site_fixture import demo_result
+from tests.factories import plume_file, site_config
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -34,14 +33,14 @@ def test_new_day_renders_few_pages_and_equals_full_build(tmp_path):
     data = tmp_path / "oco2"
     data.mkdir()
     for i, day in enumerate(["2018-08-01", "2018-08-02"]):
-        _plume_file(data, day, seed=i, orbit=21500 + 15 * i)
-    cfg = _config(tmp_path)
+        plume_file(data, day, seed=i, orbit=21500 + 15 * i)
+    cfg = site_config(tmp_path)
     site = cfg.path("site")
     first = build(cfg, oco2_dir=data)
     n_pages = first.render_stats["n_pages"]
     assert first.render_stats["n_rendered"] == n_pages and first.render_stats["n_carried"] == 0
 
-    _plume_file(data, "2018-08-03", seed=7, orbit=21530)
+    plume_file(data, "2018-08-03", seed=7, orbit=21530)
     more = build(cfg, oco2_dir=data)
     stats = more.render_stats
     assert stats["n_pages"] == stats["n_rendered"] + stats["n_carried"]
@@ -55,8 +54,8 @@ def test_new_day_renders_few_pages_and_equals_full_build(tmp_path):
 def test_unchanged_inputs_render_no_page(tmp_path):
     data = tmp_path / "oco2"
     data.mkdir()
-    _plume_file(data, "2018-08-01", seed=3, orbit=21500)
-    cfg = _config(tmp_path)
+    plume_file(data, "2018-08-01", seed=3, orbit=21500)
+    cfg = site_config(tmp_path)
     build(cfg, oco2_dir=data)
     before = _tree(cfg.path("site"))
     site_stamp(cfg, cfg.path("site")).unlink()  # defeat the whole-site shortcut: every page is checked
@@ -129,8 +128,8 @@ def test_keys_are_stable_across_processes(tmp_path):
 
     data = tmp_path / "oco2"
     data.mkdir()
-    _plume_file(data, "2018-08-01", seed=5, orbit=21500)
-    cfg = _config(tmp_path)
+    plume_file(data, "2018-08-01", seed=5, orbit=21500)
+    cfg = site_config(tmp_path)
     toml = tmp_path / "atlas.toml"
     for seed in ("1", "2"):
         site_stamp(cfg, cfg.path("site")).unlink(missing_ok=True)  # a forced render every time
