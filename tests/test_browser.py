@@ -7,7 +7,6 @@ Screenshots go to test-artifacts/ (git-ignored).
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
@@ -15,13 +14,9 @@ from builder.config import load_config
 from builder.render import render_site, urls
 from builder.render.fixture import demo_result
 from builder.render.serve import start
+from tests.browserkit import AXE, PHONE, REPO, Watch, axe_violations, shot, transferred
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-REPO = Path(__file__).resolve().parents[1]
-ARTIFACTS = REPO / "test-artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -35,35 +30,6 @@ def base_url(tmp_path_factory):
     server.server_close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-class Watch:
-    """Records console errors, page errors, failed requests and requested hosts."""
-
-    def __init__(self, page):
-        self.errors: list[str] = []
-        self.failed: list[str] = []
-        self.hosts: set[str] = set()
-        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("requestfailed", lambda r: self.failed.append(r.url))
-        page.on("request", lambda r: self.hosts.add(urlparse(r.url).hostname or r.url.split(":", 1)[0]))
-
-    def check(self):
-        assert self.errors == []
-        assert self.failed == []
-        assert self.hosts <= {"127.0.0.1", "data"}, self.hosts
-
-
 @pytest.fixture
 def page(browser):
     ctx = browser.new_context(viewport={"width": 1200, "height": 900})
@@ -72,11 +38,6 @@ def page(browser):
     watch = Watch(pg)
     yield pg, watch
     ctx.close()
-
-
-def shot(pg, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_home_map_shows_sources_and_detections(page, base_url):
@@ -168,7 +129,7 @@ def test_search_result_of_a_source_without_page_opens_its_row(page, base_url):
 
 
 def test_phone_layer_list_collapsed_and_zoom_button_clickable(browser, base_url):
-    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    ctx = browser.new_context(**PHONE)
     pg = ctx.new_page()
     watch = Watch(pg)
     pg.goto(base_url)
@@ -195,7 +156,7 @@ def test_phone_charts_fit_the_screen(browser, base_url, path):
     """At 390 px no chart is cut off: a chart either fits the screen, or lies whole inside a
     figure that scrolls sideways (text kept legible) and shows a visible cue; the page itself
     never scrolls sideways."""
-    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    ctx = browser.new_context(**PHONE)
     pg = ctx.new_page()
     target = {"": "", "source": urls.source_page("coco2-1001"),
               "detection": urls.detection_page(demo_result().detections["detection_id"].iloc[0])}[path]
@@ -236,21 +197,11 @@ def test_wheel_scrolls_the_page_until_the_map_is_clicked(page, base_url):
     watch.check()
 
 
-def _transferred(pg, url: str) -> tuple[int, list[str]]:
-    """Bytes of every response the page loads (uncompressed bodies, shared assets included)."""
-    sizes: dict[str, int] = {}
-    pg.on("response", lambda r: sizes.__setitem__(r.url, len(r.body())) if r.status == 200 else None)
-    pg.goto(url)
-    pg.wait_for_load_state("networkidle")
-    pg.wait_for_timeout(800)
-    return sum(sizes.values()), sorted(sizes)
-
-
 def test_source_page_weight_budget_and_fine_basemap_cells(page, base_url):
     """A zoomed map loads only the few fine basemap cells in view, not a world at 1:50m:
     the whole page stays under 600 kB (the issue's budget)."""
     pg, watch = page
-    total, loaded = _transferred(pg, base_url + urls.source_page("coco2-1001"))
+    total, loaded = transferred(pg, base_url + urls.source_page("coco2-1001"))
     cells = [u for u in loaded if "/assets/basemap/cells/" in u]
     assert 0 < len(cells) <= 12 and not any(u.endswith("world.geojson") for u in loaded)
     assert any(u.endswith("/cells/10_50.json") for u in cells)   # Bełchatów at 51.3 N, 19.3 E
@@ -260,7 +211,7 @@ def test_source_page_weight_budget_and_fine_basemap_cells(page, base_url):
 
 def test_home_weight_budget_world_basemap(page, base_url):
     pg, watch = page
-    total, loaded = _transferred(pg, base_url)
+    total, loaded = transferred(pg, base_url)
     assert any(u.endswith("/assets/basemap/world.geojson") for u in loaded)
     assert not any("/assets/basemap/cells/" in u for u in loaded)
     # the map's light points file, not the full sources table (fetched on first use of a marker)
@@ -277,7 +228,6 @@ def test_home_weight_budget_world_basemap(page, base_url):
     watch.check()
 
 
-AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 AXE_PAGES = ["", "sources/", "sources/coco2-1001/", "detections/OCO-2-22001-2018080711300044/", "search/?q=Poland",
              "candidates/", "countries/", "countries/pol/"]
 
@@ -287,18 +237,4 @@ def test_axe_finds_no_accessibility_violations(browser, base_url, width):
     """axe-core (npm, installed by setup) on the main kinds of page, at desktop and phone widths."""
     if not AXE.exists():
         pytest.skip("axe-core is not installed (npm ci)")
-    ctx = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True)  # to inject axe
-    pg = ctx.new_page()
-    found = {}
-    for path in AXE_PAGES:
-        pg.goto(base_url + path)
-        pg.wait_for_load_state("networkidle")
-        if path.startswith("search/"):
-            pg.wait_for_selector(".pagefind-ui__result-link")
-        pg.add_script_tag(path=str(AXE))
-        violations = pg.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-                                 ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))")
-        if violations:
-            found[path or "home"] = violations
-    ctx.close()
-    assert found == {}
+    assert axe_violations(browser, base_url, AXE_PAGES, width) == {}

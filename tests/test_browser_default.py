@@ -1,0 +1,148 @@
+"""Issue 12's "Done when" on the default build (`bash scripts/build.sh`: the simulated month over
+the whole CoCO2 catalogue), built once per session into a temporary folder (conftest.default_site)
+and browsed in headless Chromium: axe-core, page weight, search, a no-JavaScript crawl, phones.
+
+All tests of the default build live in this one file: `pytest -n 2 --dist loadfile` then builds it
+once, on one worker, while the other runs the rest of the suite.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from builder.render import urls
+from tests.browserkit import AXE, PHONE, Watch, axe_violations, crawl, shot, transferred
+
+pytestmark = pytest.mark.browser
+BELCHATOW = "coco2-15522"   # the largest plant of the inventory (Bełchatów, Poland)
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1200, "height": 900})
+    pg = ctx.new_page()
+    pg.set_default_timeout(30000)
+    yield pg, Watch(pg)
+    ctx.close()
+
+
+@pytest.fixture
+def phone(browser):
+    ctx = browser.new_context(**PHONE)
+    pg = ctx.new_page()
+    pg.set_default_timeout(30000)
+    yield pg, Watch(pg)
+    ctx.close()
+
+
+def _a_detection_page(site: Path) -> str:
+    """The first detection page (by id)."""
+    pages = sorted(p.parent.name for p in site.glob("detections/*/index.html"))
+    assert pages, "the default build publishes detections"
+    return f"detections/{pages[0]}/"
+
+
+def _heaviest_source_page(site: Path) -> str:
+    """The source page with the most bytes of its own (HTML + data files in its folder)."""
+    sizes = {p.name: sum(f.stat().st_size for f in p.iterdir() if f.is_file())
+             for p in site.glob("sources/*/") if (p / "index.html").is_file()}
+    return max(sizes, key=sizes.get)
+
+
+@pytest.mark.parametrize("width", [1200, 390])
+def test_axe_finds_no_violations_on_the_default_build(browser, default_site, default_url, width):
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed (npm ci)")
+    paths = ["", "sources/", urls.source_page(BELCHATOW), _a_detection_page(default_site), "search/?q=Poland",
+             "candidates/", "countries/", "countries/pol/"]
+    assert all((default_site / p.split("?")[0] / "index.html").is_file() for p in paths)
+    assert axe_violations(browser, default_url, paths, width) == {}
+
+
+def test_home_page_weight_budget(page, default_url):
+    pg, watch = page
+    total, loaded = transferred(pg, default_url)
+    assert any(u.endswith("/assets/data/map-sources.json") for u in loaded)
+    assert total <= 1_200_000, (total, loaded)
+    watch.check()
+
+
+@pytest.mark.parametrize("which", ["belchatow", "heaviest"])
+def test_source_page_weight_budget(page, default_site, default_url, which):
+    pg, watch = page
+    sid = BELCHATOW if which == "belchatow" else _heaviest_source_page(default_site)
+    total, loaded = transferred(pg, default_url + urls.source_page(sid))
+    assert pg.locator("h1").count() == 1
+    assert total <= 600_000, (sid, total, loaded)
+    watch.check()
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("Belchatow", "Bełchatów"), ("Bełchatów", "Bełchatów"), ("coco2-15522", "Bełchatów"),
+    ("Poland", "(POL)"), ("South Africa", "(ZAF)")])
+def test_search_finds_sources_of_the_default_build(page, default_url, query, expected):
+    pg, watch = page
+    pg.goto(default_url + "search/?q=" + query)
+    pg.wait_for_selector(".pagefind-ui__result-link")
+    titles = pg.locator(".pagefind-ui__result-link").all_inner_texts()
+    assert any(expected in t for t in titles), titles
+    watch.check()
+
+
+def test_no_javascript_crawl_from_home_reaches_every_source_page(default_site):
+    pages = {p.relative_to(default_site).as_posix() for p in default_site.glob("sources/*/index.html")}
+    assert len(pages) > 1000
+    missing = pages - crawl(default_site, "index.html")
+    assert not missing, (len(missing), sorted(missing)[:10])
+
+
+@pytest.mark.parametrize("path", ["", "source"])
+def test_phone_zoom_buttons_are_clickable(phone, default_url, path):
+    pg, watch = phone
+    pg.goto(default_url + (urls.source_page(BELCHATOW) if path else ""))
+    zoom = pg.locator(".leaflet-control-zoom-in").first
+    zoom.wait_for()
+    map_id = zoom.evaluate("b => b.closest('.leaflet-container').id")
+    layers = pg.locator(f"#{map_id} .leaflet-control-layers-expanded")
+    assert layers.count() == 0   # a layer list, if any, starts collapsed on phones
+    zoom.scroll_into_view_if_needed()
+    box = zoom.bounding_box()
+    hit = pg.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('.leaflet-control-zoom-in') !== null",
+                      [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
+    assert hit   # nothing (the layer list) covers the "+" button
+    zoom_of = f"() => Object.values(window).find(v => v instanceof L.Map && v.getContainer().id === '{map_id}').getZoom()"
+    z0 = pg.evaluate(zoom_of)
+    zoom.tap()
+    pg.wait_for_timeout(800)
+    assert pg.evaluate(zoom_of) == z0 + 1
+    shot(pg, f"default-phone-{path or 'home'}")
+    watch.check()
+
+
+@pytest.mark.parametrize("path", ["", "source", "detection", "country"])
+def test_phone_no_chart_is_cut_off(phone, default_site, default_url, path):
+    """At 390 px a chart either fits the screen or lies whole in a figure that scrolls sideways
+    with a visible cue; the page itself never scrolls sideways."""
+    pg, watch = phone
+    target = {"": "", "source": urls.source_page(BELCHATOW), "detection": _a_detection_page(default_site),
+              "country": "countries/pol/"}[path]
+    pg.goto(default_url + target)
+    pg.wait_for_load_state("networkidle")
+    width = pg.evaluate("() => window.innerWidth")
+    charts = pg.locator("svg.chart")
+    for i in range(charts.count()):
+        box = charts.nth(i).bounding_box()
+        if box["x"] >= 0 and box["x"] + box["width"] <= width + 1:
+            continue
+        fig = charts.nth(i).evaluate("""c => { const f = c.closest('figure'), r = f.getBoundingClientRect();
+            return {overflow: getComputedStyle(f).overflowX, scroll: f.scrollWidth, right: r.right,
+                    cue: getComputedStyle(f, '::before').content}; }""")
+        assert fig["overflow"] in ("auto", "scroll") and fig["right"] <= width + 1, (path, i, fig)
+        assert fig["scroll"] >= box["width"] - 1, (path, i, fig, box)
+        assert "Scroll sideways" in fig["cue"], fig
+    assert pg.evaluate("() => document.documentElement.scrollWidth") <= width + 1
+    if path in ("", "source", "detection"):
+        assert charts.count() > 0, path
+    watch.check()
