@@ -35,8 +35,8 @@ class Watch:
         page.on("request", lambda r: self.hosts.add(urlparse(r.url).hostname or r.url.split(":", 1)[0]))
 
     def check(self):
-        assert self.errors == []
-        assert self.failed == []
+        assert self.errors == [], self.errors
+        assert self.failed == [], self.failed
         assert self.hosts <= {"127.0.0.1", "data"}, self.hosts
 
 

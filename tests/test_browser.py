@@ -79,6 +79,7 @@ def test_evil_source_page_runs_no_script(page, base_url):
     pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     pg.goto(base_url + urls.source_page("coco2-1002"))
     pg.wait_for_selector(".leaflet-container")
+    pg.wait_for_load_state("networkidle")   # no basemap cell still loading when we leave (an aborted request)
     assert pg.locator("h1").inner_text().startswith('<script>alert(1)</script>"onmouseover=')
     pg.goto(base_url + "sources/")
     pg.wait_for_selector("#sources-table tbody tr")
@@ -238,3 +239,23 @@ def test_axe_finds_no_accessibility_violations(browser, base_url, width):
     if not AXE.exists():
         pytest.skip("axe-core is not installed (npm ci)")
     assert axe_violations(browser, base_url, AXE_PAGES, width) == {}
+
+
+def test_map_view_lives_in_the_url(page, base_url):
+    """A view in the address (#map=ZOOM/LAT/LON) opens there; moving the map writes it."""
+    pg, watch = page
+    zoom_of = "() => Object.values(window).find(v => v && v instanceof L.Map).getZoom()"
+    centre_of = "() => Object.values(window).find(v => v && v instanceof L.Map).getCenter()"
+    pg.goto(base_url + urls.source_page("coco2-1001") + "#map=5/48.5/10.25")
+    pg.wait_for_selector(".leaflet-container")
+    pg.wait_for_timeout(300)
+    assert pg.evaluate(zoom_of) == 5
+    c = pg.evaluate(centre_of)
+    assert abs(c["lat"] - 48.5) < 0.01 and abs(c["lng"] - 10.25) < 0.01
+    pg.locator(".leaflet-control-zoom-in").first.click()
+    pg.wait_for_function("() => location.hash.startsWith('#map=6/')")
+    watch.check()
+    home = pg.context.new_page()                             # without a view in the address: the page's own
+    home.goto(base_url)
+    home.wait_for_selector("#map_home_001[data-source-count]")
+    assert home.evaluate(zoom_of) == 2 and "#map=" not in home.url

@@ -146,3 +146,52 @@ def test_phone_no_chart_is_cut_off(phone, default_site, default_url, path):
     if path in ("", "source", "detection"):
         assert charts.count() > 0, path
     watch.check()
+
+
+NEXT_5 = """() => { const next = document.getElementById('page-next'), t = performance.now();
+    for (let i = 0; i < 5; i++) next.click();
+    return performance.now() - t; }"""
+
+
+def test_sources_list_is_paged_and_late_pages_cost_what_early_ones_do(page, default_url):
+    """16k rows: the table never holds more than one page of rows, and five pages turned far
+    down the list take about as long as the first five (the old "Show more" grew with every click)."""
+    pg, watch = page
+    pg.goto(default_url + "sources/")
+    pg.wait_for_selector("#sources-table tbody tr")
+    rows = pg.locator("#sources-table tbody tr")
+    total = int(pg.locator("#source-count").inner_text().split(" of ")[1].split()[0].replace(",", ""))
+    assert rows.count() == 100 and total > 16_000
+    early = [pg.evaluate(NEXT_5) for _ in range(3)]          # pages 1 -> 16
+    assert rows.count() == 100 and "page 16 of" in pg.locator("#source-count").inner_text()
+    pg.goto(default_url + "sources/?page=140")
+    pg.wait_for_selector("#sources-table tbody tr")
+    assert "page 140 of" in pg.locator("#source-count").inner_text()
+    late = [pg.evaluate(NEXT_5) for _ in range(3)]           # pages 140 -> 155
+    assert rows.count() == 100 and "page 155 of" in pg.locator("#source-count").inner_text()
+    assert sorted(late)[1] <= 4 * max(sorted(early)[1], 1.0), (early, late)   # medians; 1 ms: the timer's grain
+    pg.fill("#f-text", "belchatow")                           # filtering folds accents like the search does
+    assert rows.count() >= 1 and all("Bełchatów" in t for t in rows.all_inner_texts())
+    watch.check()
+
+
+def test_sources_filters_live_in_the_url(page, default_url):
+    pg, watch = page
+    pg.goto(default_url + "sources/?country=Poland&q=coal&sort=name&dir=asc&page=2")
+    pg.wait_for_selector("#sources-table tbody tr")
+    assert pg.input_value("#f-country") == "Poland" and pg.input_value("#f-text") == "coal"
+    assert pg.locator("th:has(button[data-key=name])").get_attribute("aria-sort") == "ascending"
+    assert "page 2 of" in pg.locator("#source-count").inner_text()
+    countries = pg.locator("#sources-table tbody tr td:nth-child(2)").all_inner_texts()
+    assert countries and set(countries) == {"Poland"}
+    names = pg.locator("#sources-table tbody tr td:first-child").all_inner_texts()
+    assert names == sorted(names, key=str.lower)
+    pg.select_option("#f-kind", "power_plant")               # a new filter: back to page 1, in the URL
+    assert "kind=power_plant" in pg.url and "page=" not in pg.url and "country=Poland" in pg.url
+    shared = pg.url
+    pg.goto("about:blank")
+    pg.goto(shared)                                           # the shared address opens the same view
+    pg.wait_for_selector("#sources-table tbody tr")
+    assert pg.input_value("#f-kind") == "power_plant" and pg.input_value("#f-country") == "Poland"
+    assert pg.locator("#sources-table tbody tr td:nth-child(3)").all_inner_texts()[0] == "power plant"
+    watch.check()
