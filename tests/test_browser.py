@@ -6,6 +6,7 @@ Screenshots go to test-artifacts/ (git-ignored).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -14,16 +15,21 @@ from builder.config import load_config
 from builder.render import render_site, urls
 from builder.render.fixture import demo_result
 from builder.render.serve import start
-from tests.browserkit import AXE, PHONE, REPO, Watch, axe_violations, shot, transferred
+from tests.browserkit import AXE, PHONE, REPO, Watch, axe_violations, serve_under, shot, transferred
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory):
+def demo_site(tmp_path_factory):
     out = tmp_path_factory.mktemp("browser-site")
     render_site(load_config(REPO / "atlas.toml"), demo_result(), out)
-    server, stop = start(out, 0, lambda: None, [], interval=60)
+    return out
+
+
+@pytest.fixture(scope="module")
+def base_url(demo_site):
+    server, stop = start(demo_site, 0, lambda: None, [], interval=60)
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     stop.set()
     server.shutdown()
@@ -259,3 +265,55 @@ def test_map_view_lives_in_the_url(page, base_url):
     home.goto(base_url)
     home.wait_for_selector("#map_home_001[data-source-count]")
     assert home.evaluate(zoom_of) == 2 and "#map=" not in home.url
+
+
+@pytest.fixture(scope="module")
+def sub_path_site(tmp_path_factory):
+    """The demo site built for a project-site host: [site] base_url = "/atlas/"."""
+    out = tmp_path_factory.mktemp("sub-path-site")
+    render_site(load_config(REPO / "atlas.toml", site={"base_url": "/atlas/"}), demo_result(), out)
+    return out
+
+
+def test_search_results_and_404_page_work_under_a_sub_path(browser, sub_path_site):
+    """Served under /atlas/ by a plain static host: search results link into /atlas/, and the
+    404 page (served at any depth) loads its stylesheet and links back into the site."""
+    ctx = browser.new_context(viewport={"width": 1200, "height": 900})
+    pg = ctx.new_page()
+    watch = Watch(pg)
+    with serve_under(sub_path_site, "atlas") as base:
+        pg.goto(base + "search/?q=Bełchatów")
+        pg.wait_for_selector(".pagefind-ui__result-link")
+        hrefs = pg.eval_on_selector_all(".pagefind-ui__result-link", "as => as.map(a => a.href)")
+        assert hrefs and all(h.startswith(base) for h in hrefs), hrefs
+        pg.locator(".pagefind-ui__result-link", has_text="Bełchatów").first.click()
+        pg.wait_for_selector("h1:has-text('Bełchatów')")
+        pg.wait_for_load_state("networkidle")
+        response = pg.goto(base + "sources/no-such-source/")
+        assert response.status == 404
+        assert "status of 404" in watch.errors.pop()      # Chromium logs the missing page itself
+        pg.wait_for_load_state("networkidle")
+        assert pg.evaluate("() => getComputedStyle(document.querySelector('.site-header')).display") != "inline"
+        assert pg.evaluate("() => [...document.styleSheets].some(s => s.href && s.href.endsWith('/atlas/assets/atlas.css'))")
+        links = pg.eval_on_selector_all("main a, nav a", "as => as.map(a => a.href)")
+        assert links and all(h.startswith(base) for h in links), links
+        pg.locator("main a", has_text="list of sources").click()
+        pg.wait_for_selector("#sources-table tbody tr")
+        watch.check()
+    ctx.close()
+
+
+@pytest.mark.parametrize("path", ["source", "country", "detection"])
+def test_cite_this_page_gives_the_data_version_address_and_date(page, base_url, path):
+    pg, watch = page
+    target = {"source": urls.source_page("coco2-1001"), "country": "countries/pol/",
+              "detection": urls.detection_page(demo_result().detections["detection_id"].iloc[0])}[path]
+    pg.goto(base_url + target)
+    text = pg.locator(".cite .citation").inner_text()
+    version = demo_result().summary["data_version"]
+    assert version and f"Data version {version}" in text
+    assert base_url + target in text                       # the address the reader sees
+    assert re.search(r"accessed \d{4}-\d\d-\d\d\)", text), text
+    if path == "source":
+        assert "Bełchatów" in text
+    watch.check()

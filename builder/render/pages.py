@@ -82,6 +82,7 @@ class Renderer:
             canonical = self.cfg.site.site_url.rstrip("/") + urls.absolute(self.cfg.site.base_url, path)
         html = self.env.get_template(template).render(
             **self.common, **ctx, title=title, page_path=path, root=root, url=url, nav=self.nav, canonical=canonical,
+            absolute_path=urls.absolute(self.cfg.site.base_url, path),
             map=map_, map_script=map_script, source_url=self.model.source_href, detection_href=urls.detection_page,
             rd_threshold=f"{self.cfg.attribute.targeted_min_significance:g}")
         self.writer.page(urls.output_file(path), html)

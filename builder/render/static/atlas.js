@@ -20,6 +20,14 @@
   }
   window.Atlas = {loadSources: loadSources};
 
+  /* "Cite this page": the address the reader sees and today's date (UTC). */
+  Array.prototype.forEach.call(document.querySelectorAll("[data-cite-url]"), function (e) {
+    e.textContent = location.origin + location.pathname;
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("[data-cite-date]"), function (e) {
+    e.textContent = new Date().toISOString().slice(0, 10);
+  });
+
   /* Chart tooltips: an element with data-tip shows that text (or its SVG <title>) on hover and keyboard focus. */
   var tip = document.createElement("div");
   tip.className = "chart-tip";
