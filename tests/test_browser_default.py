@@ -8,6 +8,7 @@ once, on one worker, while the other runs the rest of the suite.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -195,3 +196,26 @@ def test_sources_filters_live_in_the_url(page, default_url):
     assert pg.input_value("#f-kind") == "power_plant" and pg.input_value("#f-country") == "Poland"
     assert pg.locator("#sources-table tbody tr td:nth-child(3)").all_inner_texts()[0] == "power plant"
     watch.check()
+
+
+def _cells(row_html: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row_html, re.S)]
+
+
+def test_counts_agree_one_detection_per_source_and_orbit(default_site):
+    """Every source page: one overpass row per orbit, the facts box counts exactly the rows marked
+    as plumes and all rows; the home page's plume count is the sum over the source pages."""
+    total = 0
+    for page in default_site.glob("sources/*/index.html"):
+        html = page.read_text(encoding="utf-8")
+        facts = dict(re.findall(r"<dt>([^<]+)</dt><dd>(.*?)</dd>", html, re.S))
+        table = html.split('id="ovp-h"')[1].split("</table>")[0]
+        rows = [_cells(r) for r in re.findall(r"<tr[^>]*>(.*?)</tr>", table.split("<tbody>")[1], re.S)]
+        orbits = [r[1] for r in rows]
+        assert len(orbits) == len(set(orbits)), (page, orbits)
+        n_plumes = sum(r[8].startswith("plume") for r in rows)
+        assert int(facts["Plumes detected"]) == n_plumes, page
+        assert facts["Overpasses measured"].endswith(f" of {len(rows)}"), (page, facts["Overpasses measured"])
+        total += n_plumes
+    home = (default_site / "index.html").read_text(encoding="utf-8")
+    assert f"<dt>Plumes detected</dt><dd>{total:,}</dd>" in home, total

@@ -449,7 +449,7 @@ def write_all(cfg: Config, result: BuildResult, writer: SiteWriter, vendor: list
     home_page(rd, model)
     sources_index(rd, model)
     groups = country_render.group(model)
-    country_render.country_pages(rd, model, groups)
+    country_render.country_pages(rd, model, groups, site_units)
     source_pages(rd, model, site_units, progress)
     detections_index(rd, model)
     detection_pages(rd, model)
