@@ -32,6 +32,33 @@ def browser():
         b.close()
 
 
+def _context_page(browser, **options):
+    from tests.browserkit import Watch
+
+    ctx = browser.new_context(**options)
+    pg = ctx.new_page()
+    pg.set_default_timeout(30000)
+    return ctx, pg, Watch(pg)
+
+
+@pytest.fixture
+def page(browser):
+    """A desktop page (1200 x 900) and its Watch (console errors, failed and foreign requests)."""
+    ctx, pg, watch = _context_page(browser, viewport={"width": 1200, "height": 900})
+    yield pg, watch
+    ctx.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """A 390 px touch phone page and its Watch."""
+    from tests.browserkit import PHONE
+
+    ctx, pg, watch = _context_page(browser, **PHONE)
+    yield pg, watch
+    ctx.close()
+
+
 @pytest.fixture(scope="session")
 def default_site(tmp_path_factory):
     """The default build (`bash scripts/build.sh`: the simulated month over the whole CoCO2

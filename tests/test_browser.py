@@ -36,16 +36,6 @@ def base_url(demo_site):
     server.server_close()
 
 
-@pytest.fixture
-def page(browser):
-    ctx = browser.new_context(viewport={"width": 1200, "height": 900})
-    pg = ctx.new_page()
-    pg.set_default_timeout(15000)
-    watch = Watch(pg)
-    yield pg, watch
-    ctx.close()
-
-
 def test_home_map_shows_sources_and_detections(page, base_url):
     pg, watch = page
     pg.goto(base_url)

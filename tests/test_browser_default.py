@@ -14,28 +14,10 @@ from pathlib import Path
 import pytest
 
 from builder.render import urls
-from tests.browserkit import AXE, PHONE, Watch, axe_violations, crawl, shot, transferred
+from tests.browserkit import AXE, axe_violations, crawl, shot, transferred
 
 pytestmark = pytest.mark.browser
 BELCHATOW = "coco2-15522"   # the largest plant of the inventory (Bełchatów, Poland)
-
-
-@pytest.fixture
-def page(browser):
-    ctx = browser.new_context(viewport={"width": 1200, "height": 900})
-    pg = ctx.new_page()
-    pg.set_default_timeout(30000)
-    yield pg, Watch(pg)
-    ctx.close()
-
-
-@pytest.fixture
-def phone(browser):
-    ctx = browser.new_context(**PHONE)
-    pg = ctx.new_page()
-    pg.set_default_timeout(30000)
-    yield pg, Watch(pg)
-    ctx.close()
 
 
 def _a_detection_page(site: Path) -> str:
