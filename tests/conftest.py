@@ -23,7 +23,7 @@ if "XDG_CONFIG_HOME" not in os.environ:
     os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="atlas-test-config-")
 
 from builder.cli import main  # noqa: E402  (after sys.path and the config folder are set)
-from tests.factories import RouteHandler, Watch  # noqa: E402
+from tests.factories import RouteHandler  # noqa: E402
 
 
 # --------------------------------------------------------------------------- from test_fetch.py
@@ -45,17 +45,13 @@ def server(monkeypatch):
     httpd.server_close()
 
 
-# --------------------------------------------------------------------------- from test_browser.py
+# --------------------------------------------------------------------------- browsers
 
-CHROMIUM = "/usr/bin/chromium"
-
-
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
+    """Headless Debian Chromium through Playwright (skips when either is missing)."""
+    from tests.browserkit import ARGS, CHROMIUM
+
     if not Path(CHROMIUM).exists():
         pytest.skip("chromium is not installed")
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -65,14 +61,64 @@ def browser():
         b.close()
 
 
+def _context_page(browser, **options):
+    from tests.browserkit import Watch
+
+    ctx = browser.new_context(**options)
+    pg = ctx.new_page()
+    pg.set_default_timeout(30000)
+    return ctx, pg, Watch(pg)
+
+
 @pytest.fixture
 def page(browser):
-    ctx = browser.new_context(viewport={"width": 1200, "height": 900})
-    pg = ctx.new_page()
-    pg.set_default_timeout(15000)
-    watch = Watch(pg)
+    """A desktop page (1200 x 900) and its Watch (console errors, failed and foreign requests)."""
+    ctx, pg, watch = _context_page(browser, viewport={"width": 1200, "height": 900})
     yield pg, watch
     ctx.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """A 390 px touch phone page and its Watch."""
+    from tests.browserkit import PHONE
+
+    ctx, pg, watch = _context_page(browser, **PHONE)
+    yield pg, watch
+    ctx.close()
+
+
+@pytest.fixture(scope="session")
+def default_site(tmp_path_factory):
+    """The default build (`bash scripts/build.sh`: the simulated month over the whole CoCO2
+    catalogue) into a temporary folder, once per session (~2 min on 2 cores). The simulated month
+    and the detection cache go to a temporary folder too, or to $ATLAS_TEST_DEFAULT_CACHE when
+    set (a developer's shortcut: later sessions reuse the month and the per-file cache; the site
+    is always rendered anew by the code under test)."""
+    from builder.build import build
+    from builder.config import load_config
+
+    tmp = tmp_path_factory.mktemp("default-build")
+    keep = Path(os.environ.get("ATLAS_TEST_DEFAULT_CACHE", "") or tmp)
+    (tmp / "no-observations").mkdir()
+    cfg = load_config(ROOT / "atlas.toml", paths={
+        "oco2": str(tmp / "no-observations"), "simulated": str(keep / "simulated"), "cache": str(keep / "cache"),
+        "work": str(tmp / "work"), "site": str(tmp / "site")})
+    report = build(cfg, progress=False)
+    assert report.result.summary["simulated"] and len(report.result.sources) > 15_000
+    return report.site_dir
+
+
+@pytest.fixture(scope="session")
+def default_url(default_site):
+    """The default build served on 127.0.0.1 by the preview server (no rebuilds)."""
+    from builder.render.serve import start
+
+    server, stop = start(default_site, 0, lambda: None, [], interval=3600)
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    stop.set()
+    server.shutdown()
+    server.server_close()
 
 
 # --------------------------------------------------------------------------- from test_cli.py

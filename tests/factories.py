@@ -12,7 +12,7 @@ import shutil
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pandas as pd
@@ -459,26 +459,6 @@ def fetch_config(server, **fetch_keys):
 
 def fetch_args(*argv: str) -> argparse.Namespace:
     return fetch.configure_parser(argparse.ArgumentParser()).parse_args(list(argv))
-
-
-# --------------------------------------------------------------------------- from conftest.py
-
-class Watch:
-    """Records console errors, page errors, failed requests and requested hosts."""
-
-    def __init__(self, page):
-        self.errors: list[str] = []
-        self.failed: list[str] = []
-        self.hosts: set[str] = set()
-        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("requestfailed", lambda r: self.failed.append(r.url))
-        page.on("request", lambda r: self.hosts.add(urlparse(r.url).hostname or r.url.split(":", 1)[0]))
-
-    def check(self):
-        assert self.errors == []
-        assert self.failed == []
-        assert self.hosts <= {"127.0.0.1", "data"}, self.hosts
 
 
 def site_config(tmp_path: Path):

@@ -6,6 +6,7 @@ Screenshots go to test-artifacts/ (git-ignored).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -14,27 +15,25 @@ from builder.config import load_config
 from builder.render import render_site, urls
 from tests.site_fixture import demo_result
 from builder.render.serve import start
-from tests.factories import Watch
+from tests.browserkit import AXE, PHONE, REPO, Watch, axe_violations, serve_under, shot, transferred
 
 pytestmark = pytest.mark.browser
-REPO = Path(__file__).resolve().parents[1]
-ARTIFACTS = REPO / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory):
+def demo_site(tmp_path_factory):
     out = tmp_path_factory.mktemp("browser-site")
     render_site(load_config(REPO / "atlas.toml"), demo_result(), out)
-    server, stop = start(out, 0, lambda: None, [], interval=60)
+    return out
+
+
+@pytest.fixture(scope="module")
+def base_url(demo_site):
+    server, stop = start(demo_site, 0, lambda: None, [], interval=60)
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     stop.set()
     server.shutdown()
     server.server_close()
-
-
-def shot(pg, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_home_map_shows_sources_and_detections(page, base_url):
@@ -76,6 +75,7 @@ def test_evil_source_page_runs_no_script(page, base_url):
     pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     pg.goto(base_url + urls.source_page("coco2-1002"))
     pg.wait_for_selector(".leaflet-container")
+    pg.wait_for_load_state("networkidle")   # no basemap cell still loading when we leave (an aborted request)
     assert pg.locator("h1").inner_text().startswith('<script>alert(1)</script>"onmouseover=')
     pg.goto(base_url + "sources/")
     pg.wait_for_selector("#sources-table tbody tr")
@@ -126,7 +126,7 @@ def test_search_result_of_a_source_without_page_opens_its_row(page, base_url):
 
 
 def test_phone_layer_list_collapsed_and_zoom_button_clickable(browser, base_url):
-    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    ctx = browser.new_context(**PHONE)
     pg = ctx.new_page()
     watch = Watch(pg)
     pg.goto(base_url)
@@ -153,7 +153,7 @@ def test_phone_charts_fit_the_screen(browser, base_url, path):
     """At 390 px no chart is cut off: a chart either fits the screen, or lies whole inside a
     figure that scrolls sideways (text kept legible) and shows a visible cue; the page itself
     never scrolls sideways."""
-    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    ctx = browser.new_context(**PHONE)
     pg = ctx.new_page()
     target = {"": "", "source": urls.source_page("coco2-1001"),
               "detection": urls.detection_page(demo_result().detections["detection_id"].iloc[0])}[path]
@@ -194,21 +194,11 @@ def test_wheel_scrolls_the_page_until_the_map_is_clicked(page, base_url):
     watch.check()
 
 
-def _transferred(pg, url: str) -> tuple[int, list[str]]:
-    """Bytes of every response the page loads (uncompressed bodies, shared assets included)."""
-    sizes: dict[str, int] = {}
-    pg.on("response", lambda r: sizes.__setitem__(r.url, len(r.body())) if r.status == 200 else None)
-    pg.goto(url)
-    pg.wait_for_load_state("networkidle")
-    pg.wait_for_timeout(800)
-    return sum(sizes.values()), sorted(sizes)
-
-
 def test_source_page_weight_budget_and_fine_basemap_cells(page, base_url):
     """A zoomed map loads only the few fine basemap cells in view, not a world at 1:50m:
     the whole page stays under 600 kB (the issue's budget)."""
     pg, watch = page
-    total, loaded = _transferred(pg, base_url + urls.source_page("coco2-1001"))
+    total, loaded = transferred(pg, base_url + urls.source_page("coco2-1001"))
     cells = [u for u in loaded if "/assets/basemap/cells/" in u]
     assert 0 < len(cells) <= 12 and not any(u.endswith("world.geojson") for u in loaded)
     assert any(u.endswith("/cells/10_50.json") for u in cells)   # Bełchatów at 51.3 N, 19.3 E
@@ -218,7 +208,7 @@ def test_source_page_weight_budget_and_fine_basemap_cells(page, base_url):
 
 def test_home_weight_budget_world_basemap(page, base_url):
     pg, watch = page
-    total, loaded = _transferred(pg, base_url)
+    total, loaded = transferred(pg, base_url)
     assert any(u.endswith("/assets/basemap/world.geojson") for u in loaded)
     assert not any("/assets/basemap/cells/" in u for u in loaded)
     # the map's light points file, not the full sources table (fetched on first use of a marker)
@@ -235,7 +225,6 @@ def test_home_weight_budget_world_basemap(page, base_url):
     watch.check()
 
 
-AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 AXE_PAGES = ["", "sources/", "sources/coco2-1001/", "detections/OCO-2-22001-2018080711300044/", "search/?q=Poland",
              "candidates/", "countries/", "countries/pol/"]
 
@@ -245,18 +234,75 @@ def test_axe_finds_no_accessibility_violations(browser, base_url, width):
     """axe-core (npm, installed by setup) on the main kinds of page, at desktop and phone widths."""
     if not AXE.exists():
         pytest.skip("axe-core is not installed (npm ci)")
-    ctx = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True)  # to inject axe
+    assert axe_violations(browser, base_url, AXE_PAGES, width) == {}
+
+
+def test_map_view_lives_in_the_url(page, base_url):
+    """A view in the address (#map=ZOOM/LAT/LON) opens there; moving the map writes it."""
+    pg, watch = page
+    zoom_of = "() => Object.values(window).find(v => v && v instanceof L.Map).getZoom()"
+    centre_of = "() => Object.values(window).find(v => v && v instanceof L.Map).getCenter()"
+    pg.goto(base_url + urls.source_page("coco2-1001") + "#map=5/48.5/10.25")
+    pg.wait_for_selector(".leaflet-container")
+    pg.wait_for_timeout(300)
+    assert pg.evaluate(zoom_of) == 5
+    c = pg.evaluate(centre_of)
+    assert abs(c["lat"] - 48.5) < 0.01 and abs(c["lng"] - 10.25) < 0.01
+    pg.locator(".leaflet-control-zoom-in").first.click()
+    pg.wait_for_function("() => location.hash.startsWith('#map=6/')")
+    watch.check()
+    home = pg.context.new_page()                             # without a view in the address: the page's own
+    home.goto(base_url)
+    home.wait_for_selector("#map_home_001[data-source-count]")
+    assert home.evaluate(zoom_of) == 2 and "#map=" not in home.url
+
+
+@pytest.fixture(scope="module")
+def sub_path_site(tmp_path_factory):
+    """The demo site built for a project-site host: [site] base_url = "/atlas/"."""
+    out = tmp_path_factory.mktemp("sub-path-site")
+    render_site(load_config(REPO / "atlas.toml", site={"base_url": "/atlas/"}), demo_result(), out)
+    return out
+
+
+def test_search_results_and_404_page_work_under_a_sub_path(browser, sub_path_site):
+    """Served under /atlas/ by a plain static host: search results link into /atlas/, and the
+    404 page (served at any depth) loads its stylesheet and links back into the site."""
+    ctx = browser.new_context(viewport={"width": 1200, "height": 900})
     pg = ctx.new_page()
-    found = {}
-    for path in AXE_PAGES:
-        pg.goto(base_url + path)
+    watch = Watch(pg)
+    with serve_under(sub_path_site, "atlas") as base:
+        pg.goto(base + "search/?q=Bełchatów")
+        pg.wait_for_selector(".pagefind-ui__result-link")
+        hrefs = pg.eval_on_selector_all(".pagefind-ui__result-link", "as => as.map(a => a.href)")
+        assert hrefs and all(h.startswith(base) for h in hrefs), hrefs
+        pg.locator(".pagefind-ui__result-link", has_text="Bełchatów").first.click()
+        pg.wait_for_selector("h1:has-text('Bełchatów')")
         pg.wait_for_load_state("networkidle")
-        if path.startswith("search/"):
-            pg.wait_for_selector(".pagefind-ui__result-link")
-        pg.add_script_tag(path=str(AXE))
-        violations = pg.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-                                 ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))")
-        if violations:
-            found[path or "home"] = violations
+        response = pg.goto(base + "sources/no-such-source/")
+        assert response.status == 404
+        assert "status of 404" in watch.errors.pop()      # Chromium logs the missing page itself
+        pg.wait_for_load_state("networkidle")
+        assert pg.evaluate("() => getComputedStyle(document.querySelector('.site-header')).display") != "inline"
+        assert pg.evaluate("() => [...document.styleSheets].some(s => s.href && s.href.endsWith('/atlas/assets/atlas.css'))")
+        links = pg.eval_on_selector_all("main a, nav a", "as => as.map(a => a.href)")
+        assert links and all(h.startswith(base) for h in links), links
+        pg.locator("main a", has_text="list of sources").click()
+        pg.wait_for_selector("#sources-table tbody tr")
+        watch.check()
     ctx.close()
-    assert found == {}
+
+
+@pytest.mark.parametrize("path", ["source", "country", "detection"])
+def test_cite_this_page_gives_the_data_version_address_and_date(page, base_url, path):
+    pg, watch = page
+    target = {"source": urls.source_page("coco2-1001"), "country": "countries/pol/",
+              "detection": urls.detection_page(demo_result().detections["detection_id"].iloc[0])}[path]
+    pg.goto(base_url + target)
+    text = pg.locator(".cite .citation").inner_text()
+    assert re.search(r"Page data version [0-9a-f]{12} \(", text), text   # a digest of the page's figures
+    assert base_url + target in text                       # the address the reader sees
+    assert re.search(r"accessed \d{4}-\d\d-\d\d\)", text), text
+    if path == "source":
+        assert "Bełchatów" in text
+    watch.check()

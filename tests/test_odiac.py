@@ -351,8 +351,9 @@ def test_source_page_names_each_inventory_and_which_one_the_ratio_uses(tmp_path)
     layer = re.search(r"var (\w+) = L.featureGroup\(\);\nAtlasMap.points\(\1, \"assets/data/odiac.json\"", script)
     assert layer and "ODIAC hot spots" in script and f"{layer.group(1)}.addTo(" not in script   # listed, off by default
     table = json.loads((out / "assets" / "data" / "sources.json").read_text())
-    assert table["columns"][-1] == "inventory"
-    assert {r[0]: r[-1] for r in table["rows"]}["odiac-far"] == "ODIAC2025 2019-02 (1 km cells)"
+    inventory = table["columns"].index("inventory")   # a lookup column (builder.render.datafiles)
+    by_id = {r[0]: table["lookups"]["inventory"][r[inventory]] for r in table["rows"]}
+    assert by_id["odiac-far"] == "ODIAC2025 2019-02 (1 km cells)"
 
 
 def test_cluster_extent_is_the_plume_initial_width(tmp_path):
@@ -423,7 +424,7 @@ def test_a_city_inside_a_hot_spot_is_reported_not_subtracted(tmp_path):
 
 
 @pytest.mark.browser
-def test_odiac_map_layer_starts_hidden_and_draws_on_demand(page, tmp_path):  # noqa: F811
+def test_odiac_map_layer_starts_hidden_and_draws_on_demand(page, tmp_path):
     from builder.render import render_site
     from builder.render.serve import start
 

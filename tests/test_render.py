@@ -431,6 +431,17 @@ def test_multi_unit_site_is_explained_on_the_source_page(tmp_path):
     assert "catalogue units on one site" in page and "Twin Unit One" in page
     total = float(row["emission_t_yr"]) + 1234567.0
     assert f"{total:,.0f}" in page
+    # one rule, stated where the figures are: the entry's own inventory in the opening line beside the
+    # site's, the ratio labelled as the site's, on the page, in the Sources data and on the country list
+    assert (f"inventory {float(row['emission_t_yr']):,.0f} t CO2/yr" in page
+            and f"for this catalogue entry; {total:,.0f} t CO2/yr for the whole site of 2 entries" in page)
+    assert "<dt>Observed / inventory (whole site)</dt>" in page
+    data = json.loads((out / "assets/data/sources.json").read_text(encoding="utf-8"))
+    sites = {r[0]: r[data["columns"].index("site_units")] for r in data["rows"]}
+    assert sites[page_id] == sites["twin-unit-1"] == 2 and set(sites.values()) == {1, 2}
+    country = next(p for p in (out / "countries").rglob("index.html") if f'id="s-{page_id}"' in p.read_text("utf-8"))
+    row_html = country.read_text("utf-8").split(f'id="s-{page_id}"')[1].split("</tr>")[0]
+    assert "(site of 2)" in row_html
 
 
 def test_csv_downloads_neutralise_spreadsheet_formulas(tmp_path):

@@ -27,13 +27,13 @@ def test_list_pages_and_anchors():
 
 # --------------------------------------------------------------------------- on the demo site
 
-import re  # noqa: E402
 from html.parser import HTMLParser  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from builder.config import load_config  # noqa: E402
 from builder.render import render_site, urls  # noqa: E402
 from tests.site_fixture import demo_result  # noqa: E402
+from tests.browserkit import crawl  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -82,33 +82,11 @@ def test_country_pages_list_every_source(site):
         assert "s-" + urls.slugify(sid) in ids, sid
 
 
-def _crawl(site: Path, start: str, within: str = "") -> set[str]:
-    """Pages reached from ``start`` by plain <a href> links (what a crawler or a no-JS reader
-    can follow), entering only pages under ``within``."""
-    seen, todo = set(), [start]
-    while todo:
-        rel = todo.pop()
-        if rel in seen:
-            continue
-        seen.add(rel)
-        if not rel.startswith(within):
-            continue
-        for href in _parse(site / rel).hrefs:
-            path = href.split("#")[0]
-            if re.match(r"^[a-z]+:|^/", href) or not path:
-                continue
-            target = (site / rel).parent / path
-            target = target / "index.html" if path.endswith("/") else target
-            if target.suffix == ".html" and target.exists():
-                todo.append(target.resolve().relative_to(site.resolve()).as_posix())
-    return seen
-
-
 def test_no_javascript_crawl_from_home_reaches_every_source_page(site):
     pages = {p.relative_to(site).as_posix() for p in site.glob("sources/*/index.html")}
-    assert pages and pages <= _crawl(site, "index.html")
+    assert pages and pages <= crawl(site, "index.html")
     # the country lists alone link every source page, through their pagination
-    seen = _crawl(site, "countries/index.html", within="countries/")
+    seen = crawl(site, "countries/index.html", within="countries/")
     assert pages <= seen, sorted(pages - seen)
     assert {"countries/zaf/index.html", "countries/zaf/2/index.html"} <= seen
 

@@ -114,8 +114,9 @@ def locations(groups: list[Country]) -> dict[str, str]:
     return out
 
 
-def country_pages(rd, model: Model, groups: list[Country]) -> None:
-    """The countries index and every country's paginated source list."""
+def country_pages(rd, model: Model, groups: list[Country], site_units: dict[str, dict]) -> None:
+    """The countries index and every country's paginated source list. ``site_units``
+    (builder.render.pages) marks entries whose ratio is the whole site's."""
     rd.page("countries/", "countries.html", title="Countries", countries=groups,
             n_sources=len(model.sources), href=lambda c: list_page(c.slug, 1))
     for c in groups:
@@ -124,9 +125,10 @@ def country_pages(rd, model: Model, groups: list[Country]) -> None:
             for s in c.sources[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]:
                 rows.append(dict(s, anchor=anchor(s["source_id"]), href=model.source_href(s["source_id"]),
                                  summary=model.summary_by_id.get(s["source_id"], {}),
-                                 region=countries.region_name(s.get("country"))))
+                                 region=countries.region_name(s.get("country")),
+                                 site_units=len(site_units[s["source_id"]]["units"]) if s["source_id"] in site_units else 1))
             pager = [(p, list_page(c.slug, p)) for p in range(1, c.n_pages + 1)]
             title = c.name if page == 1 else f"{c.name}, sources page {page}"
             rd.page(list_page(c.slug, page), "country.html", title=title, country=c, rows=rows, page=page,
                     pager=pager, first=(page - 1) * PAGE_SIZE + 1, page_size=PAGE_SIZE,
-                    has_regions=any(r["region"] for r in rows))
+                    has_regions=any(r["region"] for r in rows), site_km=rd.cfg.attribute.site_km)

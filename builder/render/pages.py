@@ -18,10 +18,11 @@ from markupsafe import Markup
 
 from builder import countries, physics
 from builder.config import Config
-from builder.render import charts, countries as country_render, fmt, maps, search, urls
+from builder.render import charts, countries as country_render, fmt, maps, pagekeys, search, urls
 from builder.render.coverage import other_inventories
 from builder.render.validation_view import validation_sections
 from builder.render.content import load_pages
+from builder.render.datafiles import write_data_files
 from builder.render.model import (Model, build_model, day_number, iso_day, kg_s_to_t_yr,
                                   parse_alternatives, source_scatter_point, t_yr_to_kg_s, wind_text)
 from builder.published import published_detections
@@ -81,7 +82,10 @@ class Renderer:
             canonical = self.cfg.site.site_url.rstrip("/") + urls.absolute(self.cfg.site.base_url, path)
         values = dict(**self.common, **ctx, title=title, page_path=path, root=root, nav=self.nav,
                       canonical=canonical, map=map_, map_script=map_script,
+                      absolute_path=urls.absolute(self.cfg.site.base_url, path),
                       rd_threshold=f"{self.cfg.attribute.targeted_min_significance:g}")
+        if template in CITED_TEMPLATES:  # the page's own data version: changes only when its figures do
+            values["page_version"] = pagekeys.digest(values)[:12]
 
         def render(values: dict, lookups: dict) -> str:  # url: a function of root; detection_href: of code
             return self.env.get_template(template).render(**values, **lookups, url=url,
@@ -89,59 +93,8 @@ class Renderer:
         self.writer.render_page(urls.output_file(path), template, values, self.lookups, render)
 
 
-# --------------------------------------------------------------------------- data files
-
-
-def _index_rows(model: Model) -> list[list]:
-    """Compact rows for the sources table and the home map, sorted by emission (largest first)."""
-    rows = []
-    for s in sorted(model.sources, key=lambda s: (-(s.get("emission_t_yr") or 0), s["source_id"])):
-        sm = model.summary_by_id.get(s["source_id"], {})
-        rows.append([s["source_id"], s.get("name") or "", countries.country_name(s.get("country")),
-                     s.get("kind") or "", s.get("fuel") or "", s.get("emission_t_yr"), s.get("latitude"),
-                     s.get("longitude"), sm.get("n_overpasses") or 0, sm.get("n_detected") or 0, sm.get("ratio"),
-                     model.source_href(s["source_id"]) or "", countries.region_name(s.get("country")),
-                     s.get("inventory") or ""])
-    return rows
-
-
-def _round(v, digits: int):
-    """A JSON-compact number: rounded, integers without '.0', None when missing."""
-    if not _finite(v):
-        return None
-    v = round(float(v), digits)
-    return int(v) if digits == 0 or v == int(v) else v
-
-
-def write_data_files(model: Model, writer: SiteWriter) -> None:
-    """JSON files read by the home map and the sources table (assets/data/)."""
-    rows = _index_rows(model)
-    writer.json("assets/data/sources.json", dict(
-        columns=["id", "name", "country", "kind", "fuel", "emission_t_yr", "lat", "lon", "n_overpasses",
-                 "n_detected", "ratio", "href", "region", "inventory"], rows=rows))
-    # The home map's light copy (row i = row i of sources.json, which is fetched only when a marker is used)
-    writer.json("assets/data/map-sources.json", dict(
-        columns=["lat", "lon", "emission_kt_yr", "n_overpasses", "n_detected", "has_page"],
-        rows=[[_round(r[6], 3), _round(r[7], 3), _round(r[5] / 1e3 if r[5] else 0, 0), r[8], r[9], 1 if r[11] else 0]
-              for r in rows]))
-    hot = [s for s in model.sources if s.get("kind") == "odiac_cluster"]
-    if hot:  # the home map's hidden ODIAC layer: id, lat, lon, radius_km, emission_t_yr, name, href
-        writer.json("assets/data/odiac.json", dict(
-            columns=["id", "lat", "lon", "radius_km", "emission_t_yr", "name", "href"],
-            rows=[[s["source_id"], s.get("latitude"), s.get("longitude"), s.get("radius_km"), s.get("emission_t_yr"),
-                   s.get("name") or "", model.source_href(s["source_id"]) or ""] for s in hot]))
-    det_rows = [[d["detection_id"], d["latitude"], d["longitude"], 1 if d["source_id"] else 0,
-                 d.get("source_name") or "", d.get("emission_kg_s"), d.get("emission_unc_kg_s"),
-                 iso_day(d.get("time_utc")), urls.detection_page(d["detection_id"])] for d in model.detections]
-    writer.json("assets/data/detections.json", dict(
-        columns=["id", "lat", "lon", "attributed", "source_name", "emission_kg_s", "emission_unc_kg_s", "date",
-                 "href"], rows=det_rows))
-    cand_rows = [[c["candidate_id"], c["latitude"], c["longitude"], c.get("n_detections"), c.get("n_orbits"),
-                  c.get("mean_emission_kg_s"), "candidates/#" + urls.slugify(c["candidate_id"])]
-                 for c in model.candidates]
-    writer.json("assets/data/candidates.json", dict(
-        columns=["id", "lat", "lon", "n_detections", "n_orbits", "mean_emission_kg_s", "href"], rows=cand_rows))
-
+#: Templates with a "Cite this page" box, which quotes the page's data version.
+CITED_TEMPLATES = frozenset({"source.html", "country.html", "detection.html"})
 
 #: Sources on the home chart: inventory at the overpass hours at least this [Mt/yr] (the
 #: population the validation scores). A selection on the inventory, not on the estimates,
@@ -228,7 +181,7 @@ def sources_index(rd: Renderer, model: Model) -> None:
     kinds = sorted({s.get("kind") or "" for s in model.sources} - {""})
     names = sorted({countries.country_name(s.get("country")) for s in model.sources} - {""})
     rd.page("sources/", "sources.html", title="Sources", kinds=kinds, countries=names,
-            n_sources=len(model.sources), n_pages=len(model.page_sources))
+            n_sources=len(model.sources), n_pages=len(model.page_sources), site_km=rd.cfg.attribute.site_km)
 
 
 def _source_map(model: Model, source: dict, overpasses: list[dict], root: str) -> maps.RenderedMap:
@@ -267,9 +220,8 @@ def _overpass_rows(model: Model, overpasses: list[dict]) -> list[dict]:
     return rows
 
 
-def source_pages(rd: Renderer, model: Model, progress: bool = False) -> None:
+def source_pages(rd: Renderer, model: Model, site_units: dict[str, dict], progress: bool = False) -> None:
     ids = model.page_sources
-    site_units = _site_units(model, rd.cfg)
     covered = other_inventories(model.result.sources, ids, rd.cfg.attribute.site_km, model.source_href)
     if progress:
         from tqdm import tqdm
@@ -499,13 +451,14 @@ def write_all(cfg: Config, result: BuildResult, writer: SiteWriter, vendor: list
            ("candidates/", "Candidates")]
     nav += [(f"{p.slug}/", p.title) for p in content] + [("downloads/", "Downloads"), ("search/", "Search")]
     rd = Renderer(cfg, make_env(cfg), model, nav, writer)
-    write_data_files(model, writer)
+    site_units = _site_units(model, cfg)
+    write_data_files(model, writer, site_units)
     files = write_downloads(model, writer)
     home_page(rd, model)
     sources_index(rd, model)
     groups = country_render.group(model)
-    country_render.country_pages(rd, model, groups)
-    source_pages(rd, model, progress)
+    country_render.country_pages(rd, model, groups, site_units)
+    source_pages(rd, model, site_units, progress)
     detections_index(rd, model)
     detection_pages(rd, model)
     candidates_page(rd, model)

@@ -48,6 +48,28 @@
     map.on("zoomend moveend", update);
     map.whenReady(update);
     wheelAfterClick(map);
+    viewInUrl(map);
+  }
+
+  /* The map view in the URL fragment (#map=ZOOM/LAT/LON), so a view can be shared: read when the
+     page opens, written (replacing the entry, not adding history) once the reader moved the map.
+     Other fragments (anchors of the page) are left alone. */
+  function viewFromUrl() {
+    var m = /^#map=(\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)$/.exec(location.hash);
+    return m ? {zoom: Number(m[1]), center: [Number(m[2]), Number(m[3])]} : null;
+  }
+  function viewInUrl(map) {
+    var start = viewFromUrl(), moved = false;
+    if (start) { map.setView(start.center, start.zoom, {animate: false}); }
+    ["pointerdown", "wheel", "keydown", "touchstart"].forEach(function (type) {
+      map.getContainer().addEventListener(type, function () { moved = true; }, {passive: true});
+    });
+    map.on("moveend", function () {
+      if (!moved || (location.hash && !viewFromUrl())) { return; }
+      var c = map.getCenter(), z = map.getZoom(), d = Math.max(1, Math.ceil(z * Math.LOG10E * Math.LN2));
+      history.replaceState(null, "", location.pathname + location.search + "#map=" + z + "/" +
+        c.lat.toFixed(d) + "/" + L.Util.wrapNum(c.lng, [-180, 180], true).toFixed(d));
+    });
   }
 
   /* The mouse wheel scrolls the page, not the map, until the map is clicked or focused;
@@ -100,25 +122,21 @@
   }
 
   /* The home map loads map-sources.json (position, size, counts); names and the rest come from
-     sources.json (same row order), fetched once, when a source marker is first hovered or opened. */
-  var details = {rows: null, waiting: null};
+     sources.json (same row order, read by Atlas.loadSources in atlas.js), fetched once, when a
+     source marker is first hovered or opened. */
+  var details = {rows: null};
   function withDetails(root, done) {
     if (details.rows) { done(); return; }
-    if (!details.waiting) {
-      details.waiting = [];
-      fetch(root + "assets/data/sources.json").then(function (r) { return r.json(); }).then(function (data) {
-        details.rows = data.rows;
-        details.waiting.forEach(function (f) { f(); });
-      });
-    }
-    details.waiting.push(done);
+    window.Atlas.loadSources(root + "assets/data/sources.json").then(function (rows) {
+      details.rows = rows;
+      done();
+    });
   }
 
   function sourcePopup(d, root) {
-    /* id, name, country, kind, fuel, emission_t_yr, lat, lon, n_overpasses, n_detections, ratio_mean, href */
-    return popup(d[1] || d[0], [[(d[3] || "").replace("_", " "), d[4], d[2]].filter(Boolean).join(", "),
-      "Inventory: " + (d[5] ? Math.round(d[5]).toLocaleString("en") + " t/yr" : "—"),
-      "Overpasses: " + d[8] + ", detections: " + d[9]], d[11], root);
+    return popup(d.name || d.id, [[(d.kind || "").replace("_", " "), d.fuel, d.country].filter(Boolean).join(", "),
+      "Inventory: " + (d.emission_t_yr ? Math.round(d.emission_t_yr).toLocaleString("en") + " t/yr" : "—"),
+      "Overpasses: " + d.n_overpasses + ", detections: " + d.n_detected], d.href, root);
   }
 
   function sourceMarker(r, root, i) {
@@ -127,7 +145,7 @@
       fillColor: COLORS.source, fillOpacity: 0.55});
     m.bindTooltip(el("span", "Inventory source, " + Math.round(r[2] * 1e3).toLocaleString("en") + " t/yr"));
     m.on("mouseover", function () {
-      withDetails(root, function () { m.setTooltipContent(el("span", details.rows[i][1] || details.rows[i][0])); });
+      withDetails(root, function () { m.setTooltipContent(el("span", details.rows[i].name || details.rows[i].id)); });
     });
     m.bindPopup(function () {
       if (details.rows) { return sourcePopup(details.rows[i], root); }
@@ -207,7 +225,7 @@
       if (f.href) { layer.bindPopup(function () { return popup(f.link || f.tip, [], f.href, root); }); }
       layer.addTo(map);
     });
-    if (data.fit) { map.fitBounds(data.fit, {maxZoom: 10}); }
+    if (data.fit && !viewFromUrl()) { map.fitBounds(data.fit, {maxZoom: 10}); }
     map.getContainer().setAttribute("data-feature-count", String(data.items.length));
   }
 

@@ -1,6 +1,33 @@
-/* Small progressive enhancements: chart tooltips and sortable tables. */
+/* Small progressive enhancements: chart tooltips and sortable tables; the one reader of
+   assets/data/sources.json (builder/render/datafiles.py), used by the Sources table and map popups. */
 (function () {
   "use strict";
+  /* sources.json -> one object per source; lookup columns hold an index into data.lookups. */
+  var loading = {};
+  function loadSources(url) {
+    if (!loading[url]) {
+      loading[url] = fetch(url).then(function (r) { return r.json(); }).then(function (data) {
+        return data.rows.map(function (row) {
+          var o = {};
+          data.columns.forEach(function (c, j) {
+            o[c] = data.lookups && data.lookups[c] ? data.lookups[c][row[j]] : row[j];
+          });
+          return o;
+        });
+      });
+    }
+    return loading[url];
+  }
+  window.Atlas = {loadSources: loadSources};
+
+  /* "Cite this page": the address the reader sees and today's date (UTC). */
+  Array.prototype.forEach.call(document.querySelectorAll("[data-cite-url]"), function (e) {
+    e.textContent = location.origin + location.pathname;
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("[data-cite-date]"), function (e) {
+    e.textContent = new Date().toISOString().slice(0, 10);
+  });
+
   /* Chart tooltips: an element with data-tip shows that text (or its SVG <title>) on hover and keyboard focus. */
   var tip = document.createElement("div");
   tip.className = "chart-tip";
