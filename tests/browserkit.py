@@ -56,6 +56,20 @@ def transferred(pg, url: str) -> tuple[int, list[str]]:
     return sum(sizes.values()), sorted(sizes)
 
 
+def search_titles(pg, expected: str, timeout_ms: int = 20000) -> list[str]:
+    """The result titles Pagefind UI shows on ``pg`` once one containing ``expected`` is there
+    (results arrive one fragment at a time: the first link on screen need not be the best), or
+    all it showed when ``timeout_ms`` ran out."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    pg.wait_for_selector(".pagefind-ui__result-link")
+    try:
+        pg.locator(".pagefind-ui__result-link", has_text=expected).first.wait_for(timeout=timeout_ms)
+    except PlaywrightTimeout:
+        pass
+    return pg.locator(".pagefind-ui__result-link").all_inner_texts()
+
+
 def axe_violations(browser, base_url: str, paths: list[str], width: int) -> dict[str, list[str]]:
     """axe-core (npm, installed by setup) run on each page at one viewport width: {page: [rule: targets]}."""
     ctx = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True)  # to inject axe

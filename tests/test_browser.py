@@ -15,7 +15,7 @@ from builder.config import load_config
 from builder.render import render_site, urls
 from tests.site_fixture import demo_result
 from builder.render.serve import start
-from tests.browserkit import AXE, PHONE, REPO, Watch, axe_violations, serve_under, shot, transferred
+from tests.browserkit import search_titles, AXE, PHONE, REPO, Watch, axe_violations, serve_under, shot, transferred
 
 pytestmark = pytest.mark.browser
 
@@ -106,8 +106,7 @@ def test_detection_page_profile_chart(page, base_url):
 def test_search_finds_sources(page, base_url, query, expected):
     pg, watch = page
     pg.goto(base_url + "search/?q=" + query)
-    pg.wait_for_selector(".pagefind-ui__result-link")
-    titles = pg.locator(".pagefind-ui__result-link").all_inner_texts()
+    titles = search_titles(pg, expected)
     assert any(expected in t for t in titles), titles
     watch.check()
 
