@@ -20,9 +20,9 @@ import pandas as pd
 
 from builder import uptodate
 from builder.config import Config
-from builder.outdir import (MARKER, SIM_MARKER, OutputFolderError, check_site_folder, claim, owned_siblings,
+from builder.outdir import (MARKER, atomic_write, SIM_MARKER, OutputFolderError, check_site_folder, claim, owned_siblings,
                             read_manifest, sibling_name, site_intact, write_manifest)
-from builder.pipeline import CoreRun, _atomic_write, inventory_fingerprint, run_core, write_tables
+from builder.pipeline import CoreRun, inventory_fingerprint, run_core, write_tables
 from builder.errors import Problems
 from builder.results import BuildResult, SkippedItem
 from builder.soundings import find_input_files
@@ -159,7 +159,7 @@ def _write_page_records(cfg: Config, site_dir: Path, stats: dict, files: dict[st
     path = page_records_path(cfg, site_dir)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, json.dumps(data, sort_keys=True).encode())
+        atomic_write(path, json.dumps(data, sort_keys=True).encode())
     except OSError as exc:
         log.warning("page keys not written (%s); the next build renders every page", exc.strerror or exc)
 
@@ -286,7 +286,7 @@ def build(cfg: Config, *, oco2_dir: Path | None = None, site_dir: Path | None = 
         t = time.perf_counter()
         try:
             result.summary["validation"] = validate(truth_dir, work, cfg)
-            _atomic_write(work / "validation.json", json.dumps(result.summary["validation"], indent=2, sort_keys=True,
+            atomic_write(work / "validation.json", json.dumps(result.summary["validation"], indent=2, sort_keys=True,
                                                               default=str).encode())
         except (OSError, ValueError, KeyError) as exc:
             why = " ".join(str(exc).replace(str(truth_dir), truth_dir.name).split())  # one line, no build paths
@@ -345,7 +345,7 @@ def _stamp(stamp: Path, fp: str | None) -> None:
             stamp.unlink(missing_ok=True)
         else:
             stamp.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write(stamp, fp.encode())
+            atomic_write(stamp, fp.encode())
     except OSError as exc:
         log.warning("cache not written (%s); the next build renders the site again", exc.strerror or exc)
 

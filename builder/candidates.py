@@ -321,10 +321,11 @@ def measure_candidates(candidates: pd.DataFrame, keys: dict[Path, str], sources:
     unread: :func:`measure_file` would find nothing there either. ``backend`` (builder.backends;
     default in-process): where the files are measured, one task per file."""
     from builder.backends import InProcess
-    from builder.pipeline import TRACK_SUMMARY_COLUMNS, FileResult, _concat, _empty, _sort
+    from builder.pipeline import TRACK_SUMMARY_COLUMNS, FileResult
+    from builder.tables import concat_tables, empty_table, sort_table
 
     if candidates is None or len(candidates) == 0:
-        return _empty(tables.OVERPASS_COLUMNS)
+        return empty_table(tables.OVERPASS_COLUMNS)
     pseudo = pseudo_sources(candidates, sources, cfg.attribute)
     emission = pseudo_emission(pseudo, emission_kg_s)
     frames, todo, order = {}, [], sorted(keys, key=lambda p: p.name)
@@ -344,10 +345,10 @@ def measure_candidates(candidates: pd.DataFrame, keys: dict[Path, str], sources:
         frames[path] = ovp
         if cache:
             cache.put(measurement_key(keys[path], pseudo), FileResult(
-                file=path.name, detections=_empty(tables.DETECTION_FIT_COLUMNS), profiles=_empty(tables.PROFILE_COLUMNS),
-                overpasses=ovp, tracks=_empty(TRACK_SUMMARY_COLUMNS)))
+                file=path.name, detections=empty_table(tables.DETECTION_FIT_COLUMNS), profiles=empty_table(tables.PROFILE_COLUMNS),
+                overpasses=ovp, tracks=empty_table(TRACK_SUMMARY_COLUMNS)))
     frames = [frames[p] for p in order]
-    return _sort(_concat(frames, tables.OVERPASS_COLUMNS), ["overpass_id"])
+    return sort_table(concat_tables(frames, tables.OVERPASS_COLUMNS), ["overpass_id"])
 
 
 def summarise_candidates(candidates: pd.DataFrame, overpasses: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:

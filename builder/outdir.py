@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import uuid
 from pathlib import Path
@@ -197,3 +198,12 @@ def check_table_folder(out: Path, *, inputs: Iterable[Path], cache: Path) -> Pat
 
     _refuse_overlap(resolved, inputs, cache, refuse)
     return resolved
+
+
+def atomic_write(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically: a uniquely named temporary file beside it, then a
+    rename, so a reader sees the old file or the new one, never a part."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return path

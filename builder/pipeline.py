@@ -22,9 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -33,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from builder import tables
+from builder.tables import concat_tables, empty_table, sort_table
 from builder.config import Config
 from builder.csvsafe import safe_text_columns
 from builder.events import stage
@@ -42,6 +41,7 @@ from builder.published import classify_anomalies, published_detections
 from builder.backends import InProcess, make_backend, progress_iter  # noqa: F401 (progress_iter: re-exported)
 from builder.results import BuildResult, SkippedItem
 from builder.errors import InputError, exc_line
+from builder.outdir import atomic_write
 from builder.resultcache import ALGORITHM_VERSION, TABLE_NAMES, ResultCache  # noqa: F401 (re-exported)
 from builder.soundings import Track, read_file
 
@@ -89,7 +89,7 @@ def inventory_fingerprint(sources: pd.DataFrame) -> str:
 #: Modules whose code determines per-file results: their source is part of the cache key,
 #: so changing the algorithm can never serve stale results.
 _CORE_MODULES = ("soundings", "ingestcheck", "dedupe", "detect", "quantify", "attribute", "overpass", "forcedfit",
-                 "trackgeom", "plumetemplate", "physics",
+                 "trackgeom", "plumetemplate", "physics", "scan",
                  "litefmt", "tables", "errors", "pipeline", "backends", "resultcache")
 
 
@@ -108,10 +108,6 @@ def cache_key(file_hash: str, cfg: Config, inv_fp: str) -> str:
 
 
 # ----------------------------------------------------------------------------- per-file work
-
-
-def _empty(columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
 
 
 def process_tracks(tracks: Iterable[Track], file_name: str, cfg: Config, sources: pd.DataFrame,
@@ -143,7 +139,7 @@ def process_tracks(tracks: Iterable[Track], file_name: str, cfg: Config, sources
             profs.append(prof)
     found = [d for d in dets if len(d)]
     det = pd.concat(found, ignore_index=True) if found else (dets[0] if dets else None)
-    prof = _concat(profs, tables.PROFILE_COLUMNS)
+    prof = concat_tables(profs, tables.PROFILE_COLUMNS)
     if det is not None:
         with stage("attribute"):
             det = attribute(det, sources, emission_kg_s, cfg.attribute)
@@ -153,9 +149,9 @@ def process_tracks(tracks: Iterable[Track], file_name: str, cfg: Config, sources
         ovp = measure_overpasses([t for t, ok in zip(tracks, busy) if ok], det, sources, emission_kg_s, cfg)
     return FileResult(
         file=file_name,
-        detections=det if found else _empty(tables.DETECTION_FIT_COLUMNS),
+        detections=det if found else empty_table(tables.DETECTION_FIT_COLUMNS),
         profiles=prof,
-        overpasses=ovp if len(ovp) else _empty(tables.OVERPASS_COLUMNS),
+        overpasses=ovp if len(ovp) else empty_table(tables.OVERPASS_COLUMNS),
         tracks=_track_summary(tracks, file_name),
         track_boxes=track_boxes(tracks),
     )
@@ -182,13 +178,6 @@ def _covered_km(along_km: np.ndarray, gap_km: float = 10.0) -> float:
     return float(d[d <= gap_km].sum())
 
 
-def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
-    frames = [f for f in frames if f is not None and len(f)]
-    if not frames:
-        return _empty(columns)
-    return pd.concat(frames, ignore_index=True)
-
-
 def process_file(path: str | Path, cfg: Config, sources: pd.DataFrame, emission_kg_s: Callable) -> FileResult:
     """One input file -> FileResult. Bad input becomes an error entry, not an exception: any failure
     while reading or processing this file is one skip line naming it; the build goes on."""
@@ -211,9 +200,9 @@ def process_file(path: str | Path, cfg: Config, sources: pd.DataFrame, emission_
 
 
 def _failed(path: Path, reason: str) -> FileResult:
-    return FileResult(file=path.name, detections=_empty(tables.DETECTION_FIT_COLUMNS),
-                      profiles=_empty(tables.PROFILE_COLUMNS), overpasses=_empty(tables.OVERPASS_COLUMNS),
-                      tracks=_empty(TRACK_SUMMARY_COLUMNS),
+    return FileResult(file=path.name, detections=empty_table(tables.DETECTION_FIT_COLUMNS),
+                      profiles=empty_table(tables.PROFILE_COLUMNS), overpasses=empty_table(tables.OVERPASS_COLUMNS),
+                      tracks=empty_table(TRACK_SUMMARY_COLUMNS),
                       errors=[SkippedItem(item=path.name, reason=reason, stage="ingest")])
 
 
@@ -287,11 +276,11 @@ def _combine(results: dict, cfg: Config, skipped: list[SkippedItem]):
     for r in ordered:
         skipped.extend(r.errors)
     skipped.extend(repeats)
-    detections = _sort(_concat([r.detections for r in ordered], tables.DETECTION_FIT_COLUMNS), ["detection_id"])
-    profiles = _sort(_concat([r.profiles for r in ordered], tables.PROFILE_COLUMNS), ["detection_id", "along_km"])
-    overpasses = _sort(unique_overpass_ids(_concat([r.overpasses for r in ordered], tables.OVERPASS_COLUMNS)),
+    detections = sort_table(concat_tables([r.detections for r in ordered], tables.DETECTION_FIT_COLUMNS), ["detection_id"])
+    profiles = sort_table(concat_tables([r.profiles for r in ordered], tables.PROFILE_COLUMNS), ["detection_id", "along_km"])
+    overpasses = sort_table(unique_overpass_ids(concat_tables([r.overpasses for r in ordered], tables.OVERPASS_COLUMNS)),
                        ["overpass_id"])
-    tracks_df = _sort(_concat([r.tracks for r in ordered], TRACK_SUMMARY_COLUMNS), ["instrument", "orbit", "source_file"])
+    tracks_df = sort_table(concat_tables([r.tracks for r in ordered], TRACK_SUMMARY_COLUMNS), ["instrument", "orbit", "source_file"])
     detections, overpasses = apply_bounds(detections, overpasses, cfg.plausible)  # implausible: never a plume
     return ordered, detections, profiles, overpasses, tracks_df
 
@@ -339,13 +328,6 @@ def _iso_date(v) -> str | None:
     return pd.Timestamp(v).strftime("%Y-%m-%d")
 
 
-def _sort(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    keys = [k for k in keys if k in df.columns]
-    if not keys or df.empty:
-        return df.reset_index(drop=True)
-    return df.sort_values(keys, kind="stable").reset_index(drop=True)
-
-
 # ----------------------------------------------------------------------------- tables out
 
 
@@ -364,7 +346,7 @@ def _write_tables(result: BuildResult, out_dir: Path) -> list[Path]:
         "overpasses.csv": result.overpasses,
         "candidates.csv": result.candidates,
         "candidate_overpasses.csv": result.candidate_overpasses if result.candidate_overpasses is not None
-        else _empty(tables.OVERPASS_COLUMNS),
+        else empty_table(tables.OVERPASS_COLUMNS),
         "sources_summary.csv": result.source_summary,
         "profiles.csv": result.profiles,
     }
@@ -372,17 +354,12 @@ def _write_tables(result: BuildResult, out_dir: Path) -> list[Path]:
     if tracks is not None:
         named["tracks.csv"] = tracks
     for name, df in named.items():
-        written.append(_atomic_write(out_dir / name, safe_text_columns(df).to_csv(index=False, float_format="%.6g")
+        written.append(atomic_write(out_dir / name, safe_text_columns(df).to_csv(index=False, float_format="%.6g")
                                      .encode()))
     summary = dict(result.summary)
     summary["skipped"] = [s.__dict__ for s in result.skipped]
-    written.append(_atomic_write(out_dir / "summary.json",
+    written.append(atomic_write(out_dir / "summary.json",
                                  json.dumps(summary, indent=2, sort_keys=True, default=str).encode()))
     return written
 
 
-def _atomic_write(path: Path, data: bytes) -> Path:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return path

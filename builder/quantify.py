@@ -22,7 +22,7 @@ import pandas as pd
 
 from builder import physics, tables
 from builder.config import Config, Detect, Quantify
-from builder.detect import SQRT_2PI, half_window_km
+from builder.scan import SQRT_2PI, half_window_km
 
 #: Gauss-Hermite nodes/weights (probabilists') for averaging over a normal wind-direction error.
 _GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(21)

@@ -15,6 +15,8 @@ Stage flow::
 
 from __future__ import annotations
 
+import pandas as pd
+
 #: Unified inventory (builder.inventory). kind in {"power_plant", "city", "grid_cell"}.
 SOURCE_COLUMNS = [
     "source_id", "name", "kind", "fuel", "country", "latitude", "longitude", "emission_t_yr",
@@ -100,3 +102,24 @@ SOURCE_SUMMARY_COLUMNS = [
     "inventory_kg_s",                       # mean inventory at the measured overpasses' hours
     "ratio", "ratio_unc", "ratio_chi2",     # weighted observed/inventory, 1-sigma, reduced chi2
 ]
+
+
+def empty_table(columns: list[str]) -> pd.DataFrame:
+    """A table with ``columns`` and no rows (object dtype: it concatenates with any typed table)."""
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
+def concat_tables(frames: list, columns: list[str]) -> pd.DataFrame:
+    """The non-empty ``frames`` stacked (row index renumbered); an empty table if there are none."""
+    frames = [f for f in frames if f is not None and len(f)]
+    if not frames:
+        return empty_table(columns)
+    return pd.concat(frames, ignore_index=True)
+
+
+def sort_table(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``df`` stably sorted by those of ``keys`` it has, row index renumbered."""
+    keys = [k for k in keys if k in df.columns]
+    if not keys or df.empty:
+        return df.reset_index(drop=True)
+    return df.sort_values(keys, kind="stable").reset_index(drop=True)

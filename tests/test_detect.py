@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from builder import detect, tables
+from builder import detect, scan as scan_mod, tables
 from builder.config import Detect
 from builder.soundings import Track
 from tests.factories import make_track
@@ -46,7 +46,7 @@ def test_scan_matches_direct_lstsq_per_centre():
     centres = np.arange(x[0], x[-1], 1.5)
     sigmas = np.array([2.0, 4.5, 13.0, 18.0])
     windows = np.array([200.0, 120.0, 200.0, 200.0])
-    scan = detect.scan_track(x, y, w, centres, sigmas, windows)
+    scan = scan_mod.scan_track(x, y, w, centres, sigmas, windows)
     for ci in (60, 160, 200, 290):
         for j, sig in enumerate(sigmas):
             theta, chi2, var_a, n = _lstsq(x, y, w, centres[ci], sig, windows[j] / 2)
@@ -67,7 +67,7 @@ def test_scan_is_exact_across_data_gaps():
     centres = np.arange(x[0], x[-1], 1.5)
     sigmas = np.array([2.0, 6.5, 18.0])
     windows = 2 * np.array([20.0, 32.5, 90.0])
-    scan = detect.scan_track(x, y, w, centres, sigmas, windows)
+    scan = scan_mod.scan_track(x, y, w, centres, sigmas, windows)
     checked = 0
     for target in (299.0, 318.0, 331.0, 500.0, 599.0, 640.0, 1148.0, 1151.0, 1210.0, 1301.0):
         ci = int(np.argmin(np.abs(centres - target)))
@@ -89,9 +89,9 @@ def test_scan_segments_equals_full_scan_on_kept_centres():
     x, y = x_all[keep], tr.soundings["xco2_ppm"].to_numpy()[keep] - 405.0
     w = np.full(len(x), 1 / 0.36)
     sigmas, windows = np.array([2.0, 9.0, 18.0]), np.array([40.0, 90.0, 180.0])
-    centres, seg = detect.scan_segments(x, y, w, sigmas, windows, 1.5, 30)
+    centres, seg = scan_mod.scan_segments(x, y, w, sigmas, windows, 1.5, 30)
     full_c = np.arange(x[0], x[-1] + 0.75, 1.5)
-    full = detect.scan_track(x, y, w, full_c, sigmas, windows)
+    full = scan_mod.scan_track(x, y, w, full_c, sigmas, windows)
     assert 0 < len(centres) < len(full_c)
     k = np.searchsorted(full_c, centres - 1e-9)
     # stretches restart their grid after a long gap: compare at grid points both share
@@ -258,7 +258,7 @@ def test_footprint_offsets_recover_striping():
     s["xco2_ppm"] += offsets[s["footprint"].to_numpy() - 1]
     x = s["along_km"].to_numpy()
     s = s.loc[~((x > 100) & (x < 160) & (s["footprint"] <= 4))]   # a stretch seen by half the swath
-    est = detect.footprint_offsets(s["along_km"].to_numpy(), s["xco2_ppm"].to_numpy(), s["footprint"].to_numpy())
+    est = scan_mod.footprint_offsets(s["along_km"].to_numpy(), s["xco2_ppm"].to_numpy(), s["footprint"].to_numpy())
     by_fp = pd.Series(est).groupby(s["footprint"].to_numpy()).first().to_numpy()
     np.testing.assert_allclose(by_fp, offsets - offsets.mean(), atol=0.03)
     striped = Track(tr.orbit, tr.instrument, tr.source_file, s.reset_index(drop=True))
@@ -271,7 +271,7 @@ def test_merge_keeps_most_significant():
     centre = np.array([100.0, 103.0, 110.0, 200.0])
     sigma = np.array([4.0, 6.5, 3.0, 4.0])
     score = np.array([5.0, 7.0, 4.5, 4.2])
-    kept = detect._merge(centre, sigma, score, merge_km=20.0)
+    kept = scan_mod.merge_peaks(centre, sigma, score, merge_km=20.0)
     assert list(kept) == [1, 3]
 
 
@@ -279,6 +279,6 @@ def test_noise_inflation_is_robust_and_at_least_one():
     rng = np.random.default_rng(0)
     z = rng.standard_normal(5000) * 2.5
     z[:50] = 40.0                           # a few plumes do not move the robust spread
-    assert detect.noise_inflation(z, 1.5) == pytest.approx(2.5, rel=0.05)
-    assert detect.noise_inflation(rng.standard_normal(5000) * 0.5, 1.5) == 1.0
-    assert detect.noise_inflation(z[:10], 1.7) == 1.7        # too few centres: the configured default
+    assert scan_mod.noise_inflation(z, 1.5) == pytest.approx(2.5, rel=0.05)
+    assert scan_mod.noise_inflation(rng.standard_normal(5000) * 0.5, 1.5) == 1.0
+    assert scan_mod.noise_inflation(z[:10], 1.7) == 1.7        # too few centres: the configured default
