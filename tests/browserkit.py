@@ -56,6 +56,24 @@ def transferred(pg, url: str) -> tuple[int, list[str]]:
     return sum(sizes.values()), sorted(sizes)
 
 
+def assert_charts_fit(pg, label) -> int:
+    """Every chart on ``pg`` fits the viewport's width, or sits in a figure that scrolls sideways
+    (its whole width reachable) with a visible cue; returns the number of charts."""
+    width = pg.evaluate("() => window.innerWidth")
+    charts = pg.locator("svg.chart")
+    for i in range(charts.count()):
+        box = charts.nth(i).bounding_box()
+        if box["x"] >= 0 and box["x"] + box["width"] <= width + 1:
+            continue
+        fig = charts.nth(i).evaluate("""c => { const f = c.closest('figure'), r = f.getBoundingClientRect();
+            return {overflow: getComputedStyle(f).overflowX, scroll: f.scrollWidth, right: r.right,
+                    cue: getComputedStyle(f, '::before').content}; }""")
+        assert fig["overflow"] in ("auto", "scroll") and fig["right"] <= width + 1, (label, i, fig)
+        assert fig["scroll"] >= box["width"] - 1, (label, i, fig, box)      # the whole chart is reachable
+        assert "Scroll sideways" in fig["cue"], (label, fig)
+    return charts.count()
+
+
 def search_titles(pg, expected: str, timeout_ms: int = 20000) -> list[str]:
     """The result titles Pagefind UI shows on ``pg`` once one containing ``expected`` is there
     (results arrive one fragment at a time: the first link on screen need not be the best), or
