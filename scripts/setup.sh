@@ -4,7 +4,14 @@
 # A second run with nothing changed takes about a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mode=${1:-build}
+mode=build    # the widest of the flags given: --bench (test + bench extras) > --test > build
+for arg in "$@"; do
+    case "$arg" in
+        --bench) mode=--bench ;;
+        --test) [ "$mode" = "--bench" ] || mode=--test ;;
+        *) echo "setup: unknown option $arg (use --test or --bench)" >&2; exit 2 ;;
+    esac
+done
 extras=""
 [ "$mode" = "--test" ] && extras="[test]"
 [ "$mode" = "--bench" ] && extras="[test,bench]"
