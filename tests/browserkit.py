@@ -74,18 +74,34 @@ def assert_charts_fit(pg, label) -> int:
     return charts.count()
 
 
-def search_titles(pg, expected: str, timeout_ms: int = 20000) -> list[str]:
-    """The result titles Pagefind UI shows on ``pg`` once one containing ``expected`` is there
-    (results arrive one fragment at a time: the first link on screen need not be the best), or
-    all it showed when ``timeout_ms`` ran out."""
+def assert_search_finds(pg, base_url: str, query: str, expected: str, timeout_ms: int = 20000) -> None:
+    """The search page for ``query`` lists a result whose title contains ``expected``. Pagefind UI
+    renders results one fragment at a time (the first link on screen need not be the best), so
+    wait for that result, up to ``timeout_ms``, before reading all titles."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    pg.goto(base_url + "search/?q=" + query)
     pg.wait_for_selector(".pagefind-ui__result-link")
     try:
         pg.locator(".pagefind-ui__result-link", has_text=expected).first.wait_for(timeout=timeout_ms)
     except PlaywrightTimeout:
         pass
-    return pg.locator(".pagefind-ui__result-link").all_inner_texts()
+    titles = pg.locator(".pagefind-ui__result-link").all_inner_texts()
+    assert any(expected in t for t in titles), titles
+
+
+@contextlib.contextmanager
+def preview(site: Path):
+    """``site`` served on 127.0.0.1 by atlas's preview server (no rebuilds); yields the base URL."""
+    from builder.render.serve import start
+
+    server, stop = start(site, 0, lambda: None, [], interval=3600)
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
 
 
 def axe_violations(browser, base_url: str, paths: list[str], width: int) -> dict[str, list[str]]:

@@ -112,13 +112,10 @@ def default_site(tmp_path_factory):
 @pytest.fixture(scope="session")
 def default_url(default_site):
     """The default build served on 127.0.0.1 by the preview server (no rebuilds)."""
-    from builder.render.serve import start
+    from tests.browserkit import preview
 
-    server, stop = start(default_site, 0, lambda: None, [], interval=3600)
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    stop.set()
-    server.shutdown()
-    server.server_close()
+    with preview(default_site) as url:
+        yield url
 
 
 # --------------------------------------------------------------------------- from test_cli.py

@@ -461,6 +461,16 @@ def fetch_args(*argv: str) -> argparse.Namespace:
     return fetch.configure_parser(argparse.ArgumentParser()).parse_args(list(argv))
 
 
+def two_plume_days(tmp_path: Path) -> Path:
+    """``tmp_path``/oco2 holding the :func:`plume_file` Lite files of 2018-08-01 and -02 (orbits
+    21500 and 21515); returns that folder."""
+    data = tmp_path / "oco2"
+    data.mkdir()
+    for i, day in enumerate(["2018-08-01", "2018-08-02"]):
+        plume_file(data, day, seed=i, orbit=21500 + 15 * i)
+    return data
+
+
 def site_config(tmp_path: Path):
     """A loaded configuration whose templates are a copy in ``tmp_path`` (the embedded CoCO2
     catalogue, the repository's content and npm assets, no search index)."""

@@ -14,8 +14,7 @@ import pytest
 from builder.config import load_config
 from builder.render import render_site, urls
 from tests.site_fixture import demo_result
-from builder.render.serve import start
-from tests.browserkit import assert_charts_fit, search_titles, AXE, PHONE, REPO, Watch, axe_violations, serve_under, shot, transferred
+from tests.browserkit import preview, assert_charts_fit, assert_search_finds, AXE, PHONE, REPO, Watch, axe_violations, serve_under, shot, transferred
 
 pytestmark = pytest.mark.browser
 
@@ -29,11 +28,8 @@ def demo_site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def base_url(demo_site):
-    server, stop = start(demo_site, 0, lambda: None, [], interval=60)
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    stop.set()
-    server.shutdown()
-    server.server_close()
+    with preview(demo_site) as url:
+        yield url
 
 
 def test_home_map_shows_sources_and_detections(page, base_url):
@@ -105,9 +101,7 @@ def test_detection_page_profile_chart(page, base_url):
     ("OCO-2-22001-2018080711300044", "orbit 22001"), ("2018-08-07", "orbit 22001"), ("22001", "orbit 22001")])
 def test_search_finds_sources(page, base_url, query, expected):
     pg, watch = page
-    pg.goto(base_url + "search/?q=" + query)
-    titles = search_titles(pg, expected)
-    assert any(expected in t for t in titles), titles
+    assert_search_finds(pg, base_url, query, expected)
     watch.check()
 
 

@@ -5,15 +5,12 @@ import shutil
 from pathlib import Path
 
 from builder.build import build
-from tests.factories import plume_file, site_config
+from tests.factories import plume_file, site_config, two_plume_days
 
 
 
 def test_incremental_rebuilds(tmp_path):
-    data = tmp_path / "oco2"
-    data.mkdir()
-    for i, day in enumerate(["2018-08-01", "2018-08-02"]):
-        plume_file(data, day, seed=i, orbit=21500 + 15 * i)
+    data = two_plume_days(tmp_path)
     cfg = site_config(tmp_path)
 
     first = build(cfg, oco2_dir=data)

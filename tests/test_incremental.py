@@ -13,7 +13,7 @@ from builder import uptodate
 from builder.build import build, page_records_path, publish_site, site_stamp
 from builder.config import load_config
 from tests.site_fixture import demo_result
-from tests.factories import plume_file, site_config
+from tests.factories import plume_file, site_config, two_plume_days
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -30,10 +30,7 @@ def _assert_same_tree(got: Path, want: Path) -> None:
 
 
 def test_new_day_renders_few_pages_and_equals_full_build(tmp_path):
-    data = tmp_path / "oco2"
-    data.mkdir()
-    for i, day in enumerate(["2018-08-01", "2018-08-02"]):
-        plume_file(data, day, seed=i, orbit=21500 + 15 * i)
+    data = two_plume_days(tmp_path)
     cfg = site_config(tmp_path)
     site = cfg.path("site")
     first = build(cfg, oco2_dir=data)
